@@ -1,0 +1,6 @@
+"""Every table of booksync, imported in one place so migrations see them all."""
+
+from booksync.db.base import Base
+from booksync.ledger import models as ledger_models  # noqa: F401  (registers tables)
+
+metadata = Base.metadata
