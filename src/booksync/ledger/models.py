@@ -142,6 +142,7 @@ class Entry(CompanyOwned, Base):
     __tablename__ = "entry"
     __table_args__ = (
         CheckConstraint("state IN ('draft', 'posted')", name="state"),
+        UniqueConstraint("company_id", "number"),
         Index("ix_entry_company_journal_date", "company_id", "journal_id", "date"),
     )
 
@@ -149,7 +150,7 @@ class Entry(CompanyOwned, Base):
     date: Mapped[dt.date] = mapped_column(Date)
     ref: Mapped[str | None] = mapped_column(String(500))
     state: Mapped[str] = mapped_column(String(8), default=EntryState.DRAFT.value)
-    number: Mapped[str | None] = mapped_column(String(64), unique=True)
+    number: Mapped[str | None] = mapped_column(String(64))
     posted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     reversal_of_id: Mapped[int | None] = mapped_column(ForeignKey("entry.id"), unique=True)
 

@@ -138,7 +138,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['journal_id'], ['journal.id'], name=op.f('fk_entry_journal_id_journal')),
     sa.ForeignKeyConstraint(['reversal_of_id'], ['entry.id'], name=op.f('fk_entry_reversal_of_id_entry')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_entry')),
-    sa.UniqueConstraint('number', name=op.f('uq_entry_number')),
+    sa.UniqueConstraint('company_id', 'number', name=op.f('uq_entry_company_id')),
     sa.UniqueConstraint('reversal_of_id', name=op.f('uq_entry_reversal_of_id')),
     sa.UniqueConstraint('uid', name=op.f('uq_entry_uid'))
     )

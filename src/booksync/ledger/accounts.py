@@ -1,0 +1,59 @@
+"""Accounts of the chart: listing and adding."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from booksync.ledger.errors import LedgerError
+from booksync.ledger.models import Account, AccountRole, AccountType, Company
+
+
+def list_accounts(session: Session, company: Company) -> list[Account]:
+    return list(
+        session.scalars(
+            select(Account).where(Account.company_id == company.id).order_by(Account.code)
+        )
+    )
+
+
+def add_account(
+    session: Session,
+    company: Company,
+    code: str,
+    name: str,
+    type: str,
+    *,
+    reconcile: bool = False,
+    role: str | None = None,
+) -> Account:
+    """A new account; the code must be new in the company and the type known."""
+    code = code.strip()
+    if not code or ":" in code:
+        raise LedgerError(f"account code {code!r} must be non-empty and contain no ':'")
+    try:
+        account_type = AccountType(type.lower())
+    except ValueError:
+        kinds = ", ".join(t.value for t in AccountType)
+        raise LedgerError(f"account type {type!r} is not one of {kinds}") from None
+    try:
+        account_role = AccountRole(role) if role else None
+    except ValueError:
+        roles = ", ".join(r.value for r in AccountRole)
+        raise LedgerError(f"account role {role!r} is not one of {roles}") from None
+    exists = session.scalar(
+        select(Account.id).where(Account.company_id == company.id, Account.code == code)
+    )
+    if exists:
+        raise LedgerError(f"account {code} already exists")
+    account = Account(
+        company_id=company.id,
+        code=code,
+        name=name.strip() or code,
+        type=account_type,
+        role=account_role,
+        reconcile=reconcile,
+    )
+    session.add(account)
+    session.flush()
+    return account

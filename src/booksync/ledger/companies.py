@@ -1,0 +1,76 @@
+"""Companies: creation with their chart and journals, and choosing one."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from booksync.ledger.chart import DEFAULT_JOURNALS, GENERIC_CHART
+from booksync.ledger.errors import LedgerError, NotFound
+from booksync.ledger.models import Account, Company, Currency, Journal
+from booksync.money import CURRENCIES, MoneyError
+
+
+def ensure_currencies(session: Session) -> None:
+    """Load the ISO 4217 table once; later calls add only missing codes."""
+    known = set(session.scalars(select(Currency.code)))
+    for code, (exp, name) in CURRENCIES.items():
+        if code not in known:
+            session.add(Currency(code=code, name=name, exponent=exp))
+    session.flush()
+
+
+def create_company(session: Session, name: str, currency: str, country: str) -> Company:
+    """A new company with the generic chart of accounts and default journals."""
+    currency = currency.upper()
+    if currency not in CURRENCIES:
+        raise MoneyError(f"unknown currency {currency!r}")
+    if len(country) != 2 or not country.isalpha():
+        raise LedgerError(f"country {country!r} must be a two-letter ISO 3166 code")
+    if not name.strip():
+        raise LedgerError("a company needs a name")
+    ensure_currencies(session)
+    company = Company(name=name.strip(), currency_code=currency, country=country.upper())
+    session.add(company)
+    session.flush()
+    accounts = {}
+    for spec in GENERIC_CHART:
+        account = Account(
+            company_id=company.id,
+            code=spec.code,
+            name=spec.name,
+            type=spec.type,
+            role=spec.role,
+            reconcile=spec.reconcile,
+        )
+        session.add(account)
+        accounts[spec.code] = account
+    session.flush()
+    for journal in DEFAULT_JOURNALS:
+        default = accounts[journal.default_account] if journal.default_account else None
+        session.add(
+            Journal(
+                company_id=company.id,
+                code=journal.code,
+                name=journal.name,
+                type=journal.type,
+                default_account_id=default.id if default else None,
+            )
+        )
+    session.flush()
+    return company
+
+
+def find_company(session: Session, name: str | None) -> Company:
+    """The company named, or the only one when no name is given."""
+    if name:
+        company = session.scalar(select(Company).where(Company.name == name))
+        if company is None:
+            raise NotFound(f"no company named {name!r}")
+        return company
+    companies = list(session.scalars(select(Company).order_by(Company.id).limit(2)))
+    if not companies:
+        raise NotFound("there is no company yet: run `booksync init --company NAME` first")
+    if len(companies) > 1:
+        raise LedgerError("there are several companies: choose one with --company NAME")
+    return companies[0]

@@ -1,0 +1,279 @@
+"""Journal entries: what goes in, how it is checked, and how it is posted.
+
+Every path that books (one entry from the CLI, a JSONL file of a million
+lines, a Beancount import, later the bank importer) goes through
+:func:`prepare` and :class:`EntryWriter`, so the rules of DESIGN.md section 3
+are checked in one place:
+
+- each line names an active account of the company, a known partner, and a
+  non-negative debit or credit that fits the currency's exponent;
+- posting requires debits = credits exactly (the error names the
+  difference) and a date after the lock date;
+- a posted entry is never changed: a reversal is a new entry with the sides
+  swapped, linked to the original.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from booksync.ledger.errors import InvalidEntry, LockedPeriod, NotFound, UnbalancedEntry
+from booksync.ledger.models import Account, Company, Entry, Journal, Partner
+from booksync.ledger.writer import EntryWriter
+from booksync.money import MoneyError, format_minor, to_minor
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class LineInput:
+    """One line as a user or a file states it: codes and names, decimal amounts."""
+
+    account: str
+    debit: Decimal = ZERO
+    credit: Decimal = ZERO
+    partner: str | None = None
+    label: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EntryInput:
+    journal: str
+    date: dt.date
+    lines: tuple[LineInput, ...]
+    ref: str | None = None
+
+
+@dataclass(slots=True)
+class PreparedLine:
+    account_id: int
+    debit: int
+    credit: int
+    partner_id: int | None = None
+    label: str | None = None
+
+
+@dataclass(slots=True)
+class PreparedEntry:
+    """An entry resolved to ids and minor units, ready for :class:`EntryWriter`."""
+
+    journal_id: int
+    date: dt.date
+    ref: str | None
+    lines: list[PreparedLine] = field(default_factory=list)
+    reversal_of_id: int | None = None
+
+    def difference(self) -> int:
+        return sum(line.debit for line in self.lines) - sum(line.credit for line in self.lines)
+
+
+class Resolver:
+    """Codes and names of one company resolved to ids, loaded once.
+
+    The tables are small (hundreds of rows) while a bulk import resolves
+    millions of lines, so one query each up front beats one per line.
+    """
+
+    def __init__(self, session: Session, company: Company) -> None:
+        self.company = company
+        self.exponent = company.currency.exponent
+        cid = company.id
+        self.accounts: dict[str, tuple[int, bool]] = {
+            code: (id_, active)
+            for id_, code, active in session.execute(
+                select(Account.id, Account.code, Account.active).where(Account.company_id == cid)
+            )
+        }
+        self.account_codes = {id_: code for code, (id_, _) in self.accounts.items()}
+        self.journals: dict[str, int] = dict(
+            session.execute(select(Journal.code, Journal.id).where(Journal.company_id == cid))
+            .tuples()
+            .all()
+        )
+        self.partners: dict[str, int] = dict(
+            session.execute(select(Partner.name, Partner.id).where(Partner.company_id == cid))
+            .tuples()
+            .all()
+        )
+
+    def account(self, code: str) -> int:
+        found = self.accounts.get(code)
+        if found is None:
+            raise InvalidEntry(f"unknown account {code!r}")
+        if not found[1]:
+            raise InvalidEntry(f"account {code} is inactive")
+        return found[0]
+
+    def journal(self, code: str) -> int:
+        found = self.journals.get(code)
+        if found is None:
+            raise InvalidEntry(f"unknown journal {code!r}")
+        return found
+
+    def partner(self, name: str | None) -> int | None:
+        if not name:
+            return None
+        found = self.partners.get(name)
+        if found is None:
+            raise InvalidEntry(f"unknown partner {name!r}")
+        return found
+
+
+def _minor(value: Decimal, exp: int, what: str) -> int:
+    try:
+        minor = to_minor(value, exp)
+    except MoneyError as exc:
+        raise InvalidEntry(f"{what}: {exc}") from None
+    if minor < 0:
+        raise InvalidEntry(f"{what} must not be negative ({value})")
+    return minor
+
+
+def prepare(resolver: Resolver, data: EntryInput) -> PreparedEntry:
+    """Resolve and check one entry's content (balance is checked on posting)."""
+    if not data.lines:
+        raise InvalidEntry("an entry needs at least one line")
+    exp = resolver.exponent
+    lines = []
+    for line in data.lines:
+        debit = _minor(line.debit, exp, "debit")
+        credit = _minor(line.credit, exp, "credit")
+        if debit and credit:
+            raise InvalidEntry(f"a line on {line.account} has both a debit and a credit")
+        lines.append(
+            PreparedLine(
+                account_id=resolver.account(line.account),
+                debit=debit,
+                credit=credit,
+                partner_id=resolver.partner(line.partner),
+                label=line.label or None,
+            )
+        )
+    ref = data.ref.strip() if data.ref else None
+    return PreparedEntry(resolver.journal(data.journal), data.date, ref or None, lines)
+
+
+def check_postable(company: Company, entry: PreparedEntry) -> None:
+    """Balance to the minor unit, and a date the lock date leaves open."""
+    diff = entry.difference()
+    if diff:
+        exp = company.currency.exponent
+        debits = sum(line.debit for line in entry.lines)
+        raise UnbalancedEntry(
+            f"entry is not balanced: debits {format_minor(debits, exp)}, credits "
+            f"{format_minor(debits - diff, exp)}, difference {format_minor(abs(diff), exp)} "
+            f"{company.currency_code}"
+        )
+    if company.lock_date is not None and entry.date <= company.lock_date:
+        raise LockedPeriod(
+            f"entry date {entry.date.isoformat()} is on or before the lock date "
+            f"{company.lock_date.isoformat()}"
+        )
+
+
+def add_entries(
+    session: Session, company: Company, entries: Iterable[EntryInput], *, post: bool
+) -> list[int]:
+    """Book several entries in the caller's transaction; returns their ids."""
+    resolver = Resolver(session, company)
+    writer = EntryWriter(session, company)
+    prepared = []
+    for data in entries:
+        one = prepare(resolver, data)
+        if post:
+            check_postable(company, one)
+        prepared.append(one)
+    ids = writer.write(prepared, post=post)
+    writer.finish()
+    return ids
+
+
+def get_entry(session: Session, company: Company, ref: str | int) -> Entry:
+    """An entry by local id, number (``SAL/2026/00001``) or uid."""
+    query = select(Entry).where(Entry.company_id == company.id)
+    text = str(ref).strip()
+    if text.isdigit():
+        query = query.where(Entry.id == int(text))
+    elif "/" in text:
+        query = query.where(Entry.number == text)
+    else:
+        try:
+            query = query.where(Entry.uid == uuid.UUID(text))
+        except ValueError:
+            raise NotFound(f"no entry {text!r}") from None
+    entry = session.scalar(query)
+    if entry is None:
+        raise NotFound(f"no entry {text!r}")
+    return entry
+
+
+def post_entry(session: Session, company: Company, entry: Entry) -> Entry:
+    """Post a draft: check it as if it were new, then number it."""
+    if entry.state != "draft":
+        raise InvalidEntry(f"entry {entry.number or entry.id} is already posted")
+    resolver = Resolver(session, company)
+    prepared = PreparedEntry(entry.journal_id, entry.date, entry.ref)
+    for line in entry.lines:
+        resolver.account(resolver.account_codes[line.account_id])
+        prepared.lines.append(PreparedLine(line.account_id, line.debit, line.credit))
+    check_postable(company, prepared)
+    writer = EntryWriter(session, company)
+    writer.post([(entry.id, entry.journal_id, entry.date)])
+    writer.finish()
+    session.expire(entry)
+    for line in entry.lines:
+        session.expire(line)
+    return entry
+
+
+def reverse_entry(
+    session: Session, company: Company, entry: Entry, date: dt.date | None = None
+) -> Entry:
+    """Post the mirror of a posted entry, linked to it; the original stays as it is.
+
+    The reversal is dated like the original unless a date is given.
+    """
+    if entry.state != "posted":
+        raise InvalidEntry(f"entry {entry.id} is a draft: only posted entries are reversed")
+    if entry.reversed_by is not None:
+        raise InvalidEntry(
+            f"entry {entry.number} is already reversed by {entry.reversed_by.number}"
+        )
+    mirror = PreparedEntry(
+        journal_id=entry.journal_id,
+        date=date or entry.date,
+        ref=f"Reversal of {entry.number}",
+        reversal_of_id=entry.id,
+        lines=[
+            PreparedLine(line.account_id, line.credit, line.debit, line.partner_id, line.label)
+            for line in entry.lines
+        ],
+    )
+    check_postable(company, mirror)
+    writer = EntryWriter(session, company)
+    (new_id,) = writer.write([mirror], post=True)
+    writer.finish()
+    session.expire(entry)
+    return get_entry(session, company, new_id)
+
+
+def list_entries(
+    session: Session, company: Company, journal: str | None = None, limit: int | None = None
+) -> Sequence[Entry]:
+    query = select(Entry).where(Entry.company_id == company.id)
+    if journal:
+        journal_id = Resolver(session, company).journals.get(journal)
+        if journal_id is None:
+            raise NotFound(f"unknown journal {journal!r}")
+        query = query.where(Entry.journal_id == journal_id)
+    query = query.order_by(Entry.date, Entry.id)
+    if limit:
+        query = query.limit(limit)
+    return session.scalars(query).all()
