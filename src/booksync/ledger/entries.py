@@ -178,21 +178,59 @@ def check_postable(company: Company, entry: PreparedEntry) -> None:
         )
 
 
+class EntryImporter:
+    """Books a stream of entries in the caller's transaction, in batches.
+
+    Each entry is checked as it arrives, so an error names the entry it came
+    from (``where``) and the caller can roll back the whole import: files are
+    all or nothing.  Memory stays flat however long the stream is.
+    """
+
+    def __init__(
+        self, session: Session, company: Company, *, post: bool, batch_size: int = 2000
+    ) -> None:
+        self.company = company
+        self.post = post
+        self.batch_size = batch_size
+        self.resolver = Resolver(session, company)
+        self.writer = EntryWriter(session, company)
+        self.ids: list[int] = []
+        self.count = 0
+        self._batch: list[PreparedEntry] = []
+
+    def add(self, data: EntryInput, where: str | None = None) -> None:
+        try:
+            one = prepare(self.resolver, data)
+            if self.post:
+                check_postable(self.company, one)
+        except InvalidEntry as exc:
+            if where is None:
+                raise
+            raise type(exc)(f"{where}: {exc}") from None
+        self._batch.append(one)
+        if len(self._batch) >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        self.ids.extend(self.writer.write(self._batch, post=self.post))
+        self.count += len(self._batch)
+        self._batch.clear()
+
+    def finish(self) -> list[int]:
+        """Write what is left and the numbering counters; returns every id."""
+        self.flush()
+        self.writer.finish()
+        return self.ids
+
+
 def add_entries(
     session: Session, company: Company, entries: Iterable[EntryInput], *, post: bool
 ) -> list[int]:
     """Book several entries in the caller's transaction; returns their ids."""
-    resolver = Resolver(session, company)
-    writer = EntryWriter(session, company)
-    prepared = []
+    importer = EntryImporter(session, company, post=post)
     for data in entries:
-        one = prepare(resolver, data)
-        if post:
-            check_postable(company, one)
-        prepared.append(one)
-    ids = writer.write(prepared, post=post)
-    writer.finish()
-    return ids
+        importer.add(data)
+    return importer.finish()
 
 
 def get_entry(session: Session, company: Company, ref: str | int) -> Entry:

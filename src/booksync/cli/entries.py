@@ -1,0 +1,208 @@
+"""``booksync entry``: add, import, post, reverse, show and list entries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+from booksync.cli.context import books
+from booksync.cli.output import console, emit_json, table
+from booksync.formats.jsonl import read_entries
+from booksync.ledger.entries import (
+    EntryImporter,
+    EntryInput,
+    LineInput,
+    add_entries,
+    get_entry,
+    list_entries,
+    post_entry,
+    reverse_entry,
+)
+from booksync.ledger.errors import InvalidEntry
+from booksync.ledger.models import Entry
+from booksync.money import MoneyError, format_minor, parse_amount
+
+entry_app = typer.Typer(help="Journal entries.", no_args_is_help=True)
+JSON = typer.Option(False, "--json", help="Print JSON.")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(entry_app, name="entry")
+
+
+def parse_date(text: str, what: str = "date") -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InvalidEntry(f"{what} {text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def parse_line(spec: str) -> LineInput:
+    """``ACCOUNT:DEBIT:CREDIT[:PARTNER[:LABEL]]``; the label may itself hold colons."""
+    parts = spec.split(":", 4)
+    if len(parts) < 3:
+        raise InvalidEntry(f"line {spec!r} must be ACCOUNT:DEBIT:CREDIT[:PARTNER[:LABEL]]")
+    try:
+        debit, credit = parse_amount(parts[1] or "0"), parse_amount(parts[2] or "0")
+    except MoneyError as exc:
+        raise InvalidEntry(f"line {spec!r}: {exc}") from None
+    return LineInput(
+        account=parts[0],
+        debit=debit,
+        credit=credit,
+        partner=(parts[3] if len(parts) > 3 else None) or None,
+        label=(parts[4] if len(parts) > 4 else None) or None,
+    )
+
+
+def entry_dict(entry: Entry, exp: int) -> dict[str, Any]:
+    """The JSON shape of one entry."""
+    state = "reversed" if entry.state == "posted" and entry.reversed_by else entry.state
+    return {
+        "id": entry.id,
+        "uid": str(entry.uid),
+        "number": entry.number,
+        "journal": entry.journal.code,
+        "date": entry.date.isoformat(),
+        "ref": entry.ref,
+        "state": state,
+        "reversal_of": entry.reversal_of.number if entry.reversal_of else None,
+        "reversed_by": entry.reversed_by.number if entry.reversed_by else None,
+        "lines": [
+            {
+                "account": line.account.code,
+                "partner": line.partner.name if line.partner else None,
+                "label": line.label,
+                "debit": format_minor(line.debit, exp),
+                "credit": format_minor(line.credit, exp),
+            }
+            for line in entry.lines
+        ],
+        "total_debit": format_minor(sum(ln.debit for ln in entry.lines), exp),
+        "total_credit": format_minor(sum(ln.credit for ln in entry.lines), exp),
+    }
+
+
+def _show(data: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        emit_json(data)
+        return
+    title = f"{data['number'] or 'Draft ' + str(data['id'])}  {data['date']}  {data['state']}"
+    if data["ref"]:
+        title += f"  {data['ref']}"
+    table(
+        title,
+        ["Account", "Partner", "Label", "Debit", "Credit"],
+        [(ln["account"], ln["partner"], ln["label"], ln["debit"], ln["credit"])
+         for ln in data["lines"]],
+        right=["Debit", "Credit"],
+    )
+
+
+@entry_app.command("add")
+def entry_add(
+    ctx: typer.Context,
+    journal: str = typer.Option(..., "--journal", help="Journal code, e.g. MISC."),
+    date: str = typer.Option(..., "--date", help="Entry date YYYY-MM-DD."),
+    ref: str | None = typer.Option(None, "--ref", help="Reference."),
+    lines: list[str] = typer.Option(
+        ..., "--line", help="ACCOUNT:DEBIT:CREDIT[:PARTNER[:LABEL]], repeat per line."
+    ),
+    post: bool = typer.Option(False, "--post", help="Post the entry at once."),
+    as_json: bool = JSON,
+) -> None:
+    """Add one entry (a draft unless --post)."""
+    data = EntryInput(journal, parse_date(date), tuple(parse_line(s) for s in lines), ref)
+    with books(ctx) as (session, company):
+        (entry_id,) = add_entries(session, company, [data], post=post)
+        shown = entry_dict(get_entry(session, company, entry_id), company.currency.exponent)
+    _show(shown, as_json)
+
+
+@entry_app.command("import")
+def entry_import(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="JSON Lines file, one entry per line."),
+    post: bool = typer.Option(False, "--post", help="Post the entries."),
+) -> None:
+    """Import entries from a JSONL file: all of them, or none if any line is wrong."""
+    size = file.stat().st_size
+    progress = Progress(
+        TextColumn("importing"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+        TimeRemainingColumn(), console=console, transient=True,
+        disable=not sys.stderr.isatty(),
+    )
+    with books(ctx) as (session, company), file.open("rb") as stream, progress:
+        task = progress.add_task("import", total=size)
+        importer = EntryImporter(session, company, post=post)
+        done = 0
+        for number, data in read_entries(stream):
+            importer.add(data, f"line {number}")
+            if number % 5000 == 0:
+                progress.update(task, completed=stream.tell())
+            done += 1
+        importer.finish()
+    state = "posted" if post else "draft"
+    console.print(f"imported {done} entries ({state})")
+
+
+@entry_app.command("post")
+def entry_post(ctx: typer.Context, entry: str = typer.Argument(..., help="Entry id or number.")) -> None:
+    """Post a draft entry: checked, numbered, and from then on unchangeable."""
+    with books(ctx) as (session, company):
+        posted = post_entry(session, company, get_entry(session, company, entry))
+        console.print(f"posted {posted.number}")
+
+
+@entry_app.command("reverse")
+def entry_reverse(
+    ctx: typer.Context,
+    entry: str = typer.Argument(..., help="Entry id or number."),
+    date: str | None = typer.Option(None, "--date", help="Reversal date (default: the entry's)."),
+    as_json: bool = JSON,
+) -> None:
+    """Post the mirror entry of a posted entry."""
+    when = parse_date(date) if date else None
+    with books(ctx) as (session, company):
+        reversal = reverse_entry(session, company, get_entry(session, company, entry), when)
+        shown = entry_dict(reversal, company.currency.exponent)
+    _show(shown, as_json)
+
+
+@entry_app.command("show")
+def entry_show(
+    ctx: typer.Context,
+    entry: str = typer.Argument(..., help="Entry id or number."),
+    as_json: bool = JSON,
+) -> None:
+    """Show one entry with its lines."""
+    with books(ctx) as (session, company):
+        shown = entry_dict(get_entry(session, company, entry), company.currency.exponent)
+    _show(shown, as_json)
+
+
+@entry_app.command("list")
+def entry_list(
+    ctx: typer.Context,
+    journal: str | None = typer.Option(None, "--journal", help="Only this journal."),
+    as_json: bool = JSON,
+) -> None:
+    """List entries by date."""
+    with books(ctx) as (session, company):
+        exp = company.currency.exponent
+        rows = [entry_dict(e, exp) for e in list_entries(session, company, journal)]
+    if as_json:
+        emit_json(rows)
+        return
+    table(
+        "Entries",
+        ["Id", "Number", "Journal", "Date", "Ref", "State", "Amount"],
+        [(r["id"], r["number"], r["journal"], r["date"], r["ref"], r["state"], r["total_debit"])
+         for r in rows],
+        right=["Amount"],
+    )

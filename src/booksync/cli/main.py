@@ -1,0 +1,91 @@
+"""The ``booksync`` entry point: global options, command groups, error handling.
+
+A user who makes a mistake gets one sentence on stderr and a non-zero exit,
+never a traceback (DESIGN.md section 9).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import click
+import typer
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from booksync.cli import demo, entries, masterdata, reports, setup, transfer
+from booksync.cli.context import AppState
+from booksync.ledger.errors import LedgerError
+from booksync.money import MoneyError
+
+app = typer.Typer(
+    name="booksync",
+    help="Keep a company's books in step with its banks.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    db: str | None = typer.Option(
+        None,
+        "--db",
+        envvar="BOOKSYNC_DATABASE_URL",
+        help="Database URL or SQLite file (default: booksync.db in the user data folder).",
+        show_envvar=True,
+    ),
+    company: str | None = typer.Option(
+        None, "--company", help="Company to work on when there are several."
+    ),
+) -> None:
+    ctx.obj = AppState(db=db, company=company)
+
+
+setup.register(app)
+masterdata.register(app)
+entries.register(app)
+reports.register(app)
+transfer.register(app)
+demo.register(app)
+
+
+def _database_message(exc: SQLAlchemyError) -> str:
+    """The first line of the driver's message; the trigger texts are already sentences."""
+    orig = getattr(exc, "orig", None) if isinstance(exc, DBAPIError) else None
+    text = str(orig if orig is not None else exc).strip().splitlines()[0]
+    if "booksync:" in text:
+        return text[text.index("booksync:") + len("booksync:") :].strip()
+    return f"the database refused the operation: {text}"
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run one command and return its exit code (tests call this directly)."""
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=list(argv) if argv is not None else None,
+                              prog_name="booksync", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        sys.stderr.write("aborted\n")
+        return 1
+    except (LedgerError, MoneyError) as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 1
+    except SQLAlchemyError as exc:
+        sys.stderr.write(f"error: {_database_message(exc)}\n")
+        return 1
+    except OSError as exc:
+        sys.stderr.write(f"error: {exc.strerror or exc}: {exc.filename or ''}\n".replace(": \n", "\n"))
+        return 1
+    return result if isinstance(result, int) else 0
+
+
+def main() -> None:
+    sys.exit(run())

@@ -1,0 +1,153 @@
+"""``booksync report``: trial balance, balance sheet, profit and loss, account ledger."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from booksync.cli.context import books
+from booksync.cli.entries import parse_date
+from booksync.cli.output import console, emit_json, table
+from booksync.ledger import reports
+
+report_app = typer.Typer(help="Reports on posted entries.", no_args_is_help=True)
+JSON = typer.Option(False, "--json", help="Print JSON.")
+DATE_FROM = typer.Option(None, "--date-from", help="First day (YYYY-MM-DD).")
+DATE_TO = typer.Option(None, "--date-to", help="Last day (YYYY-MM-DD).")
+AMOUNTS = ["Debit", "Credit", "Balance"]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(report_app, name="report")
+
+
+def _day(text: str | None, what: str) -> Any:
+    return parse_date(text, what) if text else None
+
+
+def print_trial_balance(data: dict[str, Any]) -> None:
+    period = f"{data['date_from'] or 'start'} to {data['date_to'] or 'today'}"
+    rows: list[tuple[Any, ...]] = [
+        (r["account"], r["name"], r["debit"], r["credit"], r["balance"]) for r in data["rows"]
+    ]
+    rows.append(("", "Total", data["total_debit"], data["total_credit"], ""))
+    table(
+        f"Trial balance, {data['company']} ({data['currency']}), {period}",
+        ["Account", "Name", *AMOUNTS],
+        rows,
+        right=AMOUNTS,
+    )
+
+
+@report_app.command("trial-balance")
+def trial_balance(
+    ctx: typer.Context,
+    date_from: str | None = DATE_FROM,
+    date_to: str | None = DATE_TO,
+    as_json: bool = JSON,
+) -> None:
+    """Debit, credit and balance of each account in the period."""
+    with books(ctx) as (session, company):
+        data = reports.trial_balance(
+            session, company, _day(date_from, "--date-from"), _day(date_to, "--date-to")
+        ).as_dict()
+    if as_json:
+        emit_json(data)
+    else:
+        print_trial_balance(data)
+
+
+def _section_rows(label: str, section: dict[str, Any]) -> list[tuple[Any, ...]]:
+    rows: list[tuple[Any, ...]] = [(r["account"], r["name"], r["balance"]) for r in section["rows"]]
+    rows.append(("", f"Total {label}", section["total"]))
+    return rows
+
+
+def print_balance_sheet(data: dict[str, Any]) -> None:
+    rows = _section_rows("assets", data["assets"])
+    rows += _section_rows("liabilities", data["liabilities"])
+    rows += _section_rows("equity", data["equity"])
+    rows.append(("", "Current result", data["current_result"]))
+    rows.append(("", "Total liabilities and equity", data["total_liabilities_and_equity"]))
+    table(
+        f"Balance sheet, {data['company']} ({data['currency']}) at {data['date'] or 'today'}",
+        ["Account", "Name", "Balance"],
+        rows,
+        right=["Balance"],
+    )
+
+
+@report_app.command("balance-sheet")
+def balance_sheet(
+    ctx: typer.Context,
+    date: str | None = typer.Option(None, "--date", help="At the end of this day."),
+    as_json: bool = JSON,
+) -> None:
+    """Assets, liabilities, equity and the current result at a date."""
+    with books(ctx) as (session, company):
+        data = reports.balance_sheet(session, company, _day(date, "--date")).as_dict()
+    if as_json:
+        emit_json(data)
+    else:
+        print_balance_sheet(data)
+
+
+def print_profit_loss(data: dict[str, Any]) -> None:
+    rows = _section_rows("income", data["income"]) + _section_rows("expenses", data["expenses"])
+    rows.append(("", "Net result", data["net_result"]))
+    period = f"{data['date_from'] or 'start'} to {data['date_to'] or 'today'}"
+    table(
+        f"Profit and loss, {data['company']} ({data['currency']}), {period}",
+        ["Account", "Name", "Amount"],
+        rows,
+        right=["Amount"],
+    )
+
+
+@report_app.command("profit-loss")
+def profit_loss(
+    ctx: typer.Context,
+    date_from: str | None = DATE_FROM,
+    date_to: str | None = DATE_TO,
+    as_json: bool = JSON,
+) -> None:
+    """Income and expenses of the period and the net result."""
+    with books(ctx) as (session, company):
+        data = reports.profit_loss(
+            session, company, _day(date_from, "--date-from"), _day(date_to, "--date-to")
+        ).as_dict()
+    if as_json:
+        emit_json(data)
+    else:
+        print_profit_loss(data)
+
+
+@report_app.command("ledger")
+def ledger(
+    ctx: typer.Context,
+    account: str = typer.Argument(..., help="Account code."),
+    date_from: str | None = DATE_FROM,
+    date_to: str | None = DATE_TO,
+    as_json: bool = JSON,
+) -> None:
+    """Every posted line of one account with its running balance."""
+    with books(ctx) as (session, company):
+        data = reports.account_ledger(
+            session, company, account, _day(date_from, "--date-from"), _day(date_to, "--date-to")
+        ).as_dict()
+    if as_json:
+        emit_json(data)
+        return
+    rows: list[tuple[Any, ...]] = [
+        (ln["date"], ln["entry"], ln["label"] or ln["ref"], ln["partner"], ln["debit"],
+         ln["credit"], ln["balance"])
+        for ln in data["lines"]
+    ]
+    console.print(f"Opening balance {data['opening_balance']}")
+    table(
+        f"Ledger {data['account']} {data['name']} ({data['currency']})",
+        ["Date", "Entry", "Label", "Partner", *AMOUNTS],
+        rows,
+        right=AMOUNTS,
+    )

@@ -1,0 +1,38 @@
+"""``booksync init``: create or upgrade the schema, and the first company."""
+
+from __future__ import annotations
+
+import typer
+from sqlalchemy import select
+
+from booksync.cli.context import state, transaction
+from booksync.cli.output import console
+from booksync.db.migrate import upgrade
+from booksync.ledger.companies import create_company, ensure_currencies
+from booksync.ledger.models import Company
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+
+
+def init(
+    ctx: typer.Context,
+    company: str | None = typer.Option(None, "--company", help="Company to create."),
+    currency: str = typer.Option("EUR", "--currency", help="Company currency (ISO 4217)."),
+    country: str = typer.Option("DE", "--country", help="Company country (ISO 3166)."),
+) -> None:
+    """Create or upgrade the database; create the company if it is new. Idempotent."""
+    upgrade(state(ctx).engine)
+    name = company or state(ctx).company
+    with transaction(ctx) as session:
+        ensure_currencies(session)
+        if name is None:
+            console.print("database is up to date")
+            return
+        existing = session.scalar(select(Company).where(Company.name == name))
+        if existing is None:
+            create_company(session, name, currency, country)
+            console.print(f"created company {name} ({currency.upper()})")
+        else:
+            console.print(f"company {name} exists ({existing.currency_code})")

@@ -1,0 +1,1 @@
+"""External ledger formats: JSON Lines entries and Beancount files."""
