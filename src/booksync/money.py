@@ -113,7 +113,7 @@ def parse_amount(text: str | int | Decimal) -> Decimal:
 
     Floats are refused: they cannot say which decimal the user meant.
     """
-    if isinstance(text, float) or isinstance(text, bool):
+    if isinstance(text, float | bool):
         raise MoneyError(f"amount {text!r} must be a decimal string, not a float")
     try:
         value = Decimal(str(text).strip().replace("_", "")) if text != "" else Decimal(0)

@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import typer
+
 from booksync.cli.output import console
 from booksync.cli.reports import print_balance_sheet, print_profit_loss, print_trial_balance
 from booksync.db.engine import make_engine, session_factory

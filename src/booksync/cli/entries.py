@@ -98,8 +98,10 @@ def _show(data: dict[str, Any], as_json: bool) -> None:
     table(
         title,
         ["Account", "Partner", "Label", "Debit", "Credit"],
-        [(ln["account"], ln["partner"], ln["label"], ln["debit"], ln["credit"])
-         for ln in data["lines"]],
+        [
+            (ln["account"], ln["partner"], ln["label"], ln["debit"], ln["credit"])
+            for ln in data["lines"]
+        ],
         right=["Debit", "Credit"],
     )
 
@@ -133,8 +135,12 @@ def entry_import(
     """Import entries from a JSONL file: all of them, or none if any line is wrong."""
     size = file.stat().st_size
     progress = Progress(
-        TextColumn("importing"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-        TimeRemainingColumn(), console=console, transient=True,
+        TextColumn("importing"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
         disable=not sys.stderr.isatty(),
     )
     with books(ctx) as (session, company), file.open("rb") as stream, progress:
@@ -152,7 +158,9 @@ def entry_import(
 
 
 @entry_app.command("post")
-def entry_post(ctx: typer.Context, entry: str = typer.Argument(..., help="Entry id or number.")) -> None:
+def entry_post(
+    ctx: typer.Context, entry: str = typer.Argument(..., help="Entry id or number.")
+) -> None:
     """Post a draft entry: checked, numbered, and from then on unchangeable."""
     with books(ctx) as (session, company):
         posted = post_entry(session, company, get_entry(session, company, entry))
@@ -202,7 +210,9 @@ def entry_list(
     table(
         "Entries",
         ["Id", "Number", "Journal", "Date", "Ref", "State", "Amount"],
-        [(r["id"], r["number"], r["journal"], r["date"], r["ref"], r["state"], r["total_debit"])
-         for r in rows],
+        [
+            (r["id"], r["number"], r["journal"], r["date"], r["ref"], r["state"], r["total_debit"])
+            for r in rows
+        ],
         right=["Amount"],
     )

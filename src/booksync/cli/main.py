@@ -65,8 +65,11 @@ def run(argv: Sequence[str] | None = None) -> int:
     """Run one command and return its exit code (tests call this directly)."""
     command = typer.main.get_command(app)
     try:
-        result = command.main(args=list(argv) if argv is not None else None,
-                              prog_name="booksync", standalone_mode=False)
+        result = command.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="booksync",
+            standalone_mode=False,
+        )
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:
@@ -82,7 +85,9 @@ def run(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"error: {_database_message(exc)}\n")
         return 1
     except OSError as exc:
-        sys.stderr.write(f"error: {exc.strerror or exc}: {exc.filename or ''}\n".replace(": \n", "\n"))
+        sys.stderr.write(
+            f"error: {exc.strerror or exc}: {exc.filename or ''}\n".replace(": \n", "\n")
+        )
         return 1
     return result if isinstance(result, int) else 0
 

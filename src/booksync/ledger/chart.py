@@ -26,7 +26,7 @@ class JournalSpec(NamedTuple):
     default_account: str | None
 
 
-A, L, E, I, X = (
+A, L, E, INC, X = (
     AccountType.ASSET,
     AccountType.LIABILITY,
     AccountType.EQUITY,
@@ -52,9 +52,9 @@ GENERIC_CHART: tuple[AccountSpec, ...] = (
     AccountSpec("3000", "Share Capital", E),
     AccountSpec("3100", "Retained Earnings", E),
     AccountSpec("3900", "Opening Balance Equity", E),
-    AccountSpec("4000", "Sales", I),
-    AccountSpec("4100", "Services Revenue", I),
-    AccountSpec("4900", "Other Income", I),
+    AccountSpec("4000", "Sales", INC),
+    AccountSpec("4100", "Services Revenue", INC),
+    AccountSpec("4900", "Other Income", INC),
     AccountSpec("5000", "Cost of Goods Sold", X),
     AccountSpec("6000", "Salaries", X),
     AccountSpec("6100", "Rent", X),

@@ -259,7 +259,7 @@ def profit_loss(
 @dataclass(frozen=True, slots=True)
 class LedgerLine:
     date: dt.date
-    number: str
+    number: str | None
     journal: str
     ref: str | None
     label: str | None
