@@ -13,7 +13,7 @@ import click
 import typer
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from booksync.cli import demo, entries, masterdata, reports, setup, transfer
+from booksync.cli import currencies, demo, entries, masterdata, reports, setup, transfer
 from booksync.cli.context import AppState
 from booksync.ledger.errors import LedgerError
 from booksync.money import MoneyError
@@ -46,6 +46,7 @@ def _global(
 
 setup.register(app)
 masterdata.register(app)
+currencies.register(app)
 entries.register(app)
 reports.register(app)
 transfer.register(app)

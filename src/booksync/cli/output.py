@@ -13,7 +13,8 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-console = Console()
+# Piped output is read by people too (logs, CI): give tables room instead of 80 columns.
+console = Console(width=None if sys.stdout.isatty() else 160)
 errors = Console(stderr=True)
 
 

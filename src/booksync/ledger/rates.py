@@ -1,0 +1,94 @@
+"""Exchange rates: company-currency units for one unit of a foreign currency.
+
+A rate is kept as its exact decimal text (it is not money and may carry
+more places than any currency).  Converting rounds half-even to the company
+currency's minor unit, once, at the edge: the converted integer is what is
+booked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from booksync.ledger.errors import LedgerError, NotFound
+from booksync.ledger.models import Company, Currency, ExchangeRate
+from booksync.money import MoneyError, parse_amount
+
+
+def _currency(session: Session, code: str) -> Currency:
+    currency = session.scalar(select(Currency).where(Currency.code == code.upper()))
+    if currency is None:
+        raise MoneyError(f"unknown currency {code!r}")
+    return currency
+
+
+def set_rate(
+    session: Session, company: Company, currency: str, date: dt.date, rate: Decimal | str
+) -> ExchangeRate:
+    """Record (or replace) the rate of ``currency`` on ``date``."""
+    value = parse_amount(rate)
+    if value <= 0:
+        raise LedgerError(f"an exchange rate must be positive, not {value}")
+    code = _currency(session, currency).code
+    if code == company.currency_code:
+        raise LedgerError(f"{code} is the company currency: its rate is always 1")
+    row = session.scalar(
+        select(ExchangeRate).where(
+            ExchangeRate.company_id == company.id,
+            ExchangeRate.currency_code == code,
+            ExchangeRate.date == date,
+        )
+    )
+    if row is None:
+        row = ExchangeRate(company_id=company.id, currency_code=code, date=date, rate=str(value))
+        session.add(row)
+    else:
+        row.rate = str(value)
+    session.flush()
+    return row
+
+
+def rate_at(session: Session, company: Company, currency: str, date: dt.date) -> Decimal:
+    """The newest rate on or before ``date``; 1 for the company currency."""
+    code = currency.upper()
+    if code == company.currency_code:
+        return Decimal(1)
+    rate = session.scalar(
+        select(ExchangeRate.rate)
+        .where(
+            ExchangeRate.company_id == company.id,
+            ExchangeRate.currency_code == code,
+            ExchangeRate.date <= date,
+        )
+        .order_by(ExchangeRate.date.desc())
+        .limit(1)
+    )
+    if rate is None:
+        raise NotFound(f"no {code} exchange rate on or before {date.isoformat()}")
+    return Decimal(rate)
+
+
+def convert(
+    session: Session, company: Company, amount_minor: int, currency: str, date: dt.date
+) -> int:
+    """Foreign minor units -> company minor units at the rate of ``date``."""
+    foreign = _currency(session, currency)
+    value = Decimal(amount_minor).scaleb(-foreign.exponent) * rate_at(
+        session, company, currency, date
+    )
+    exp = company.currency.exponent
+    return int(value.scaleb(exp).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+
+
+def list_rates(session: Session, company: Company) -> list[ExchangeRate]:
+    return list(
+        session.scalars(
+            select(ExchangeRate)
+            .where(ExchangeRate.company_id == company.id)
+            .order_by(ExchangeRate.currency_code, ExchangeRate.date)
+        )
+    )
