@@ -13,7 +13,16 @@ import click
 import typer
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from booksync.cli import currencies, demo, entries, masterdata, reports, setup, transfer
+from booksync.cli import (
+    currencies,
+    demo,
+    entries,
+    masterdata,
+    reports,
+    sandbox,
+    setup,
+    transfer,
+)
 from booksync.cli.context import AppState
 from booksync.ledger.errors import LedgerError
 from booksync.money import MoneyError
@@ -51,6 +60,7 @@ entries.register(app)
 reports.register(app)
 transfer.register(app)
 demo.register(app)
+sandbox.register(app)
 
 
 def _database_message(exc: SQLAlchemyError) -> str:

@@ -1,0 +1,159 @@
+"""SimpleFIN's HTTP edge: setup tokens, access URLs, and httpx mapped into the error tree.
+
+Spec (simplefin.org, protocol.md): a setup token is "a Base64-encoded URL";
+claiming answers an access URL with "included Basic Auth credentials";
+``GET /accounts`` answers 200, 402 (payment required) or 403 (authentication
+failed or access revoked). Every httpx exception and HTTP status is
+translated here, once, the way httpx translates httpcore's (STYLE.md); no
+message names more of a URL than its scheme and host, and a server that
+echoes the credentials gets them masked.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import email.utils
+import time
+from dataclasses import dataclass, field
+from urllib.parse import unquote, urlsplit
+
+import httpx
+
+from booksync.providers.errors import (
+    PaymentRequired,
+    ProviderError,
+    ProviderProtocolError,
+    RateLimited,
+    ReauthRequired,
+    TransientError,
+)
+from booksync.providers.simplefin_wire import sanitize_message
+from booksync.providers.url_policy import public_origin, require_secure_url
+
+__all__ = ["AccessURL", "check_status", "decode_setup_token", "retry_after_seconds", "send"]
+
+
+def decode_setup_token(setup_token: str) -> str:
+    """The claim URL inside a setup token (spec: "a Base64-encoded URL")."""
+    text = "".join(setup_token.split())
+    if not text:
+        raise ProviderError("The SimpleFIN setup token is empty.")
+    padded = text + "=" * (-len(text) % 4)
+    try:
+        decoded = base64.b64decode(padded.replace("-", "+").replace("_", "/"), validate=True)
+        url = decoded.decode("utf-8").strip()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise ProviderError("The SimpleFIN setup token is not valid Base64 text.") from None
+    if not url.lower().startswith(("https://", "http://")):
+        raise ProviderError("The SimpleFIN setup token does not contain a claim URL.")
+    return require_secure_url(url)
+
+
+@dataclass(frozen=True, slots=True)
+class AccessURL:
+    """An access URL split into a credential-free base URL and Basic auth."""
+
+    base_url: str
+    origin: str
+    username: str = field(repr=False)
+    password: str = field(repr=False)
+
+    @classmethod
+    def parse(cls, access_url: str) -> AccessURL:
+        try:
+            looks_like_url = access_url.lower().startswith(("https://", "http://"))
+            looks_like_url = looks_like_url and bool(urlsplit(access_url).hostname)
+        except ValueError:
+            looks_like_url = False
+        if not looks_like_url:
+            raise ProviderProtocolError("The SimpleFIN access URL is not an http(s) URL.")
+        url = require_secure_url(access_url)
+        parts = urlsplit(url)
+        if parts.username is None or parts.password is None:
+            raise ProviderProtocolError("The SimpleFIN access URL carries no credentials.")
+        host = parts.netloc.rpartition("@")[2]
+        base = f"{parts.scheme}://{host}{parts.path.rstrip('/')}"
+        return cls(base, public_origin(url), unquote(parts.username), unquote(parts.password))
+
+    def redact(self, text: str) -> str:
+        """``text`` with the password and user name masked (servers may echo them)."""
+        for secret in (self.password, self.username):
+            if len(secret) >= 3:  # masking "a" everywhere would garble the message
+                text = text.replace(secret, "***")
+        return text
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds: delta-seconds or an HTTP date (RFC 9110 10.2.3)."""
+    if value is None or not value.strip():
+        return None
+    if value.strip().isdigit():
+        return float(value.strip())
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def send(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    origin: str,
+    *,
+    content: bytes | None = None,
+    params: list[tuple[str, str]] | None = None,
+    auth: httpx.Auth | None = None,
+) -> httpx.Response:
+    """One request, with httpx's exceptions mapped into the provider tree."""
+    try:
+        query = tuple(params) if params is not None else None
+        return client.request(method, url, content=content, params=query, auth=auth)
+    except httpx.TimeoutException:
+        raise TransientError(f"The SimpleFIN server at {origin} did not answer in time.") from None
+    except httpx.UnsupportedProtocol:
+        raise ProviderError(f"The SimpleFIN URL of {origin} uses an unsupported scheme.") from None
+    except (httpx.NetworkError, httpx.ProtocolError, httpx.ProxyError) as exc:
+        raise TransientError(
+            f"Could not reach the SimpleFIN server at {origin} ({type(exc).__name__})."
+        ) from None
+    except httpx.DecodingError:
+        raise ProviderProtocolError(
+            f"The SimpleFIN server at {origin} sent a body that could not be decoded."
+        ) from None
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        raise ProviderError(
+            f"The request to the SimpleFIN server at {origin} failed ({type(exc).__name__})."
+        ) from None
+
+
+def check_status(response: httpx.Response, origin: str, access: AccessURL | None) -> None:
+    """Spec: 200 ok, 402 payment required, 403 auth failed or revoked."""
+    status = response.status_code
+    if status == 200:
+        return
+    reason = sanitize_message(response.text)[:200] if response.content else ""
+    if access is not None:
+        reason = access.redact(reason)
+    because = f": {reason}" if reason else ""
+    if status == 402:
+        raise PaymentRequired(
+            f"The SimpleFIN server at {origin} asks for payment (HTTP 402){because}."
+        )
+    if status == 403:
+        raise ReauthRequired(
+            f"The SimpleFIN server at {origin} refused the access (HTTP 403): access was "
+            "revoked or the credentials are wrong; connect again with a new setup token."
+        )
+    if status == 429:
+        retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+        when = f" in {retry_after:.0f} seconds" if retry_after is not None else " later"
+        raise RateLimited(
+            f"The SimpleFIN server at {origin} is rate limiting requests; try again{when}.",
+            retry_after,
+        )
+    if status >= 500:
+        raise TransientError(f"The SimpleFIN server at {origin} failed (HTTP {status}).")
+    raise ProviderError(f"The SimpleFIN server at {origin} answered HTTP {status}{because}.")

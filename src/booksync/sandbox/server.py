@@ -1,0 +1,301 @@
+"""The sandbox bank over real HTTP: SimpleFIN endpoints plus loopback control.
+
+A stdlib ``ThreadingHTTPServer`` so booksync's tests and demo exercise the
+same sockets, headers and status codes as against a real bridge, with no
+dependency and no outside service.  Routes:
+
+- ``GET  /simplefin/create``          a fresh setup token (text)
+- ``POST /simplefin/claim/<token>``   the access URL, once; then 403
+- ``GET  /simplefin/accounts``        the Account Set (HTTP Basic auth)
+- ``GET  /simplefin/info``            the protocol versions served
+- ``POST /_sandbox/advance|transactions|faults|events``, ``GET /_sandbox/state``
+  (loopback clients only; see ``control.py``)
+
+Queued faults apply to authenticated ``/accounts`` requests only.  The
+default stderr request log is silenced: it would print the claim token in
+the path.  A DEBUG line on the ``booksync.sandbox`` logger names the route
+and status, never a token or an ``Authorization`` header.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+
+from booksync.sandbox.access import AccessStore
+from booksync.sandbox.control import handle_control
+from booksync.sandbox.faults import Fault, FaultQueue
+from booksync.sandbox.simplefin import QueryError, account_set, parse_query
+from booksync.sandbox.world import World
+
+__all__ = ["SandboxHTTPServer", "SandboxHandle", "start"]
+
+log = logging.getLogger("booksync.sandbox")
+MAX_BODY = 10 * 1024 * 1024
+
+
+class SandboxHTTPServer(ThreadingHTTPServer):
+    """The HTTP server and the bank it fronts (world, credentials, faults)."""
+
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, address: tuple[str, int], world: World, public_host: str | None) -> None:
+        super().__init__(address, _Handler)
+        self.world = world
+        self.access = AccessStore()
+        self.faults = FaultQueue()
+        self.public_host = public_host
+
+    @property
+    def base_url(self) -> str:
+        host = self.public_host or str(self.server_address[0])
+        return f"http://{host}:{self.server_address[1]}"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: SandboxHTTPServer
+    protocol_version = "HTTP/1.1"
+    server_version = "booksync-sandbox/1"
+    _route = "?"
+
+    # -- plumbing --------------------------------------------------------
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silenced: the default line holds the request path (claim tokens)."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        log.debug("%s %s -> %s", self.command, self._route, code)
+
+    def _send(self, status: int, body: bytes, content_type: str, **headers: str) -> None:
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            for name, value in headers.items():
+                self.send_header(name.replace("_", "-"), value)
+            self.end_headers()
+            self.wfile.write(body)
+        except OSError:
+            self.close_connection = True
+
+    def _text(self, status: int, text: str, **headers: str) -> None:
+        self._send(status, text.encode(), "text/plain; charset=utf-8", **headers)
+
+    def _json(self, status: int, data: Any) -> None:
+        self._send(status, orjson.dumps(data), "application/json")
+
+    def _error(self, status: int, code: str, message: str) -> None:
+        self._json(status, {"error": {"code": code, "message": message}})
+
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            raise ValueError("request body too large")
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _base_url(self) -> str:
+        if self.server.public_host is None and self.headers.get("Host"):
+            return f"http://{self.headers['Host']}"
+        return self.server.base_url
+
+    def _loopback(self) -> bool:
+        try:
+            return ipaddress.ip_address(self.client_address[0]).is_loopback
+        except ValueError:
+            return False
+
+    # -- dispatch --------------------------------------------------------
+
+    def do_GET(self) -> None:
+        url = urlsplit(self.path)
+        self._route = url.path if not url.path.startswith("/simplefin/claim/") else "claim"
+        if url.path == "/simplefin/create":
+            self._text(200, self.server.access.new_setup_token(self._base_url()))
+        elif url.path == "/simplefin/info":
+            self._json(200, {"versions": ["1.0", "2.0"]})
+        elif url.path == "/simplefin/accounts":
+            self._accounts(url.query)
+        elif url.path == "/_sandbox/state":
+            self._state(url.query)
+        else:
+            self._error(404, "not_found", "no such endpoint")
+
+    def do_POST(self) -> None:
+        url = urlsplit(self.path)
+        try:
+            body = self._body()
+        except ValueError as exc:
+            self.close_connection = True
+            self._error(400, "bad_request", str(exc))
+            return
+        if url.path.startswith("/simplefin/claim/"):
+            self._route = "/simplefin/claim/<token>"
+            access_url = self.server.access.claim(
+                url.path.removeprefix("/simplefin/claim/"), self._base_url()
+            )
+            if access_url is None:
+                self._text(403, "This setup token is unknown or was already claimed.")
+            else:
+                self._text(200, access_url)
+            return
+        self._route = url.path
+        if not url.path.startswith("/_sandbox/"):
+            self._error(404, "not_found", "no such endpoint")
+        elif not self._loopback():
+            self._error(403, "forbidden", "control endpoints answer loopback clients only")
+        else:
+            try:
+                data = orjson.loads(body or b"{}")
+            except orjson.JSONDecodeError:
+                self._error(400, "bad_request", "the body is not JSON")
+                return
+            status, reply = handle_control(url.path, self.server.world, self.server.faults, data)
+            self._json(status, reply)
+
+    # -- SimpleFIN -------------------------------------------------------
+
+    def _accounts(self, query: str) -> None:
+        user = self.server.access.check(self.headers.get("Authorization"))
+        if user is None:
+            self._text(403, "Access denied: unknown, wrong or revoked credentials.")
+            return
+        fault = self.server.faults.take()
+        if fault is not None and self._fault(fault, user):
+            return
+        try:
+            parsed = parse_query(query)
+        except QueryError as exc:
+            self._text(400, str(exc))
+            return
+        world = self.server.world
+        with world.lock:
+            data = account_set(world, parsed, f"{self._base_url()}/simplefin")
+        self._json(200, data)
+
+    def _fault(self, fault: Fault, user: str) -> bool:
+        """Answer with ``fault``; False when the request should then proceed normally."""
+        if fault.kind == "http_500":
+            self._text(500, "Internal Server Error (sandbox fault)")
+        elif fault.kind == "rate_limit":
+            self._text(429, "Too many requests", Retry_After=str(fault.retry_after))
+        elif fault.kind == "payment_required":
+            self._text(402, "Payment required: the bridge subscription has lapsed.")
+        elif fault.kind == "revoke":
+            self.server.access.revoke(user)
+            self._text(403, "Access revoked.")
+        elif fault.kind == "malformed":
+            if fault.variant == "not_json":
+                self._send(200, b'{"errors": [], "accounts": [{"id": ', "application/json")
+            else:
+                self._json(200, {"errors": None, "accounts": {"id": 42}})
+        else:  # timeout: answer, but only after the client has stopped waiting
+            time.sleep(fault.delay)
+            return False
+        return True
+
+    # -- control ---------------------------------------------------------
+
+    def _state(self, query: str) -> None:
+        if not self._loopback():
+            self._error(403, "forbidden", "control endpoints answer loopback clients only")
+            return
+        wanted = parse_query(query).accounts if query else ()
+        try:
+            data = self.server.world.state(wanted or None)
+        except ValueError as exc:
+            self._error(400, "bad_request", str(exc))
+            return
+        self._json(200, data)
+
+
+@dataclass
+class SandboxHandle:
+    """A running sandbox bank: its base URL, its world, and how to stop it."""
+
+    server: SandboxHTTPServer
+    thread: threading.Thread
+    _stopped: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def url(self) -> str:
+        """The base URL, e.g. ``http://127.0.0.1:8765`` (SimpleFIN under ``/simplefin``)."""
+        return self.server.base_url
+
+    @property
+    def world(self) -> World:
+        return self.server.world
+
+    @property
+    def access(self) -> AccessStore:
+        return self.server.access
+
+    @property
+    def faults(self) -> FaultQueue:
+        return self.server.faults
+
+    def setup_token(self) -> str:
+        """A fresh setup token, as ``GET /simplefin/create`` would return it."""
+        return self.server.access.new_setup_token(self.url)
+
+    def inject(self, kind: str, count: int = 1, **options: Any) -> None:
+        """Queue ``count`` faults of ``kind`` (options: delay, retry_after, variant)."""
+        self.server.faults.add(Fault(kind, **options), count)
+
+    def stop(self) -> None:
+        """Stop serving and free the port (idempotent)."""
+        if not self._stopped.is_set():
+            self._stopped.set()
+            self.server.shutdown()
+            self.server.server_close()
+            self.thread.join(timeout=5)
+
+    def wait(self) -> None:
+        """Block until stopped; Ctrl-C stops the server and returns."""
+        try:
+            while not self._stopped.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            self.stop()
+
+    def __enter__(self) -> SandboxHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def start(
+    host: str = "127.0.0.1",
+    port: int = 0,
+    seed: int = 0,
+    *,
+    world: World | None = None,
+    bulk_transactions: int = 0,
+) -> SandboxHandle:
+    """Serve a sandbox bank in a background thread (``port=0``: a free port).
+
+    Pass ``world`` to serve an existing one; otherwise a world is built from
+    ``seed`` with today's date.  Bound to a wildcard address, URLs handed out
+    (setup tokens, access URLs) use the request's ``Host`` header.
+    """
+    bank = world or World(seed, bulk_transactions=bulk_transactions)
+    wildcard = host in ("", "0.0.0.0", "::")
+    server = SandboxHTTPServer((host, port), bank, None if wildcard else _url_host(host))
+    thread = threading.Thread(
+        target=server.serve_forever, args=(0.05,), name="sandbox-bank", daemon=True
+    )
+    thread.start()
+    return SandboxHandle(server, thread)
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
