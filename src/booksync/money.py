@@ -22,6 +22,10 @@ __all__ = [
 ]
 
 
+# Minor units are stored as 64-bit integers: 18 digits always fit.
+MAX_DIGITS = 18
+
+
 class MoneyError(ValueError):
     """An amount or currency that the books cannot hold exactly."""
 
@@ -125,12 +129,27 @@ def parse_amount(text: str | int | Decimal) -> Decimal:
 
 
 def to_minor(amount: Decimal | str | int, exp: int) -> int:
-    """``Decimal("12.34")`` with exponent 2 -> ``1234``; refuses ``12.345``."""
+    """``Decimal("12.34")`` with exponent 2 -> ``1234``; refuses ``12.345``.
+
+    Computed on the Decimal's exact digits with integer arithmetic, so no
+    context precision can round a long fraction away.
+    """
     value = amount if isinstance(amount, Decimal) else parse_amount(amount)
-    scaled = value.scaleb(exp)
-    if scaled != scaled.to_integral_value():
-        raise MoneyError(f"amount {value} has more than {exp} decimal places")
-    return int(scaled)
+    if not value.is_finite():
+        raise MoneyError(f"{value} is not an amount")
+    sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)
+    magnitude = int("".join(map(str, digits)) or "0")
+    shift = exponent + exp
+    if len(digits) + shift > MAX_DIGITS:
+        raise MoneyError(f"amount {value} is too large")
+    if shift >= 0:
+        minor = magnitude * 10**shift
+    else:
+        minor, rest = divmod(magnitude, 10**-shift)
+        if rest:
+            raise MoneyError(f"amount {value} has more than {exp} decimal places")
+    return -minor if sign else minor
 
 
 def to_decimal(minor: int, exp: int) -> Decimal:
