@@ -143,10 +143,11 @@ def to_minor(amount: Decimal | str | int, exp: int) -> int:
     shift = exponent + exp
     if len(digits) + shift > MAX_DIGITS:
         raise MoneyError(f"amount {value} is too large")
+    minor: int
     if shift >= 0:
         minor = magnitude * 10**shift
     else:
-        minor, rest = divmod(magnitude, 10**-shift)
+        minor, rest = divmod(magnitude, 10 ** (-shift))
         if rest:
             raise MoneyError(f"amount {value} has more than {exp} decimal places")
     return -minor if sign else minor

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+
+from booksync.cli.context import books
+from booksync.cli.output import console
+from booksync.formats.beancount_export import export_beancount
+from booksync.formats.beancount_import import import_beancount
 
 export_app = typer.Typer(help="Write the books in another ledger's format.", no_args_is_help=True)
 import_app = typer.Typer(help="Read another ledger's books.", no_args_is_help=True)
@@ -11,3 +18,39 @@ import_app = typer.Typer(help="Read another ledger's books.", no_args_is_help=Tr
 def register(app: typer.Typer) -> None:
     app.add_typer(export_app, name="export")
     app.add_typer(import_app, name="import")
+
+
+@export_app.command("beancount")
+def export_beancount_command(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="Beancount file to write (replaced if it exists)."),
+) -> None:
+    """Write the posted books as a Beancount v3 file that bean-check accepts.
+
+    The file is written beside its final name and renamed at the end, so a
+    failed export never leaves half a ledger where a whole one was.
+    """
+    partial = file.with_name(file.name + ".partial")
+    try:
+        with books(ctx) as (session, company), partial.open(
+            "w", encoding="utf-8", newline="\n"
+        ) as out:
+            count = export_beancount(session, company, out)
+        partial.replace(file)
+    finally:
+        partial.unlink(missing_ok=True)
+    console.print(f"exported {count} transactions to {file}")
+
+
+@import_app.command("beancount")
+def import_beancount_command(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="Beancount file to read."),
+) -> None:
+    """Book a Beancount ledger as posted entries in journal MISC: all of it, or nothing."""
+    with books(ctx) as (session, company):
+        summary = import_beancount(session, company, file)
+    console.print(
+        f"imported {summary.entries_imported} entries from {file} "
+        f"({summary.accounts_created} new accounts, {summary.partners_created} new partners)"
+    )
