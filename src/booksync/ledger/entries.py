@@ -92,16 +92,18 @@ class Resolver:
             )
         }
         self.account_codes = {id_: code for code, (id_, _) in self.accounts.items()}
-        self.journals: dict[str, int] = dict(
-            session.execute(select(Journal.code, Journal.id).where(Journal.company_id == cid))
-            .tuples()
-            .all()
-        )
-        self.partners: dict[str, int] = dict(
-            session.execute(select(Partner.name, Partner.id).where(Partner.company_id == cid))
-            .tuples()
-            .all()
-        )
+        self.journals: dict[str, int] = {
+            code: id_
+            for code, id_ in session.execute(
+                select(Journal.code, Journal.id).where(Journal.company_id == cid)
+            )
+        }
+        self.partners: dict[str, int] = {
+            name: id_
+            for name, id_ in session.execute(
+                select(Partner.name, Partner.id).where(Partner.company_id == cid)
+            )
+        }
 
     def account(self, code: str) -> int:
         found = self.accounts.get(code)
@@ -127,6 +129,8 @@ class Resolver:
 
 
 def _minor(value: Decimal, exp: int, what: str) -> int:
+    if not value:  # half of all amounts are the empty side of a line
+        return 0
     try:
         minor = to_minor(value, exp)
     except MoneyError as exc:
@@ -141,6 +145,7 @@ def prepare(resolver: Resolver, data: EntryInput) -> PreparedEntry:
     if not data.lines:
         raise InvalidEntry("an entry needs at least one line")
     exp = resolver.exponent
+    account, partner = resolver.account, resolver.partner
     lines = []
     for line in data.lines:
         debit = _minor(line.debit, exp, "debit")
@@ -149,11 +154,7 @@ def prepare(resolver: Resolver, data: EntryInput) -> PreparedEntry:
             raise InvalidEntry(f"a line on {line.account} has both a debit and a credit")
         lines.append(
             PreparedLine(
-                account_id=resolver.account(line.account),
-                debit=debit,
-                credit=credit,
-                partner_id=resolver.partner(line.partner),
-                label=line.label or None,
+                account(line.account), debit, credit, partner(line.partner), line.label or None
             )
         )
     ref = data.ref.strip() if data.ref else None
@@ -187,7 +188,7 @@ class EntryImporter:
     """
 
     def __init__(
-        self, session: Session, company: Company, *, post: bool, batch_size: int = 2000
+        self, session: Session, company: Company, *, post: bool, batch_size: int = 5000
     ) -> None:
         self.company = company
         self.post = post
@@ -212,6 +213,8 @@ class EntryImporter:
             self.flush()
 
     def flush(self) -> None:
+        if len(self._batch) >= self.batch_size:  # a big import, not a handful of entries
+            self.writer.tune_for_bulk()
         self.ids.extend(self.writer.write(self._batch, post=self.post))
         self.count += len(self._batch)
         self._batch.clear()
