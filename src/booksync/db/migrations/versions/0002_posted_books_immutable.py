@@ -6,6 +6,11 @@ Revises: 0001
 DESIGN.md section 3: the services refuse to change posted entries, and these
 triggers refuse it again so that no code path, raw SQL included, can.
 
+- On SQLite, ``INSERT OR REPLACE`` and ``UPDATE OR REPLACE`` delete the row
+  they collide with without firing delete triggers (unless the connection
+  turned on ``recursive_triggers``, as booksync's engine does), so the guards
+  also refuse any insert that collides with a posted row and any change of an
+  ``id`` or ``uid``: identities never change.
 - An entry is inserted as a draft; posting it (draft -> posted) checks that
   its lines balance and belong to its company, then marks the lines posted.
 - A posted entry, and a posted line, can be neither updated nor deleted; no
@@ -30,6 +35,12 @@ SQLITE = [
     f"""CREATE TRIGGER entry_insert_draft BEFORE INSERT ON entry
     WHEN NEW.state <> 'draft'
     BEGIN SELECT RAISE(ABORT, '{DRAFT_ONLY}'); END""",
+    f"""CREATE TRIGGER entry_insert_collision BEFORE INSERT ON entry
+    WHEN EXISTS (SELECT 1 FROM entry WHERE (id = NEW.id OR uid = NEW.uid) AND state = 'posted')
+    BEGIN SELECT RAISE(ABORT, '{IMMUTABLE}'); END""",
+    f"""CREATE TRIGGER entry_identity BEFORE UPDATE OF id, uid ON entry
+    WHEN NEW.id <> OLD.id OR NEW.uid <> OLD.uid
+    BEGIN SELECT RAISE(ABORT, '{IMMUTABLE}'); END""",
     f"""CREATE TRIGGER entry_posted_no_update BEFORE UPDATE ON entry
     WHEN OLD.state = 'posted'
     BEGIN SELECT RAISE(ABORT, '{IMMUTABLE}'); END""",
@@ -52,6 +63,10 @@ SQLITE = [
     f"""CREATE TRIGGER line_insert_guard BEFORE INSERT ON line
     WHEN NEW.posted <> 0
       OR (SELECT state FROM entry WHERE id = NEW.entry_id) = 'posted'
+      OR EXISTS (SELECT 1 FROM line WHERE (id = NEW.id OR uid = NEW.uid) AND posted <> 0)
+    BEGIN SELECT RAISE(ABORT, '{IMMUTABLE}'); END""",
+    f"""CREATE TRIGGER line_identity BEFORE UPDATE OF id, uid ON line
+    WHEN NEW.id <> OLD.id OR NEW.uid <> OLD.uid
     BEGIN SELECT RAISE(ABORT, '{IMMUTABLE}'); END""",
     f"""CREATE TRIGGER line_update_guard BEFORE UPDATE ON line
     WHEN OLD.posted <> 0
@@ -126,6 +141,9 @@ POSTGRESQL = [
 
 SQLITE_DROP = [
     "entry_insert_draft",
+    "entry_insert_collision",
+    "entry_identity",
+    "line_identity",
     "entry_posted_no_update",
     "entry_posted_no_delete",
     "entry_post",
