@@ -133,12 +133,14 @@ def test_entry_add_post_json(acme: Cli) -> None:
     assert shown["number"] == "SAL/2026/00001"
     assert shown["state"] == "posted"
     assert (shown["journal"], shown["date"], shown["ref"]) == ("SAL", "2026-01-31", "INV/001")
+    no_foreign = {"currency": None, "amount_currency": None}
     assert shown["lines"] == [
         {"account": "1100", "partner": "Bob", "label": "Invoice 1", "debit": "119.00",
-         "credit": "0.00"},
+         "credit": "0.00", **no_foreign},
         {"account": "4000", "partner": "Bob", "label": None, "debit": "0.00",
-         "credit": "100.00"},
-        {"account": "2100", "partner": None, "label": None, "debit": "0.00", "credit": "19.00"},
+         "credit": "100.00", **no_foreign},
+        {"account": "2100", "partner": None, "label": None, "debit": "0.00", "credit": "19.00",
+         **no_foreign},
     ]
     assert shown["total_debit"] == shown["total_credit"] == "119.00"
     assert shown["reversal_of"] is None and shown["reversed_by"] is None

@@ -25,7 +25,7 @@ from booksync.ledger.entries import (
 )
 from booksync.ledger.errors import InvalidEntry
 from booksync.ledger.models import Entry
-from booksync.money import MoneyError, format_minor, parse_amount
+from booksync.money import CURRENCIES, MoneyError, format_minor, parse_amount
 
 entry_app = typer.Typer(help="Journal entries.", no_args_is_help=True)
 JSON = typer.Option(False, "--json", help="Print JSON.")
@@ -80,6 +80,10 @@ def entry_dict(entry: Entry, exp: int) -> dict[str, Any]:
                 "label": line.label,
                 "debit": format_minor(line.debit, exp),
                 "credit": format_minor(line.credit, exp),
+                "currency": line.currency_code,
+                "amount_currency": None
+                if line.amount_currency is None or line.currency_code is None
+                else format_minor(line.amount_currency, CURRENCIES[line.currency_code][0]),
             }
             for line in entry.lines
         ],

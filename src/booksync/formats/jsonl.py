@@ -4,6 +4,9 @@
 "lines": [{"account": "1100", "debit": "150.00", "credit": "0",
 "partner": "Bob", "label": "..."}]}``
 
+A line may also state its amount in a foreign currency:
+``"currency": "USD", "amount_currency": "-100.00"`` (signed like its side).
+
 Amounts should be decimal strings.  A JSON number is accepted when its
 shortest decimal form is unambiguous (at most 15 significant digits), which
 is exactly the text the file held; anything longer is refused rather than
@@ -81,6 +84,10 @@ def parse_entry(obj: Any) -> EntryInput:
                 credit=_amount(raw.get("credit"), f"entry line {n} credit"),
                 partner=_text(raw.get("partner"), f"entry line {n} partner"),
                 label=_text(raw.get("label"), f"entry line {n} label"),
+                currency=_text(raw.get("currency"), f"entry line {n} currency"),
+                amount_currency=None
+                if raw.get("amount_currency") is None
+                else _amount(raw["amount_currency"], f"entry line {n} amount_currency"),
             )
         )
     return EntryInput(journal, date, tuple(lines), _text(obj.get("ref"), "ref"))
@@ -115,6 +122,11 @@ def dump_entry(entry: EntryInput) -> bytes:
                     "credit": str(ln.credit),
                     "partner": ln.partner,
                     "label": ln.label,
+                    **(
+                        {"currency": ln.currency, "amount_currency": str(ln.amount_currency)}
+                        if ln.currency
+                        else {}
+                    ),
                 }
                 for ln in entry.lines
             ],

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from booksync.ledger.errors import InvalidEntry, LockedPeriod, NotFound, UnbalancedEntry
 from booksync.ledger.models import Account, Company, Entry, Journal, Partner
 from booksync.ledger.writer import EntryWriter
-from booksync.money import MoneyError, format_minor, to_minor
+from booksync.money import CURRENCIES, MoneyError, format_minor, to_minor
 
 ZERO = Decimal(0)
 
@@ -41,6 +41,8 @@ class LineInput:
     credit: Decimal = ZERO
     partner: str | None = None
     label: str | None = None
+    currency: str | None = None  # a foreign currency the line also states its amount in
+    amount_currency: Decimal | None = None  # signed: positive on the debit side
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,8 @@ class PreparedLine:
     credit: int
     partner_id: int | None = None
     label: str | None = None
+    currency_code: str | None = None
+    amount_currency: int | None = None  # signed: positive on the debit side
 
 
 @dataclass(slots=True)
@@ -140,6 +144,27 @@ def _minor(value: Decimal, exp: int, what: str) -> int:
     return minor
 
 
+def _foreign(prepared: PreparedLine, line: LineInput) -> None:
+    """Attach a line's amount in a foreign currency, signed like its side."""
+    code = (line.currency or "").upper()
+    if code not in CURRENCIES or line.amount_currency is None:
+        raise InvalidEntry(
+            f"a line on {line.account} needs both a known currency and an amount in it"
+        )
+    amount = line.amount_currency
+    try:
+        minor = to_minor(amount, CURRENCIES[code][0])
+    except MoneyError as exc:
+        raise InvalidEntry(f"amount in {code}: {exc}") from None
+    if (minor < 0 and prepared.debit) or (minor > 0 and prepared.credit):
+        raise InvalidEntry(
+            f"the {code} amount of a line on {line.account} must have the sign of its side "
+            "(positive for a debit, negative for a credit)"
+        )
+    prepared.currency_code = code
+    prepared.amount_currency = minor
+
+
 def prepare(resolver: Resolver, data: EntryInput) -> PreparedEntry:
     """Resolve and check one entry's content (balance is checked on posting)."""
     if not data.lines:
@@ -152,11 +177,12 @@ def prepare(resolver: Resolver, data: EntryInput) -> PreparedEntry:
         credit = _minor(line.credit, exp, "credit")
         if debit and credit:
             raise InvalidEntry(f"a line on {line.account} has both a debit and a credit")
-        lines.append(
-            PreparedLine(
-                account(line.account), debit, credit, partner(line.partner), line.label or None
-            )
+        prepared = PreparedLine(
+            account(line.account), debit, credit, partner(line.partner), line.label or None
         )
+        if line.currency is not None or line.amount_currency is not None:
+            _foreign(prepared, line)
+        lines.append(prepared)
     ref = data.ref.strip() if data.ref else None
     return PreparedEntry(resolver.journal(data.journal), data.date, ref or None, lines)
 
@@ -293,7 +319,15 @@ def reverse_entry(
         ref=f"Reversal of {entry.number}",
         reversal_of_id=entry.id,
         lines=[
-            PreparedLine(line.account_id, line.credit, line.debit, line.partner_id, line.label)
+            PreparedLine(
+                line.account_id,
+                line.credit,
+                line.debit,
+                line.partner_id,
+                line.label,
+                line.currency_code,
+                None if line.amount_currency is None else -line.amount_currency,
+            )
             for line in entry.lines
         ],
     )

@@ -54,8 +54,8 @@ ENTRY_INSERT = (
 )
 LINE_INSERT = (
     "INSERT INTO line (uid, version, created_at, company_id, entry_id, account_id, partner_id, "
-    "debit, credit, label, date, posted) VALUES {rows}",
-    "({p}, 1, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, FALSE)",
+    "debit, credit, currency_code, amount_currency, label, date, posted) VALUES {rows}",
+    "({p}, 1, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, FALSE)",
 )
 POST = (
     "WITH posting (id, number, posted_at) AS (VALUES {rows}) "
@@ -168,6 +168,8 @@ class EntryWriter:
                 ln.partner_id,
                 ln.debit,
                 ln.credit,
+                ln.currency_code,
+                ln.amount_currency,
                 ln.label,
                 day,
             )
