@@ -113,6 +113,8 @@ class Journal(CompanyOwned, Base):
     type: Mapped[JournalType] = mapped_column(String(16))
     default_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
     suspense_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    # A bank journal in another currency than the company's (None: the company's).
+    currency_code: Mapped[str | None] = mapped_column(ForeignKey("currency.code"))
 
 
 class Partner(CompanyOwned, Base):

@@ -1,0 +1,335 @@
+"""Books one provider account's fetched batch: statement lines, entries, aliases.
+
+Called by a sync run inside its one database transaction (DESIGN.md
+section 5, step 4): everything written here commits with the run record and
+the watermark, or not at all.
+
+Each new booked transaction becomes a statement line and a posted entry in
+the account's bank journal: the bank ledger account against the journal's
+suspense account (money in: bank debit; money out: bank credit), in company
+currency, with the foreign amount on the lines when the account is in
+another currency. Reconciliation later replaces the suspense side.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from booksync.banking.models import (
+    PendingTransaction,
+    ProviderAccount,
+    StatementLine,
+    TransactionAlias,
+)
+from booksync.ledger.entries import PreparedEntry, PreparedLine, check_postable
+from booksync.ledger.errors import LedgerError
+from booksync.ledger.models import Account, Company, Journal
+from booksync.ledger.rates import RateTable
+from booksync.ledger.writer import EntryWriter
+from booksync.money import CURRENCIES, MoneyError, to_minor
+from booksync.providers.base import Batch, Transaction, Window
+from booksync.providers.errors import ProviderProtocolError
+from booksync.sync.dedupe import Fetched, KnownLine, plan
+
+CHUNK = 500
+OPENING_LABEL = "Opening balance"
+
+
+@dataclass(slots=True)
+class AccountResult:
+    """What one account's batch did, for the run record."""
+
+    fetched: int = 0
+    new: int = 0
+    duplicates: int = 0
+    pending: int = 0
+    updated: int = 0
+    balance_difference: int | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+def _chunks(items: Sequence[str], size: int = CHUNK) -> Iterable[list[str]]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def fingerprint(tx: Transaction, amount: int, occurrence: int) -> str:
+    """A stand-in id for a transaction the bank gave no id (blank ids are not ids).
+
+    Date, amount and text, plus the occurrence number among identical ones in
+    the same answer, so two genuine identical payments stay two.
+    """
+    text = hashlib.sha256(tx.description.encode()).hexdigest()[:16]
+    return f"~{tx.booking_date}:{amount}:{text}#{occurrence}"
+
+
+class StatementImporter:
+    """Applies batches for one provider account within the caller's transaction."""
+
+    def __init__(self, session: Session, company: Company, account: ProviderAccount) -> None:
+        journal = account.journal
+        if journal is None:
+            raise LedgerError(f"provider account {account.name!r} is not linked to a journal")
+        self.session = session
+        self.company = company
+        self.account = account
+        self.journal: Journal = journal
+        self.exp = CURRENCIES[account.currency_code][0]
+        self.foreign = account.currency_code != company.currency_code
+        self.rates = RateTable(session, company, account.currency_code)
+        bank_id, suspense_id = journal.default_account_id, journal.suspense_account_id
+        if bank_id is None or suspense_id is None:
+            raise LedgerError(f"journal {journal.code} has no bank or suspense account")
+        for account_id in (bank_id, suspense_id):
+            ledger_account = session.get(Account, account_id)
+            if ledger_account is None or not ledger_account.active:
+                raise LedgerError(f"an account of journal {journal.code} is inactive")
+        self.bank_id: int = bank_id
+        self.suspense_id: int = suspense_id
+
+    # -- conversions ----------------------------------------------------------
+
+    def _minor(self, amount: object, what: str) -> int:
+        try:
+            return to_minor(amount, self.exp)  # type: ignore[arg-type]
+        except MoneyError as exc:
+            raise ProviderProtocolError(
+                f"the bank sent {what} that does not fit {self.account.currency_code}: {exc}"
+            ) from None
+
+    def _fetched(self, booked: Sequence[Transaction]) -> list[Fetched[Transaction]]:
+        occurrences: Counter[tuple[object, ...]] = Counter()
+        out: list[Fetched[Transaction]] = []
+        for tx in booked:
+            if tx.booking_date is None:  # a booked transaction always has a date
+                continue
+            amount = self._minor(tx.amount, "an amount")
+            ids = [tx.provider_transaction_id] if tx.provider_transaction_id else []
+            ids += [i for i in tx.alternative_ids if i not in ids]
+            if not ids:
+                key = (tx.booking_date, amount, tx.description)
+                occurrences[key] += 1
+                ids = [fingerprint(tx, amount, occurrences[key])]
+            out.append(Fetched(tuple(ids), tx.booking_date, amount, tx))
+        return out
+
+    # -- reads ----------------------------------------------------------------
+
+    def _known(self, ids: Sequence[str]) -> dict[str, int]:
+        known: dict[str, int] = {}
+        for chunk in _chunks(ids):
+            rows = self.session.execute(
+                select(TransactionAlias.transaction_id, TransactionAlias.statement_line_id).where(
+                    TransactionAlias.provider_account_id == self.account.id,
+                    TransactionAlias.transaction_id.in_(chunk),
+                )
+            )
+            known.update((tid, line_id) for tid, line_id in rows)
+        return known
+
+    def _window_lines(self, window: Window) -> list[KnownLine]:
+        rows = self.session.execute(
+            select(
+                StatementLine.id,
+                StatementLine.date,
+                StatementLine.amount,
+                TransactionAlias.transaction_id,
+            )
+            .join(TransactionAlias, TransactionAlias.statement_line_id == StatementLine.id)
+            .where(
+                StatementLine.provider_account_id == self.account.id,
+                StatementLine.date >= window.start,
+                StatementLine.date < window.end,
+            )
+        )
+        lines: dict[int, tuple[dt.date, int, set[str]]] = {}
+        for line_id, date, amount, tid in rows:
+            lines.setdefault(line_id, (date, amount, set()))[2].add(tid)
+        return [KnownLine(i, d, a, frozenset(ids)) for i, (d, a, ids) in lines.items()]
+
+    def _has_lines(self) -> bool:
+        return (
+            self.session.scalar(
+                select(StatementLine.id)
+                .where(StatementLine.provider_account_id == self.account.id)
+                .limit(1)
+            )
+            is not None
+        )
+
+    def books_balance(self, as_of: dt.date) -> int:
+        """The journal's booked balance from this account's lines at a bank date."""
+        total = self.session.scalar(
+            select(func.coalesce(func.sum(StatementLine.amount), 0)).where(
+                StatementLine.provider_account_id == self.account.id,
+                StatementLine.date <= as_of,
+            )
+        )
+        return int(total or 0)
+
+    # -- writes ---------------------------------------------------------------
+
+    def _entry(self, date: dt.date, amount: int, label: str) -> PreparedEntry:
+        company_amount = abs(self.rates.convert(amount, date))
+        foreign = self.account.currency_code if self.foreign else None
+        bank = PreparedLine(self.bank_id, 0, 0, None, label, foreign)
+        suspense = PreparedLine(self.suspense_id, 0, 0, None, label, foreign)
+        if amount >= 0:
+            bank.debit = suspense.credit = company_amount
+        else:
+            bank.credit = suspense.debit = company_amount
+        if foreign:
+            bank.amount_currency, suspense.amount_currency = amount, -amount
+        entry = PreparedEntry(self.journal.id, date, label[:500], [bank, suspense])
+        check_postable(self.company, entry)
+        return entry
+
+    def _write_lines(
+        self,
+        writer: EntryWriter,
+        items: Sequence[tuple[Fetched[Transaction] | None, dt.date, int, str]],
+        run_id: int,
+    ) -> list[int]:
+        """Statement lines (with their posted entries) for ``(fetched, date, amount, label)``."""
+        if not items:
+            return []
+        entry_ids = writer.write([self._entry(d, a, lbl) for _, d, a, lbl in items], post=True)
+        rows = []
+        for (fetched, date, amount, label), entry_id in zip(items, entry_ids, strict=True):
+            tx = fetched.item if fetched else None
+            rows.append(
+                {
+                    "company_id": self.company.id,
+                    "journal_id": self.journal.id,
+                    "provider_account_id": self.account.id,
+                    "sync_run_id": run_id,
+                    "entry_id": entry_id,
+                    "date": date,
+                    "value_date": tx.value_date if tx else None,
+                    "transacted_at": tx.transacted_at if tx else None,
+                    "amount": amount,
+                    "currency_code": self.account.currency_code,
+                    "label": label[:500],
+                    "partner_name": tx.counterparty_name if tx else None,
+                    "counterparty_iban": tx.counterparty_iban if tx else None,
+                    "provider_transaction_id": fetched.ids[0] if fetched else None,
+                    "is_opening": fetched is None,
+                    "raw": tx.raw if tx else None,
+                }
+            )
+        result = self.session.execute(
+            insert(StatementLine).returning(StatementLine.id, sort_by_parameter_order=True), rows
+        )
+        return list(result.scalars())
+
+    def _write_aliases(self, pairs: Sequence[tuple[int, str]]) -> None:
+        if pairs:
+            self.session.execute(
+                insert(TransactionAlias),
+                [
+                    {
+                        "company_id": self.company.id,
+                        "provider_account_id": self.account.id,
+                        "statement_line_id": line_id,
+                        "transaction_id": tid,
+                    }
+                    for line_id, tid in pairs
+                ],
+            )
+
+    def _replace_pending(self, pending: Sequence[Transaction]) -> None:
+        self.session.execute(
+            delete(PendingTransaction).where(
+                PendingTransaction.provider_account_id == self.account.id
+            )
+        )
+        if pending:
+            self.session.execute(
+                insert(PendingTransaction),
+                [
+                    {
+                        "company_id": self.company.id,
+                        "provider_account_id": self.account.id,
+                        "transaction_id": tx.provider_transaction_id,
+                        "date": tx.booking_date
+                        or (tx.transacted_at.date() if tx.transacted_at else None),
+                        "amount": self._minor(tx.amount, "a pending amount"),
+                        "currency_code": self.account.currency_code,
+                        "label": (tx.description or "")[:500],
+                        "partner_name": tx.counterparty_name,
+                        "raw": tx.raw,
+                    }
+                    for tx in pending
+                ],
+            )
+
+    # -- the batch ------------------------------------------------------------
+
+    def apply(
+        self,
+        batch: Batch,
+        window: Window,
+        *,
+        run_id: int,
+        include_pending: bool,
+        watermark: dt.date,
+        now: dt.datetime,
+    ) -> AccountResult:
+        result = AccountResult(problems=[p.message for p in batch.problems])
+        fetched = self._fetched(batch.booked)
+        result.fetched = len(fetched) + len(batch.pending)
+        if not batch.complete:
+            # The bank may have left transactions out: booking the rest could book a
+            # changed id twice. Keep the watermark and try the whole window again.
+            result.problems.append(
+                f"{self.account.name}: the bank's answer was incomplete; nothing booked"
+            )
+            return result
+        first_sync = self.account.watermark is None and not self._has_lines()
+        known = self._known([i for tx in fetched for i in tx.ids])
+        decided = plan(fetched, known, self._window_lines(window))
+        result.duplicates, result.updated = decided.duplicates, decided.updated
+        writer = EntryWriter(self.session, self.company)
+        if len(decided.new) > 5000:
+            writer.tune_for_bulk()
+        items: list[tuple[Fetched[Transaction] | None, dt.date, int, str]] = [
+            (f, f.date, f.amount, f.item.description or "Bank transaction") for f in decided.new
+        ]
+        if first_sync and batch.balance is not None:
+            as_of = batch.balance.as_of
+            bank_balance = self._minor(batch.balance.amount, "a balance")
+            opening = bank_balance - sum(f.amount for f in decided.new if f.date <= as_of)
+            if opening:
+                day = min(window.start - dt.timedelta(days=1), as_of)
+                items.insert(0, (None, day, opening, OPENING_LABEL))
+        line_ids = self._write_lines(writer, items, run_id)
+        writer.finish()
+        aliases = list(decided.aliases)
+        for (fetched_tx, *_), line_id in zip(items, line_ids, strict=True):
+            if fetched_tx is not None:
+                aliases.extend((line_id, tid) for tid in fetched_tx.ids)
+        self._write_aliases(aliases)
+        result.new = len(decided.new)
+        if include_pending:
+            self._replace_pending(batch.pending)
+            result.pending = len(batch.pending)
+        else:
+            self._replace_pending(())
+        account = self.account
+        if batch.balance is not None:
+            account.balance = self._minor(batch.balance.amount, "a balance")
+            account.balance_date = batch.balance.as_of
+            account.balance_difference = account.balance - self.books_balance(batch.balance.as_of)
+            result.balance_difference = account.balance_difference
+        account.watermark = watermark
+        account.last_sync = now
+        return result

@@ -1,0 +1,62 @@
+"""The institutions catalogue: the banks a provider can connect to, searchable."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from booksync.banking.models import Institution
+from booksync.providers.base import Institution as ProviderInstitution
+
+
+def upsert_institutions(session: Session, found: Iterable[ProviderInstitution]) -> int:
+    """Add or refresh catalogue rows from a provider's list; returns how many changed."""
+    changed = 0
+    for inst in found:
+        row = session.scalar(
+            select(Institution).where(
+                Institution.provider == inst.provider,
+                Institution.provider_institution_id == inst.id,
+            )
+        )
+        values = {
+            "name": inst.name,
+            "bic": inst.bic,
+            "country": inst.country.upper() if inst.country else None,
+            "online_sync": inst.online_sync,
+        }
+        if row is None:
+            session.add(
+                Institution(provider=inst.provider, provider_institution_id=inst.id, **values)
+            )
+            changed += 1
+        elif any(getattr(row, k) != v for k, v in values.items()):
+            for key, value in values.items():
+                setattr(row, key, value)
+            changed += 1
+    session.flush()
+    return changed
+
+
+def search_institutions(
+    session: Session, text: str | None = None, country: str | None = None
+) -> list[Institution]:
+    """By name or BIC (case-insensitive substring) and country."""
+    query = select(Institution)
+    if text:
+        pattern = f"%{text.lower()}%"
+        query = query.where(or_(Institution.name.ilike(pattern), Institution.bic.ilike(pattern)))
+    if country:
+        query = query.where(Institution.country == country.upper())
+    return list(session.scalars(query.order_by(Institution.name)))
+
+
+def find_institution(session: Session, provider: str, name: str | None) -> Institution | None:
+    """The catalogue row a provider account's organisation name points at, if any."""
+    if not name:
+        return None
+    return session.scalar(
+        select(Institution).where(Institution.provider == provider, Institution.name == name)
+    )

@@ -1,0 +1,208 @@
+"""The banking tables.
+
+A *connection* is one consent at one provider (a SimpleFIN access URL, a
+GoCardless requisition); it sees several *provider accounts*, each linked to
+a bank journal.  Every booked bank transaction becomes one *statement line*
+and one posted entry; the ids the provider used for it (several, when a
+provider changes its id rule or a pending transaction books under a new id)
+are *aliases* of that line.  Pending transactions only ever live in the
+staging table, replaced whole by each fetch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from booksync.db.base import Base, BusinessRow, CompanyOwned
+from booksync.ledger.models import Journal
+
+
+class Institution(BusinessRow, Base):
+    """A bank as a provider knows it: searchable catalogue, shared by companies."""
+
+    __tablename__ = "institution"
+    __table_args__ = (UniqueConstraint("provider", "provider_institution_id"),)
+
+    provider: Mapped[str] = mapped_column(String(32))
+    provider_institution_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    bic: Mapped[str | None] = mapped_column(String(11))
+    country: Mapped[str | None] = mapped_column(String(2))
+    online_sync: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Bank(BusinessRow, Base):
+    """A bank entered by hand ("Create it"): name and Bank Identifier Code."""
+
+    __tablename__ = "bank"
+    __table_args__ = (UniqueConstraint("name", "bic"),)
+
+    name: Mapped[str] = mapped_column(String(200))
+    bic: Mapped[str | None] = mapped_column(String(11))
+
+
+class BankAccount(CompanyOwned, Base):
+    __tablename__ = "bank_account"
+    __table_args__ = (UniqueConstraint("company_id", "account_number"),)
+
+    account_number: Mapped[str] = mapped_column(String(64))
+    bank_id: Mapped[int | None] = mapped_column(ForeignKey("bank.id"))
+    journal_id: Mapped[int] = mapped_column(ForeignKey("journal.id"))
+    currency_code: Mapped[str] = mapped_column(ForeignKey("currency.code"))
+
+    bank: Mapped[Bank | None] = relationship(lazy="joined")
+    journal: Mapped[Journal] = relationship(lazy="joined")
+
+
+class Connection(CompanyOwned, Base):
+    """One consent at one provider, its schedule and its state.
+
+    ``claimed_until``/``claimed_by`` are a lease: a worker that takes a due
+    connection holds it until the lease ends, so two workers never run the
+    same connection, and a crashed worker's claim simply expires.
+    """
+
+    __tablename__ = "connection"
+    __table_args__ = (Index("ix_connection_due", "auto_sync", "state", "next_sync_at"),)
+
+    provider: Mapped[str] = mapped_column(String(32))
+    institution_id: Mapped[int | None] = mapped_column(ForeignKey("institution.id"))
+    label: Mapped[str] = mapped_column(String(200))
+    credentials: Mapped[bytes | None] = mapped_column(LargeBinary)
+    state: Mapped[str] = mapped_column(String(24), default="connected")
+    last_refresh: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    next_sync_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    interval_seconds: Mapped[int] = mapped_column(Integer, default=12 * 3600)
+    auto_sync: Mapped[bool] = mapped_column(Boolean, default=True)
+    consent_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    include_pending: Mapped[bool] = mapped_column(Boolean, default=True)
+    history_days: Mapped[int] = mapped_column(Integer, default=90)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
+
+    institution: Mapped[Institution | None] = relationship(lazy="joined")
+    accounts: Mapped[list[ProviderAccount]] = relationship(
+        back_populates="connection", order_by="ProviderAccount.id", lazy="selectin"
+    )
+
+
+class ProviderAccount(CompanyOwned, Base):
+    """An account as the provider shows it, linked to a bank journal.
+
+    The bank's last reported balance is kept with its as-of date: a balance
+    is only comparable with the books at the date the bank gave it.
+    """
+
+    __tablename__ = "provider_account"
+    __table_args__ = (UniqueConstraint("connection_id", "provider_account_id"),)
+
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connection.id"))
+    provider_account_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200))
+    currency_code: Mapped[str] = mapped_column(ForeignKey("currency.code"))
+    iban: Mapped[str | None] = mapped_column(String(34))
+    journal_id: Mapped[int | None] = mapped_column(ForeignKey("journal.id"))
+    history_start: Mapped[dt.date | None] = mapped_column(Date)
+    balance: Mapped[int | None] = mapped_column(BigInteger)
+    balance_date: Mapped[dt.date | None] = mapped_column(Date)
+    balance_difference: Mapped[int | None] = mapped_column(BigInteger)
+    watermark: Mapped[dt.date | None] = mapped_column(Date)
+    last_sync: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    connection: Mapped[Connection] = relationship(back_populates="accounts")
+    journal: Mapped[Journal | None] = relationship(lazy="joined")
+
+
+class StatementLine(CompanyOwned, Base):
+    """One booked bank transaction (or a first sync's opening line) and its entry.
+
+    ``amount`` is signed, positive = money in, in the account's currency.
+    """
+
+    __tablename__ = "statement_line"
+    __table_args__ = (
+        Index("ix_statement_line_account_date", "provider_account_id", "date"),
+        Index("ix_statement_line_journal_date", "journal_id", "date"),
+    )
+
+    journal_id: Mapped[int] = mapped_column(ForeignKey("journal.id"))
+    provider_account_id: Mapped[int | None] = mapped_column(ForeignKey("provider_account.id"))
+    sync_run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_run.id"))
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entry.id"))
+    date: Mapped[dt.date] = mapped_column(Date)
+    value_date: Mapped[dt.date | None] = mapped_column(Date)
+    transacted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency_code: Mapped[str] = mapped_column(ForeignKey("currency.code"))
+    label: Mapped[str] = mapped_column(String(500))
+    partner_name: Mapped[str | None] = mapped_column(String(200))
+    counterparty_iban: Mapped[str | None] = mapped_column(String(34))
+    provider_transaction_id: Mapped[str | None] = mapped_column(String(200))
+    is_opening: Mapped[bool] = mapped_column(Boolean, default=False)
+    reconciled: Mapped[bool] = mapped_column(Boolean, default=False)
+    raw: Mapped[str | None] = mapped_column(Text)
+
+
+class TransactionAlias(CompanyOwned, Base):
+    """An id a provider used for a statement line; (account, id) is unique."""
+
+    __tablename__ = "transaction_alias"
+    __table_args__ = (UniqueConstraint("provider_account_id", "transaction_id"),)
+
+    provider_account_id: Mapped[int] = mapped_column(ForeignKey("provider_account.id"))
+    statement_line_id: Mapped[int] = mapped_column(ForeignKey("statement_line.id"), index=True)
+    transaction_id: Mapped[str] = mapped_column(String(200))
+
+
+class PendingTransaction(CompanyOwned, Base):
+    """A pending transaction from the latest fetch: shown, never booked."""
+
+    __tablename__ = "pending_transaction"
+
+    provider_account_id: Mapped[int] = mapped_column(ForeignKey("provider_account.id"), index=True)
+    transaction_id: Mapped[str | None] = mapped_column(String(200))
+    date: Mapped[dt.date | None] = mapped_column(Date)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency_code: Mapped[str] = mapped_column(ForeignKey("currency.code"))
+    label: Mapped[str] = mapped_column(String(500))
+    partner_name: Mapped[str | None] = mapped_column(String(200))
+    raw: Mapped[str | None] = mapped_column(Text)
+
+
+class SyncRun(CompanyOwned, Base):
+    """One synchronization run of one connection: window, counts, outcome."""
+
+    __tablename__ = "sync_run"
+    __table_args__ = (Index("ix_sync_run_connection_started", "connection_id", "started_at"),)
+
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connection.id"))
+    trigger: Mapped[str] = mapped_column(String(16), default="manual")
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    window_start: Mapped[dt.date | None] = mapped_column(Date)
+    window_end: Mapped[dt.date | None] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(24), default="running")
+    fetched: Mapped[int] = mapped_column(Integer, default=0)
+    new: Mapped[int] = mapped_column(Integer, default=0)
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    pending: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    balance_difference: Mapped[int | None] = mapped_column(BigInteger)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)

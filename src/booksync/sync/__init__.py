@@ -1,0 +1,1 @@
+"""Synchronization: one run of one connection, and the scheduler that runs them."""

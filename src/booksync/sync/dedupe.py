@@ -1,0 +1,114 @@
+"""Which fetched bank transactions are new: the exactly-once rules.
+
+DESIGN.md section 5, step 3, against the bugs users keep reporting:
+
+- A transaction is known when any of its ids (the provider's id and its
+  alternative ids) is an alias of a statement line of the same provider
+  account (ids are unique per account only, bug 4). A known transaction
+  whose other ids are new adds them as aliases: a changed id rule adds
+  aliases, not duplicates.
+- An unknown booked transaction may *claim* an existing line only when that
+  line is an orphan: dated inside the fetched window, yet none of its ids
+  came back in this fetch (the provider changed the id, or a pending
+  transaction booked under a new id, bugs 1 and 2). It must have the same
+  amount, a date within ``tolerance_days``; the nearest date wins, and a
+  line is claimed once. Two genuine same-day same-amount transactions in one
+  answer keep their own ids, so neither is an orphan's match (bug 5).
+- Everything else is new.
+
+This module is pure (no database): the importer hands it what it loaded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched(Generic[T]):
+    """A booked transaction reduced to what dedupe needs; ``item`` is carried along."""
+
+    ids: tuple[str, ...]
+    date: dt.date
+    amount: int
+    item: T
+
+
+@dataclass(frozen=True, slots=True)
+class KnownLine:
+    """A statement line already booked for the account, with all its alias ids."""
+
+    id: int
+    date: dt.date
+    amount: int
+    ids: frozenset[str]
+
+
+@dataclass(slots=True)
+class Plan(Generic[T]):
+    new: list[Fetched[T]] = field(default_factory=list)
+    duplicates: int = 0
+    updated: int = 0
+    aliases: list[tuple[int, str]] = field(default_factory=list)  # (line id, new id)
+
+
+def plan(
+    fetched: Sequence[Fetched[T]],
+    known: Mapping[str, int],
+    window_lines: Iterable[KnownLine],
+    *,
+    tolerance_days: int = 7,
+) -> Plan[T]:
+    """Sort ``fetched`` into duplicates, claims of orphan lines, and new ones."""
+    result: Plan[T] = Plan()
+    seen: dict[str, int | None] = dict(known)  # id -> line id (None: new in this fetch)
+    fetched_ids = {i for tx in fetched for i in tx.ids}
+    unknown: list[Fetched[T]] = []
+    for tx in fetched:
+        line = next((seen[i] for i in tx.ids if i in seen), -1)
+        if line == -1:
+            unknown.append(tx)
+            for i in tx.ids:
+                seen[i] = None
+            continue
+        result.duplicates += 1
+        added = [i for i in tx.ids if i not in seen]
+        for i in added:
+            seen[i] = line
+            if line is not None:
+                result.aliases.append((line, i))
+        if added and line is not None:
+            result.updated += 1
+    orphans = [ln for ln in window_lines if ln.ids and not ln.ids & fetched_ids]
+    claimed: set[int] = set()
+    for tx in sorted(unknown, key=lambda t: (t.date, t.ids)):
+        best = _nearest(tx, orphans, claimed, tolerance_days)
+        if best is None:
+            result.new.append(tx)
+            continue
+        claimed.add(best.id)
+        result.updated += 1
+        result.aliases.extend((best.id, i) for i in tx.ids)
+    return result
+
+
+def _nearest(
+    tx: Fetched[T], orphans: Sequence[KnownLine], claimed: set[int], tolerance: int
+) -> KnownLine | None:
+    best: KnownLine | None = None
+    best_key: tuple[int, int] | None = None
+    for line in orphans:
+        if line.id in claimed or line.amount != tx.amount:
+            continue
+        distance = abs((line.date - tx.date).days)
+        if distance > tolerance:
+            continue
+        key = (distance, line.id)
+        if best_key is None or key < best_key:
+            best, best_key = line, key
+    return best

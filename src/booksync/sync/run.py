@@ -1,0 +1,400 @@
+"""One synchronization run of one connection (DESIGN.md section 5).
+
+Three short transactions, never one long one around the network:
+
+1. claim the connection (a lease, so no other worker runs it), open the
+   ``SyncRun`` row with its window, and commit;
+2. fetch from the provider outside any transaction, retrying transient
+   errors with exponential back-off;
+3. in ONE transaction: statement lines, entries, aliases, pending rows,
+   balances, watermarks, the run's counts and the connection's state. A
+   crash or an error before this commit leaves the books exactly as they
+   were; the run row then records the error in a transaction of its own.
+
+Outcomes by error kind: transient (after retries) and malformed answers ->
+state ``error``; rate limit -> watermark kept, next try after
+``retry_after``; re-authorisation -> state ``reauth_required`` and no more
+scheduled runs until the user renews the connection.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from booksync.banking.importer import AccountResult, StatementImporter
+from booksync.banking.models import Connection, PendingTransaction, ProviderAccount, SyncRun
+from booksync.banking.secrets import unseal
+from booksync.db.base import utcnow
+from booksync.ledger.errors import LedgerError
+from booksync.ledger.models import Company
+from booksync.money import CURRENCIES, MoneyError, format_minor
+from booksync.providers.base import Batch, Credentials, Provider, Window
+from booksync.providers.errors import (
+    ProviderError,
+    RateLimited,
+    ReauthRequired,
+    TransientError,
+)
+from booksync.providers.registry import provider_for
+from booksync.sync.window import next_watermark, run_window
+
+log = logging.getLogger(__name__)
+
+LEASE = dt.timedelta(minutes=30)
+ERROR_RETRY = dt.timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Tries of a transient failure within one run: ``attempts`` in all."""
+
+    attempts: int = 3
+    base_delay: float = 1.0
+
+    def delay(self, attempt: int) -> float:
+        return float(self.base_delay * 2 ** (attempt - 1))
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """What ``booksync sync`` reports for one run."""
+
+    connection: int
+    run: int | None
+    state: str
+    fetched: int = 0
+    new: int = 0
+    duplicates: int = 0
+    pending: int = 0
+    updated: int = 0
+    balance_difference: str | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.state in ("success", "partial")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "connection": self.connection,
+            "run": self.run,
+            "state": self.state,
+            "fetched": self.fetched,
+            "new": self.new,
+            "duplicates": self.duplicates,
+            "pending": self.pending,
+            "updated": self.updated,
+            "balance_difference": self.balance_difference,
+            "error": self.error,
+        }
+
+
+class RunAborted(Exception):
+    """Raised by a test hook between fetch and commit to prove nothing is written."""
+
+
+def _claim(
+    session: Session, connection_id: int, worker: str, now: dt.datetime
+) -> Connection | None:
+    """Take the lease unless another run holds it; interrupted runs are closed."""
+    claimed = session.execute(
+        update(Connection)
+        .where(
+            Connection.id == connection_id,
+            or_(Connection.claimed_until.is_(None), Connection.claimed_until < now),
+        )
+        .values(claimed_until=now + LEASE, claimed_by=worker)
+        .returning(Connection.id)
+    ).first()
+    if claimed is None:
+        return None
+    session.execute(
+        update(SyncRun)
+        .where(SyncRun.connection_id == connection_id, SyncRun.state == "running")
+        .values(state="interrupted", finished_at=now, error="the run stopped before it ended")
+    )
+    return session.get(Connection, connection_id, populate_existing=True)
+
+
+def _linked(connection: Connection) -> list[ProviderAccount]:
+    return [a for a in connection.accounts if a.journal_id is not None]
+
+
+def _oldest_pending(session: Session, accounts: list[ProviderAccount]) -> dt.date | None:
+    if not accounts:
+        return None
+    return session.scalar(
+        select(func.min(PendingTransaction.date)).where(
+            PendingTransaction.provider_account_id.in_([a.id for a in accounts])
+        )
+    )
+
+
+class SyncRunner:
+    """Runs connections; one instance per worker thread (sessions are not shared)."""
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        *,
+        providers: Callable[[str], Provider] = provider_for,
+        retry: RetryPolicy | None = None,
+        worker: str = "manual",
+        today: Callable[[], dt.date] | None = None,
+        clock: Callable[[], dt.datetime] = utcnow,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.factory = factory
+        self.providers = providers
+        self.retry = retry or RetryPolicy()
+        self.worker = worker
+        self.clock = clock
+        self.today = today or (lambda: self.clock().date())
+        self.sleep = sleep
+
+    def run(
+        self,
+        connection_id: int,
+        *,
+        since: dt.date | None = None,
+        trigger: str = "manual",
+        before_commit: Callable[[], None] | None = None,
+    ) -> RunResult:
+        now = self.clock()
+        today = self.today()
+        with self.factory.begin() as session:
+            connection = _claim(session, connection_id, self.worker, now)
+            if connection is None:
+                return RunResult(
+                    connection_id,
+                    None,
+                    "busy",
+                    error="the connection is being synchronized by another run",
+                )
+            refusal = self._refusal(connection)
+            accounts = _linked(connection)
+            window = run_window(
+                [a.watermark for a in accounts],
+                today=today,
+                history_days=connection.history_days,
+                oldest_pending=_oldest_pending(session, accounts),
+                since=since,
+            )
+            run = SyncRun(
+                company_id=connection.company_id,
+                connection_id=connection.id,
+                trigger=trigger,
+                started_at=now,
+                window_start=window.start,
+                window_end=window.end,
+                state="running",
+            )
+            session.add(run)
+            session.flush()
+            run_id = run.id
+            if refusal:
+                self._close(session, connection, run, "error", refusal, now, reschedule=False)
+                return RunResult(connection_id, run_id, "error", error=refusal)
+            sealed = connection.credentials
+            provider_name = connection.provider
+            include_pending = connection.include_pending
+            account_ids = [a.provider_account_id for a in accounts]
+        assert sealed is not None
+        try:
+            credentials = Credentials(provider_name, unseal(sealed))
+            batches, attempts = self._fetch(
+                provider_name, credentials, account_ids, window, include_pending
+            )
+            return self._commit(
+                connection_id, run_id, batches, window, today, attempts, before_commit
+            )
+        except RateLimited as exc:
+            wait = dt.timedelta(seconds=exc.retry_after or 3600)
+            return self._fail(connection_id, run_id, "rate_limited", str(exc), retry_in=wait)
+        except ReauthRequired as exc:
+            return self._fail(connection_id, run_id, "reauth_required", str(exc))
+        except (ProviderError, LedgerError, MoneyError, RunAborted) as exc:
+            return self._fail(connection_id, run_id, "error", str(exc))
+
+    @staticmethod
+    def _refusal(connection: Connection) -> str | None:
+        if connection.state == "disconnected" or connection.credentials is None:
+            return "the connection is disconnected: connect it again"
+        if connection.state == "reauth_required":
+            return "the bank needs the connection renewed (re-authorisation) first"
+        return None
+
+    def _fetch(
+        self,
+        provider_name: str,
+        credentials: Credentials,
+        account_ids: list[str],
+        window: Window,
+        include_pending: bool,
+    ) -> tuple[list[Batch], int]:
+        provider = self.providers(provider_name)
+        attempt = 0
+        try:
+            while True:
+                attempt += 1
+                try:
+                    batches = provider.fetch(
+                        credentials, account_ids, window, include_pending=include_pending
+                    )
+                    return batches, attempt
+                except TransientError as exc:
+                    if attempt >= self.retry.attempts:
+                        raise TransientError(f"{exc} (gave up after {attempt} attempts)") from None
+                    log.info("transient provider error, retrying: %s", exc)
+                    self.sleep(self.retry.delay(attempt))
+        finally:
+            close = getattr(provider, "close", None)
+            if callable(close):
+                close()
+
+    def _commit(
+        self,
+        connection_id: int,
+        run_id: int,
+        batches: list[Batch],
+        window: Window,
+        today: dt.date,
+        attempts: int,
+        before_commit: Callable[[], None] | None,
+    ) -> RunResult:
+        now = self.clock()
+        with self.factory.begin() as session:
+            connection = session.get(Connection, connection_id, populate_existing=True)
+            run = session.get(SyncRun, run_id)
+            assert connection is not None and run is not None
+            company = session.get(Company, connection.company_id)
+            assert company is not None
+            by_id = {b.account_id: b for b in batches}
+            totals = AccountResult()
+            differences: list[str] = []
+            watermark = next_watermark(window, today)
+            for account in _linked(connection):
+                batch = by_id.get(account.provider_account_id)
+                if batch is None:
+                    totals.problems.append(f"{account.name}: the bank sent no data")
+                    continue
+                importer = StatementImporter(session, company, account)
+                outcome = importer.apply(
+                    batch,
+                    window,
+                    run_id=run.id,
+                    include_pending=connection.include_pending,
+                    watermark=watermark,
+                    now=now,
+                )
+                for name in ("fetched", "new", "duplicates", "pending", "updated"):
+                    setattr(totals, name, getattr(totals, name) + getattr(outcome, name))
+                totals.problems += outcome.problems
+                if outcome.balance_difference:
+                    exp = CURRENCIES[account.currency_code][0]
+                    differences.append(format_minor(outcome.balance_difference, exp))
+                    if run.balance_difference is None:
+                        run.balance_difference = outcome.balance_difference
+            state = "partial" if totals.problems else "success"
+            run.fetched, run.new, run.duplicates = totals.fetched, totals.new, totals.duplicates
+            run.pending, run.updated, run.attempts = totals.pending, totals.updated, attempts
+            message = "; ".join(totals.problems) or None
+            connection.last_refresh = now
+            self._close(
+                session,
+                connection,
+                run,
+                state,
+                message,
+                now,
+                reschedule=True,
+                connection_state="connected",
+            )
+            if before_commit is not None:
+                before_commit()
+        return RunResult(
+            connection_id,
+            run_id,
+            state,
+            totals.fetched,
+            totals.new,
+            totals.duplicates,
+            totals.pending,
+            totals.updated,
+            differences[0] if differences else None,
+            message,
+        )
+
+    def _close(
+        self,
+        session: Session,
+        connection: Connection,
+        run: SyncRun,
+        state: str,
+        error: str | None,
+        now: dt.datetime,
+        *,
+        reschedule: bool,
+        connection_state: str | None = None,
+        retry_in: dt.timedelta | None = None,
+    ) -> None:
+        run.state = state
+        run.error = error
+        run.finished_at = now
+        if connection_state:
+            connection.state = connection_state
+        if error or state in ("success", "partial"):
+            connection.last_error = error
+        connection.claimed_until = None  # release the lease
+        connection.claimed_by = None
+        if reschedule and connection.auto_sync and connection.state != "reauth_required":
+            step = retry_in or dt.timedelta(seconds=connection.interval_seconds)
+            connection.next_sync_at = now + step
+        elif connection.state == "reauth_required":
+            connection.next_sync_at = None
+
+    def _fail(
+        self,
+        connection_id: int,
+        run_id: int,
+        state: str,
+        message: str,
+        *,
+        retry_in: dt.timedelta | None = None,
+    ) -> RunResult:
+        """Record a failed run in its own transaction; the books are untouched."""
+        now = self.clock()
+        with self.factory.begin() as session:
+            connection = session.get(Connection, connection_id, populate_existing=True)
+            run = session.get(SyncRun, run_id)
+            assert connection is not None and run is not None
+            if state == "reauth_required":
+                connection_state = "reauth_required"
+            elif state == "rate_limited":
+                connection_state = connection.state
+            else:
+                connection_state = "error"
+                retry_in = min(ERROR_RETRY, dt.timedelta(seconds=connection.interval_seconds))
+            self._close(
+                session,
+                connection,
+                run,
+                state,
+                message,
+                now,
+                reschedule=True,
+                connection_state=connection_state,
+                retry_in=retry_in,
+            )
+        return RunResult(connection_id, run_id, state, error=message)
+
+
+__all__ = ["RetryPolicy", "RunAborted", "RunResult", "SyncRunner"]
