@@ -45,6 +45,16 @@ def _pg_available() -> str | None:
     return None
 
 
+@pytest.fixture(autouse=True)
+def secret_key(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test seals credentials with its own key, never the user's key file."""
+    from cryptography.fernet import Fernet
+
+    key = Fernet.generate_key().decode()
+    monkeypatch.setenv("BOOKSYNC_SECRET_KEY", key)
+    return key
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"
