@@ -20,9 +20,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from booksync.banking.bulk import BulkInsert
 from booksync.banking.models import (
     PendingTransaction,
     ProviderAccount,
@@ -40,7 +41,30 @@ from booksync.providers.errors import ProviderProtocolError
 from booksync.sync.dedupe import Fetched, KnownLine, plan
 
 CHUNK = 500
+# New lines are written this many at a time: the prepared entries and row
+# tuples of a 100,000-transaction first sync would otherwise all be alive at once.
+WRITE_BATCH = 5000
 OPENING_LABEL = "Opening balance"
+LINE_COLUMNS = (
+    "company_id",
+    "journal_id",
+    "provider_account_id",
+    "sync_run_id",
+    "entry_id",
+    "date",
+    "value_date",
+    "transacted_at",
+    "amount",
+    "currency_code",
+    "label",
+    "partner_name",
+    "counterparty_iban",
+    "provider_transaction_id",
+    "is_opening",
+    "reconciled",
+    "raw",
+)
+ALIAS_COLUMNS = ("company_id", "provider_account_id", "statement_line_id", "transaction_id")
 
 
 @dataclass(slots=True)
@@ -203,47 +227,46 @@ class StatementImporter:
         if not items:
             return []
         entry_ids = writer.write([self._entry(d, a, lbl) for _, d, a, lbl in items], post=True)
+        cid, journal_id, account_id = self.company.id, self.journal.id, self.account.id
+        currency = self.account.currency_code
         rows = []
         for (fetched, date, amount, label), entry_id in zip(items, entry_ids, strict=True):
             tx = fetched.item if fetched else None
             rows.append(
-                {
-                    "company_id": self.company.id,
-                    "journal_id": self.journal.id,
-                    "provider_account_id": self.account.id,
-                    "sync_run_id": run_id,
-                    "entry_id": entry_id,
-                    "date": date,
-                    "value_date": tx.value_date if tx else None,
-                    "transacted_at": tx.transacted_at if tx else None,
-                    "amount": amount,
-                    "currency_code": self.account.currency_code,
-                    "label": label[:500],
-                    "partner_name": tx.counterparty_name if tx else None,
-                    "counterparty_iban": tx.counterparty_iban if tx else None,
-                    "provider_transaction_id": fetched.ids[0] if fetched else None,
-                    "is_opening": fetched is None,
-                    "raw": tx.raw if tx else None,
-                }
+                (
+                    cid,
+                    journal_id,
+                    account_id,
+                    run_id,
+                    entry_id,
+                    date,
+                    tx.value_date if tx else None,
+                    tx.transacted_at if tx else None,
+                    amount,
+                    currency,
+                    label[:500],
+                    tx.counterparty_name if tx else None,
+                    tx.counterparty_iban if tx else None,
+                    fetched.ids[0] if fetched else None,
+                    fetched is None,
+                    False,
+                    tx.raw if tx else None,
+                )
             )
-        result = self.session.execute(
-            insert(StatementLine).returning(StatementLine.id, sort_by_parameter_order=True), rows
-        )
-        return list(result.scalars())
+        return self._bulk(StatementLine, LINE_COLUMNS).insert_returning_ids(rows)
+
+    def _bulk(
+        self, model: type[StatementLine | TransactionAlias], columns: tuple[str, ...]
+    ) -> BulkInsert:
+        table = model.__table__
+        assert isinstance(table, Table)
+        return BulkInsert(self.session.connection(), table, columns)
 
     def _write_aliases(self, pairs: Sequence[tuple[int, str]]) -> None:
         if pairs:
-            self.session.execute(
-                insert(TransactionAlias),
-                [
-                    {
-                        "company_id": self.company.id,
-                        "provider_account_id": self.account.id,
-                        "statement_line_id": line_id,
-                        "transaction_id": tid,
-                    }
-                    for line_id, tid in pairs
-                ],
+            cid, account_id = self.company.id, self.account.id
+            self._bulk(TransactionAlias, ALIAS_COLUMNS).insert(
+                [(cid, account_id, line_id, tid) for line_id, tid in pairs]
             )
 
     def _replace_pending(self, pending: Sequence[Transaction]) -> None:
@@ -295,9 +318,20 @@ class StatementImporter:
             )
             return result
         first_sync = self.account.watermark is None and not self._has_lines()
+        if first_sync and batch.balance is not None:
+            # Older bank history is summed up in this sync's opening line.
+            self.account.history_start = window.start
+        history_start = self.account.history_start
+        if history_start is not None and not first_sync:
+            # A window reaching back before the opening line (``--since``) must not
+            # book again what the opening balance already holds.
+            older = sum(1 for f in fetched if f.date < history_start)
+            fetched = [f for f in fetched if f.date >= history_start]
+            result.duplicates += older
         known = self._known([i for tx in fetched for i in tx.ids])
         decided = plan(fetched, known, self._window_lines(window))
-        result.duplicates, result.updated = decided.duplicates, decided.updated
+        result.duplicates += decided.duplicates
+        result.updated = decided.updated
         writer = EntryWriter(self.session, self.company)
         if len(decided.new) > 5000:
             writer.tune_for_bulk()
@@ -311,13 +345,19 @@ class StatementImporter:
             if opening:
                 day = min(window.start - dt.timedelta(days=1), as_of)
                 items.insert(0, (None, day, opening, OPENING_LABEL))
-        line_ids = self._write_lines(writer, items, run_id)
+        for start in range(0, len(items), WRITE_BATCH):
+            batch_items = items[start : start + WRITE_BATCH]
+            line_ids = self._write_lines(writer, batch_items, run_id)
+            self._write_aliases(
+                [
+                    (line_id, tid)
+                    for (fetched_tx, *_), line_id in zip(batch_items, line_ids, strict=True)
+                    if fetched_tx is not None
+                    for tid in fetched_tx.ids
+                ]
+            )
         writer.finish()
-        aliases = list(decided.aliases)
-        for (fetched_tx, *_), line_id in zip(items, line_ids, strict=True):
-            if fetched_tx is not None:
-                aliases.extend((line_id, tid) for tid in fetched_tx.ids)
-        self._write_aliases(aliases)
+        self._write_aliases(list(decided.aliases))
         result.new = len(decided.new)
         if include_pending:
             self._replace_pending(batch.pending)

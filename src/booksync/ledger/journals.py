@@ -34,9 +34,11 @@ def get_journal(session: Session, company: Company, code: str) -> Journal:
 
 
 def _free_code(taken: set[str], start: int) -> str:
+    """The first code from ``start`` upwards not in ``taken``; it is taken from then on."""
     code = start
     while str(code) in taken:
         code += 1
+    taken.add(str(code))
     return str(code)
 
 
@@ -45,9 +47,10 @@ def create_bank_journal(
 ) -> Journal:
     """A new bank journal (``BNK1``, ``BNK2``, ...) with its own ledger accounts.
 
-    Each bank journal books against its own bank account (money at the bank)
-    and its own suspense account (the counterpart until reconciliation), so
-    one bank's balance never mixes with another's.
+    Each bank journal books against its own bank account (money at the bank,
+    code ``120000 + n``) and its own suspense account (the counterpart until
+    reconciliation, ``129000 + n``), so one bank's balance never mixes with
+    another's.
     """
     currency = (currency or company.currency_code).upper()
     codes = set(
@@ -60,14 +63,14 @@ def create_bank_journal(
     label = name.strip() or f"Bank {n}"
     bank = Account(
         company_id=company.id,
-        code=_free_code(taken, 1201),
+        code=_free_code(taken, 120000 + n),
         name=f"Bank {label}"[:200],
         type=AccountType.ASSET,
         role=AccountRole.BANK,
     )
     suspense = Account(
         company_id=company.id,
-        code=_free_code(taken, 1291),
+        code=_free_code(taken, 129000 + n),
         name=f"Bank Suspense {label}"[:200],
         type=AccountType.ASSET,
         role=AccountRole.SUSPENSE,

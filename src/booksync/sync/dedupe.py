@@ -85,30 +85,41 @@ def plan(
         if added and line is not None:
             result.updated += 1
     orphans = [ln for ln in window_lines if ln.ids and not ln.ids & fetched_ids]
-    claimed: set[int] = set()
-    for tx in sorted(unknown, key=lambda t: (t.date, t.ids)):
-        best = _nearest(tx, orphans, claimed, tolerance_days)
-        if best is None:
+    ordered = sorted(unknown, key=lambda t: (t.date, t.ids))
+    matches = _nearest_pairs(ordered, orphans, tolerance_days)
+    for index, tx in enumerate(ordered):
+        line_id = matches.get(index)
+        if line_id is None:
             result.new.append(tx)
             continue
-        claimed.add(best.id)
         result.updated += 1
-        result.aliases.extend((best.id, i) for i in tx.ids)
+        result.aliases.extend((line_id, i) for i in tx.ids)
     return result
 
 
-def _nearest(
-    tx: Fetched[T], orphans: Sequence[KnownLine], claimed: set[int], tolerance: int
-) -> KnownLine | None:
-    best: KnownLine | None = None
-    best_key: tuple[int, int] | None = None
+def _nearest_pairs(
+    txs: Sequence[Fetched[T]], orphans: Sequence[KnownLine], tolerance: int
+) -> dict[int, int]:
+    """Index in ``txs`` -> orphan line id it claims: nearest dates first, each once.
+
+    Pairs are taken by date distance over all candidates, not transaction by
+    transaction, so an unrelated earlier payment of the same amount cannot
+    take the line of a changed id that sits on the line's own date.
+    """
+    by_amount: dict[int, list[KnownLine]] = {}
     for line in orphans:
-        if line.id in claimed or line.amount != tx.amount:
-            continue
-        distance = abs((line.date - tx.date).days)
-        if distance > tolerance:
-            continue
-        key = (distance, line.id)
-        if best_key is None or key < best_key:
-            best, best_key = line, key
-    return best
+        by_amount.setdefault(line.amount, []).append(line)
+    candidates: list[tuple[int, int, int]] = []  # (distance, tx index, line id)
+    for index, tx in enumerate(txs):
+        for line in by_amount.get(tx.amount, ()):
+            distance = abs((line.date - tx.date).days)
+            if distance <= tolerance:
+                candidates.append((distance, index, line.id))
+    candidates.sort()
+    matches: dict[int, int] = {}
+    taken: set[int] = set()
+    for _, index, line_id in candidates:
+        if index not in matches and line_id not in taken:
+            matches[index] = line_id
+            taken.add(line_id)
+    return matches

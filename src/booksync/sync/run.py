@@ -102,14 +102,21 @@ class RunAborted(Exception):
 
 
 def _claim(
-    session: Session, connection_id: int, worker: str, now: dt.datetime
+    session: Session, connection_id: int, worker: str, now: dt.datetime, *, leased: bool = False
 ) -> Connection | None:
-    """Take the lease unless another run holds it; interrupted runs are closed."""
+    """Take the lease unless another run holds it; interrupted runs are closed.
+
+    ``leased``: the scheduler already gave this worker the lease
+    (:func:`booksync.sync.scheduler.claim_due`); it is renewed only while
+    ``worker`` still holds it, so a lease that expired and went elsewhere
+    is refused like any other.
+    """
+    free = or_(Connection.claimed_until.is_(None), Connection.claimed_until < now)
     claimed = session.execute(
         update(Connection)
         .where(
             Connection.id == connection_id,
-            or_(Connection.claimed_until.is_(None), Connection.claimed_until < now),
+            Connection.claimed_by == worker if leased else free,
         )
         .values(claimed_until=now + LEASE, claimed_by=worker)
         .returning(Connection.id)
@@ -167,11 +174,13 @@ class SyncRunner:
         since: dt.date | None = None,
         trigger: str = "manual",
         before_commit: Callable[[], None] | None = None,
+        leased: bool = False,
     ) -> RunResult:
+        """Run one connection now; ``leased``: the scheduler claimed it for this worker."""
         now = self.clock()
         today = self.today()
         with self.factory.begin() as session:
-            connection = _claim(session, connection_id, self.worker, now)
+            connection = _claim(session, connection_id, self.worker, now, leased=leased)
             if connection is None:
                 return RunResult(
                     connection_id,
@@ -223,6 +232,19 @@ class SyncRunner:
             return self._fail(connection_id, run_id, "reauth_required", str(exc))
         except (ProviderError, LedgerError, MoneyError, RunAborted) as exc:
             return self._fail(connection_id, run_id, "error", str(exc))
+        except Exception as exc:
+            # Anything else (a database error, a bug): the commit was rolled back, so
+            # the books are as before; close the run and release the lease instead of
+            # leaving a "running" run that blocks the connection until the lease ends.
+            # The message names the type only: an unexpected text may hold a secret.
+            log.error(
+                "sync run %s of connection %s failed unexpectedly (%s)",
+                run_id,
+                connection_id,
+                type(exc).__name__,
+            )
+            message = f"the run stopped on an unexpected error ({type(exc).__name__})"
+            return self._fail(connection_id, run_id, "error", message)
 
     @staticmethod
     def _refusal(connection: Connection) -> str | None:
