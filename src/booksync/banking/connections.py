@@ -56,6 +56,13 @@ def _institution(session: Session, provider: str, accounts: Sequence[RemoteAccou
     if first is None or first.institution is None:
         return None
     ident = first.institution_id or first.institution
+    known = session.scalar(
+        select(Institution.id).where(
+            Institution.provider == provider, Institution.provider_institution_id == ident
+        )
+    )
+    if known is not None:
+        return known  # keep the catalogue's BIC and country: an account knows neither
     upsert_institutions(
         session,
         [ProviderInstitution(ident, first.institution, None, None, provider, True)],
@@ -165,6 +172,8 @@ def set_connection(
         connection.interval_seconds = interval_seconds
         if connection.auto_sync and connection.state in ("connected", "error"):
             last = connection.last_refresh or utcnow()
+            if last.tzinfo is None:
+                last = last.replace(tzinfo=dt.UTC)  # SQLite hands back naive UTC
             connection.next_sync_at = max(utcnow(), last + dt.timedelta(seconds=interval_seconds))
     if auto_sync is not None:
         connection.auto_sync = auto_sync

@@ -60,3 +60,25 @@ def find_institution(session: Session, provider: str, name: str | None) -> Insti
     return session.scalar(
         select(Institution).where(Institution.provider == provider, Institution.name == name)
     )
+
+
+def sandbox_institutions() -> list[ProviderInstitution]:
+    """The sandbox bank's institutions, as SimpleFIN names them.
+
+    The id is the SimpleFIN ``org`` id the sandbox serves, the same one
+    :meth:`SimpleFINProvider.list_accounts` reports as ``institution_id``,
+    so connecting later finds this row instead of adding a second one.
+    SimpleFIN publishes no institution list, so the catalogue is seeded
+    here; other providers fill it from their own lists.
+    """
+    from booksync.sandbox.catalogue import INSTITUTIONS
+
+    return [
+        ProviderInstitution(i.id, i.name, i.bic, i.country, "simplefin", True)
+        for i in INSTITUTIONS
+    ]
+
+
+def seed_catalogue(session: Session) -> int:
+    """Add the built-in institutions (idempotent); returns how many changed."""
+    return upsert_institutions(session, sandbox_institutions())

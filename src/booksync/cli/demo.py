@@ -1,4 +1,8 @@
-"""``booksync demo``: a demo company in a fresh SQLite file, then its reports."""
+"""``booksync demo``: a demo company in a fresh SQLite file, then its reports.
+
+Then the company's banks: the sandbox bank in this process, connected through
+SimpleFIN and synchronized twice (:mod:`booksync.cli.demo_bank`).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ from pathlib import Path
 
 import typer
 
+from booksync.banking.institutions import seed_catalogue
+from booksync.cli.demo_bank import bank_demo
 from booksync.cli.output import console
 from booksync.cli.reports import print_balance_sheet, print_profit_loss, print_trial_balance
 from booksync.db.engine import make_engine, session_factory
@@ -30,8 +36,16 @@ def demo(
         Path("booksync-demo.db"), "--path", help="SQLite file to (re)create for the demo."
     ),
     months: int = typer.Option(4, "--months", min=1, max=36, help="Months of activity."),
+    bank: bool = typer.Option(
+        True, "--bank/--no-bank", help="Also connect the sandbox bank and synchronize it."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Seed of the sandbox bank's world."),
 ) -> None:
-    """Build a demo company with a few months of activity and print its reports."""
+    """Build a demo company with a few months of activity and print its reports.
+
+    Then connect it to the sandbox bank (in this process), synchronize twice and
+    show the connections, the run log, statement lines and the trial balance.
+    """
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     engine = make_engine(f"sqlite:///{path.resolve()}")
@@ -41,6 +55,7 @@ def demo(
     start = dt.date(year, month + 1, 1)
     with session_factory(engine).begin() as session:
         company = create_company(session, COMPANY, "EUR", "DE")
+        seed_catalogue(session)
         for name in (*CUSTOMERS, *SUPPLIERS):
             add_partner(session, company, name)
         importer = EntryImporter(session, company, post=True)
@@ -56,13 +71,24 @@ def demo(
         tb = reports.trial_balance(session, company).as_dict()
         bs = reports.balance_sheet(session, company).as_dict()
         pl = reports.profit_loss(session, company).as_dict()
-    engine.dispose()
     console.print(f"[bold]{COMPANY}[/bold]: {count} posted entries from {start} to {today}")
     print_trial_balance(tb)
     print_balance_sheet(bs)
     print_profit_loss(pl)
+    try:
+        if bank:
+            bank_demo(engine, COMPANY, seed)
+    finally:
+        engine.dispose()
     console.print(
         f"The demo books are in {path}. Explore them with, for example:\n"
         f"  booksync --db {path} entry list\n"
         f"  booksync --db {path} report ledger 1200"
+        + (
+            f"\n  booksync --db {path} connection list\n"
+            f"  booksync --db {path} sync log\n"
+            f"  booksync --db {path} statement list --journal BNK1"
+            if bank
+            else ""
+        )
     )

@@ -6,14 +6,18 @@ never a traceback (DESIGN.md section 9).
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Sequence
+from typing import cast
 
 import click
 import typer
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from booksync.cli import (
+    banking,
+    connections,
     currencies,
     demo,
     entries,
@@ -21,11 +25,15 @@ from booksync.cli import (
     reports,
     sandbox,
     setup,
+    statements,
+    sync,
     transfer,
+    worker,
 )
 from booksync.cli.context import AppState
 from booksync.ledger.errors import LedgerError
 from booksync.money import MoneyError
+from booksync.providers.errors import ProviderError
 
 app = typer.Typer(
     name="booksync",
@@ -59,8 +67,13 @@ currencies.register(app)
 entries.register(app)
 reports.register(app)
 transfer.register(app)
+banking.register(app)
+connections.register(app)
+sync.register(app)
+statements.register(app)
 demo.register(app)
 sandbox.register(app)
+worker.register(app)
 
 
 def _database_message(exc: SQLAlchemyError) -> str:
@@ -70,6 +83,24 @@ def _database_message(exc: SQLAlchemyError) -> str:
     if "booksync:" in text:
         return text[text.index("booksync:") + len("booksync:") :].strip()
     return f"the database refused the operation: {text}"
+
+
+def _usage_error_types() -> tuple[type[Exception], ...]:
+    """click's ``ClickException``, and the copy newer Typer versions vendor (``typer._click``).
+
+    Typer >= 0.25 raises its own copy: catching only click's let a usage
+    mistake (a missing option) end in a traceback.
+    """
+    found: list[type[Exception]] = [click.ClickException]
+    try:
+        vendored = importlib.import_module("typer._click.exceptions")
+    except ImportError:
+        return tuple(found)
+    found.append(vendored.ClickException)
+    return tuple(found)
+
+
+USAGE_ERRORS = _usage_error_types()
 
 
 def run(argv: Sequence[str] | None = None) -> int:
@@ -83,13 +114,14 @@ def run(argv: Sequence[str] | None = None) -> int:
         )
     except click.exceptions.Exit as exc:
         return exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except click.exceptions.Abort:
+    except USAGE_ERRORS as exc:
+        shown = cast(click.ClickException, exc)
+        shown.show()
+        return shown.exit_code
+    except (click.exceptions.Abort, typer.Abort):
         sys.stderr.write("aborted\n")
         return 1
-    except (LedgerError, MoneyError) as exc:
+    except (LedgerError, MoneyError, ProviderError) as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 1
     except SQLAlchemyError as exc:

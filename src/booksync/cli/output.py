@@ -47,3 +47,13 @@ def table(
     for row in rows:
         t.add_row(*("" if v is None else str(v) for v in row))
     console.print(t)
+
+
+def moment(iso: str | None, empty: str = "") -> str:
+    """An ISO 8601 timestamp from the JSON shapes, for people: ``2026-03-10 14:05 UTC``."""
+    if not iso:
+        return empty
+    value = dt.datetime.fromisoformat(iso)
+    if value.tzinfo is None:
+        return value.strftime("%Y-%m-%d %H:%M")
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")

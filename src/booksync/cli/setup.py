@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 from sqlalchemy import select
 
+from booksync.banking.institutions import seed_catalogue
 from booksync.cli.context import state, transaction
 from booksync.cli.output import console
 from booksync.db.migrate import upgrade
@@ -22,11 +23,16 @@ def init(
     currency: str = typer.Option("EUR", "--currency", help="Company currency (ISO 4217)."),
     country: str = typer.Option("DE", "--country", help="Company country (ISO 3166)."),
 ) -> None:
-    """Create or upgrade the database; create the company if it is new. Idempotent."""
+    """Create or upgrade the database; create the company if it is new. Idempotent.
+
+    The institutions catalogue is seeded too (the sandbox bank's banks), so
+    ``institution list`` has something to search from the start.
+    """
     upgrade(state(ctx).engine)
     name = company or state(ctx).company
     with transaction(ctx) as session:
         ensure_currencies(session)
+        seed_catalogue(session)
         if name is None:
             console.print("database is up to date")
             return

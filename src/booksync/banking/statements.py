@@ -1,0 +1,82 @@
+"""Statement lines of a bank journal, as ``booksync statement list`` shows them.
+
+A journal's statement lines include the opening line of a first sync, so
+their amounts add up to the journal's booked balance in the account's
+currency (DESIGN.md section 5, step 5).  Pending transactions are listed
+apart, from the staging table: they are shown, never booked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from booksync.banking.models import PendingTransaction, ProviderAccount, StatementLine
+from booksync.ledger.errors import LedgerError
+from booksync.ledger.journals import get_journal
+from booksync.ledger.models import Company, Entry, Journal, JournalType
+from booksync.money import CURRENCIES, format_minor
+
+
+def bank_journal(session: Session, company: Company, code: str) -> Journal:
+    journal = get_journal(session, company, code)
+    if journal.type != JournalType.BANK:
+        raise LedgerError(f"journal {journal.code} is not a bank journal")
+    return journal
+
+
+def _amount(minor: int, currency: str) -> str:
+    return format_minor(minor, CURRENCIES[currency][0])
+
+
+def statement_lines(session: Session, company: Company, code: str) -> list[dict[str, Any]]:
+    """Booked lines of a bank journal by date; ``entry`` is the entry's number."""
+    journal = bank_journal(session, company, code)
+    rows = session.execute(
+        select(StatementLine, Entry.number)
+        .join(Entry, Entry.id == StatementLine.entry_id)
+        .where(StatementLine.company_id == company.id, StatementLine.journal_id == journal.id)
+        .order_by(StatementLine.date, StatementLine.id)
+    )
+    return [
+        {
+            "date": line.date.isoformat(),
+            "label": line.label,
+            "amount": _amount(line.amount, line.currency_code),
+            "partner": line.partner_name,
+            "provider_transaction_id": line.provider_transaction_id,
+            "entry": number,
+            "reconciled": line.reconciled,
+        }
+        for line, number in rows
+    ]
+
+
+def pending_lines(session: Session, company: Company, code: str) -> list[dict[str, Any]]:
+    """The staged pending transactions of the accounts linked to a bank journal."""
+    journal = bank_journal(session, company, code)
+    rows = session.scalars(
+        select(PendingTransaction)
+        .join(ProviderAccount, ProviderAccount.id == PendingTransaction.provider_account_id)
+        .where(
+            PendingTransaction.company_id == company.id, ProviderAccount.journal_id == journal.id
+        )
+        .order_by(PendingTransaction.date, PendingTransaction.id)
+    )
+    return [
+        {
+            "date": tx.date.isoformat() if tx.date else None,
+            "label": tx.label,
+            "amount": _amount(tx.amount, tx.currency_code),
+            "partner": tx.partner_name,
+            "provider_transaction_id": tx.transaction_id,
+            "entry": None,
+            "reconciled": False,
+        }
+        for tx in rows
+    ]
+
+
+__all__ = ["bank_journal", "pending_lines", "statement_lines"]

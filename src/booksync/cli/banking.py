@@ -1,0 +1,115 @@
+"""``booksync institution`` and ``booksync bank-account``: where money is kept.
+
+The institutions catalogue is what "Add a bank account" searches before
+offering **Connect**; ``bank-account create`` is its "Create it" form for a
+bank that is not in the list or not online (number, bank, BIC, journal).
+"""
+
+from __future__ import annotations
+
+import typer
+
+from booksync.banking.bank_accounts import create_bank_account
+from booksync.banking.institutions import search_institutions
+from booksync.cli.context import books, transaction
+from booksync.cli.output import console, emit_json, table
+
+institution_app = typer.Typer(help="The catalogue of banks to connect to.", no_args_is_help=True)
+bank_account_app = typer.Typer(help="Bank accounts entered by hand.", no_args_is_help=True)
+JSON = typer.Option(False, "--json", help="Print JSON.")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(institution_app, name="institution")
+    app.add_typer(bank_account_app, name="bank-account")
+
+
+@institution_app.command("list")
+def institution_list(
+    ctx: typer.Context,
+    search: str | None = typer.Option(None, "--search", help="Part of the name or BIC."),
+    country: str | None = typer.Option(None, "--country", help="ISO 3166 country code, e.g. DE."),
+    as_json: bool = JSON,
+) -> None:
+    """List the institutions booksync can connect to, by name."""
+    with transaction(ctx) as session:
+        rows = [
+            {
+                "id": i.provider_institution_id,
+                "name": i.name,
+                "bic": i.bic,
+                "country": i.country,
+                "provider": i.provider,
+                "online_sync": i.online_sync,
+            }
+            for i in search_institutions(session, search, country)
+        ]
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        console.print("no institution matches: add your bank with `booksync bank-account create`")
+        return
+    table(
+        "Institutions",
+        ["Name", "BIC", "Country", "Provider", "Online sync", "Id"],
+        [
+            (
+                r["name"],
+                r["bic"],
+                r["country"],
+                r["provider"],
+                "yes" if r["online_sync"] else "no",
+                r["id"],
+            )
+            for r in rows
+        ],
+    )
+
+
+@bank_account_app.command("create")
+def bank_account_create(
+    ctx: typer.Context,
+    account_number: str = typer.Option(
+        ..., "--account-number", help="IBAN (checked) or any other account number."
+    ),
+    bank: str = typer.Option(..., "--bank", help="Bank name (found, or added)."),
+    bic: str | None = typer.Option(None, "--bic", help="Bank Identifier Code (checked)."),
+    journal: str | None = typer.Option(
+        None, "--journal", help="Existing bank journal (default: a new one)."
+    ),
+    currency: str | None = typer.Option(
+        None, "--currency", help="Account currency (default: the company's)."
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """Create a bank account by hand, with a new bank journal unless --journal names one."""
+    with books(ctx) as (session, company):
+        made = create_bank_account(
+            session,
+            company,
+            account_number,
+            bank,
+            bic=bic,
+            journal_code=journal,
+            currency=currency,
+        )
+        account = made.account
+        data = {
+            "account_number": account.account_number,
+            "bank": account.bank.name if account.bank else bank,
+            "bic": account.bank.bic if account.bank else None,
+            "journal": account.journal.code,
+            "currency": account.currency_code,
+            "new_journal": made.new_journal,
+        }
+    if as_json:
+        emit_json(data)
+        return
+    how = "a new journal" if made.new_journal else "journal"
+    bic_text = f" ({data['bic']})" if data["bic"] else ""
+    console.print(
+        f"created bank account {data['account_number']} at {data['bank']}{bic_text} "
+        f"in {data['currency']}, booked in {how} {data['journal']}",
+        highlight=False,
+    )

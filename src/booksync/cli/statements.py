@@ -1,0 +1,75 @@
+"""``booksync statement list``: a bank journal's statement lines or pending ones.
+
+Amounts are signed in the account's currency (positive = money in), and the
+opening line of a first sync is listed too, so the amounts add up to the
+journal's balance; the table ends with that total.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import typer
+
+from booksync.banking.statements import pending_lines, statement_lines
+from booksync.cli.context import books
+from booksync.cli.output import console, emit_json, table
+
+statement_app = typer.Typer(help="Bank statement lines.", no_args_is_help=True)
+JSON = typer.Option(False, "--json", help="Print JSON.")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(statement_app, name="statement")
+
+
+def print_statement(
+    rows: list[dict[str, Any]], title: str, *, tail: int | None = None, pending: bool = False
+) -> None:
+    """The lines (or the last ``tail`` of them) and the total of all of them."""
+    if not rows:
+        console.print(f"{title}: no {'pending transactions' if pending else 'lines'}")
+        return
+    total = sum((Decimal(r["amount"]) for r in rows), Decimal(0))
+    shown = rows[-tail:] if tail and len(rows) > tail else rows
+    body: list[tuple[Any, ...]] = []
+    if len(shown) < len(rows):
+        body.append(("", f"... {len(rows) - len(shown)} earlier lines", "", "", "", ""))
+    body += [
+        (
+            r["date"],
+            r["label"],
+            r["partner"],
+            r["amount"],
+            r["entry"],
+            "yes" if r["reconciled"] else "",
+        )
+        for r in shown
+    ]
+    body.append(("", "Total" if not pending else "Total pending", "", str(total), "", ""))
+    table(
+        title,
+        ["Date", "Label", "Partner", "Amount", "Entry", "Reconciled"],
+        body,
+        right=["Amount"],
+    )
+
+
+@statement_app.command("list")
+def statement_list(
+    ctx: typer.Context,
+    journal: str = typer.Option(..., "--journal", help="Bank journal code, e.g. BNK1."),
+    pending: bool = typer.Option(
+        False, "--pending", help="List the staged pending transactions instead."
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """List a bank journal's statement lines by date (or its pending transactions)."""
+    with books(ctx) as (session, company):
+        rows = (pending_lines if pending else statement_lines)(session, company, journal)
+    if as_json:
+        emit_json(rows)
+        return
+    kind = "Pending transactions" if pending else "Statement lines"
+    print_statement(rows, f"{kind} of {journal}", pending=pending)

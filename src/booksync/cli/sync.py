@@ -1,0 +1,195 @@
+"""``booksync sync``: synchronize connections now, and ``booksync sync log``.
+
+``sync`` is both a command (``booksync sync 1 2``, ``booksync sync --all``)
+and a group holding ``log``: a small group class sends every call that does
+not name a subcommand to ``run``, so the short form stays the contract while
+``booksync sync --help`` still lists both.
+
+A run talks to the bank outside any long transaction (:mod:`booksync.sync.run`),
+so the command hands the runner a session factory, not the command's session.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import typer
+from sqlalchemy import select
+from typer.core import TyperGroup
+
+from booksync.banking.connections import get_connection
+from booksync.banking.models import Connection
+from booksync.banking.runs import run_log
+from booksync.cli.context import books, state
+from booksync.cli.entries import parse_date
+from booksync.cli.output import console, emit_json, moment, table
+from booksync.db.engine import session_factory
+from booksync.ledger.errors import LedgerError
+from booksync.providers import registry
+from booksync.sync.run import RunResult, SyncRunner
+
+JSON = typer.Option(False, "--json", help="Print JSON.")
+COUNTS = ["Fetched", "New", "Duplicates", "Pending", "Updated", "Balance diff."]
+SHORT = ["Fetched", "New", "Dup.", "Pend.", "Upd.", "Diff."]
+
+
+class RunUnlessSubcommand(TyperGroup):
+    """Routes ``sync log ...`` to ``log`` and anything else to ``run``."""
+
+    default_command = "run"
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        """``ctx`` is Typer's context (a vendored click copy in newer Typer versions)."""
+        first = args[0] if args else None
+        if first is None or (first not in self.commands and first not in ctx.help_option_names):
+            args = [self.default_command, *args]
+        return super().parse_args(ctx, args)
+
+
+sync_app = typer.Typer(
+    cls=RunUnlessSubcommand,
+    help="Synchronize bank connections now: `booksync sync ID ...` or `booksync sync --all` "
+    "(the `run` command below); `booksync sync log` shows the runs.",
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(sync_app, name="sync")
+
+
+def print_results(results: list[dict[str, Any]], title: str = "Synchronization") -> None:
+    table(
+        title,
+        ["Connection", "Run", "State", *COUNTS, "Error"],
+        [
+            (
+                r["connection"],
+                r["run"],
+                r["state"],
+                r["fetched"],
+                r["new"],
+                r["duplicates"],
+                r["pending"],
+                r["updated"],
+                r["balance_difference"],
+                r["error"],
+            )
+            for r in results
+        ],
+        right=COUNTS,
+    )
+
+
+def print_log(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        console.print("no synchronization runs yet")
+        return
+    table(
+        "Synchronization runs, newest first",
+        ["Run", "Conn.", "Trigger", "Started", "Took", "Window", *SHORT, "State", "Error"],
+        [
+            (
+                r["run"],
+                r["connection"],
+                r["trigger"],
+                moment(r["started_at"]),
+                _took(r),
+                f"{r['window_start']}..{r['window_end']}" if r["window_start"] else "",
+                r["fetched"],
+                r["new"],
+                r["duplicates"],
+                r["pending"],
+                r["updated"],
+                r["balance_difference"],
+                r["state"],
+                r["error"],
+            )
+            for r in rows
+        ],
+        right=SHORT,
+    )
+
+
+def _took(row: dict[str, Any]) -> str:
+    if not row["started_at"] or not row["finished_at"]:
+        return ""
+    seconds = (
+        dt.datetime.fromisoformat(row["finished_at"]) - dt.datetime.fromisoformat(row["started_at"])
+    ).total_seconds()
+    return f"{seconds:.1f}s"
+
+
+def _chosen(ctx: typer.Context, ids: list[str], every: bool) -> list[int]:
+    """The company's connections to run, in id order."""
+    if every and ids:
+        raise LedgerError("name connections or give --all, not both")
+    if not every and not ids:
+        raise LedgerError("name the connections to synchronize (see `connection list`) or --all")
+    with books(ctx) as (session, company):
+        if every:
+            return list(
+                session.scalars(
+                    select(Connection.id)
+                    .where(Connection.company_id == company.id, Connection.state != "disconnected")
+                    .order_by(Connection.id)
+                )
+            )
+        return sorted({get_connection(session, company, i).id for i in ids})
+
+
+def run_connections(
+    ctx: typer.Context,
+    ids: list[int],
+    *,
+    since: dt.date | None = None,
+    today: Callable[[], dt.date] | None = None,
+) -> list[RunResult]:
+    runner = SyncRunner(
+        session_factory(state(ctx).engine),
+        providers=lambda name: registry.provider_for(name),
+        today=today,
+    )
+    return [runner.run(i, since=since) for i in ids]
+
+
+@sync_app.command("run")
+def sync_run(
+    ctx: typer.Context,
+    connections: list[str] | None = typer.Argument(None, help="Connection ids."),
+    every: bool = typer.Option(False, "--all", help="Every connection that is not disconnected."),
+    since: str | None = typer.Option(
+        None, "--since", help="Fetch from this bank date (YYYY-MM-DD) instead of the watermark."
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """Synchronize the named connections (or --all) now; exit 1 if any run failed."""
+    start = parse_date(since, "--since") if since else None
+    ids = _chosen(ctx, connections or [], every)
+    results = run_connections(ctx, ids, since=start)
+    rows = [r.as_dict() for r in results]
+    if as_json:
+        emit_json(rows)
+    elif rows:
+        print_results(rows)
+    else:
+        console.print("no connections to synchronize")
+    if not all(r.ok for r in results):
+        raise typer.Exit(1)
+
+
+@sync_app.command("log")
+def sync_log(
+    ctx: typer.Context,
+    connection: str | None = typer.Argument(None, help="Only this connection."),
+    limit: int = typer.Option(20, "--limit", min=1, help="How many runs."),
+    as_json: bool = JSON,
+) -> None:
+    """Show the synchronization runs, newest first."""
+    with books(ctx) as (session, company):
+        rows = run_log(session, company, connection, limit)
+    if as_json:
+        emit_json(rows)
+    else:
+        print_log(rows)
