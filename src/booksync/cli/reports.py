@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import typer
@@ -40,6 +41,25 @@ def print_trial_balance(data: dict[str, Any]) -> None:
     )
 
 
+def _period_report(
+    ctx: typer.Context,
+    build: Callable[..., Any],
+    show: Callable[[dict[str, Any]], None],
+    date_from: str | None,
+    date_to: str | None,
+    as_json: bool,
+) -> None:
+    """Run a report over [date_from, date_to] and print it as JSON or a table."""
+    with books(ctx) as (session, company):
+        data = build(
+            session, company, _day(date_from, "--date-from"), _day(date_to, "--date-to")
+        ).as_dict()
+    if as_json:
+        emit_json(data)
+    else:
+        show(data)
+
+
 @report_app.command("trial-balance")
 def trial_balance(
     ctx: typer.Context,
@@ -48,14 +68,7 @@ def trial_balance(
     as_json: bool = JSON,
 ) -> None:
     """Debit, credit and balance of each account in the period."""
-    with books(ctx) as (session, company):
-        data = reports.trial_balance(
-            session, company, _day(date_from, "--date-from"), _day(date_to, "--date-to")
-        ).as_dict()
-    if as_json:
-        emit_json(data)
-    else:
-        print_trial_balance(data)
+    _period_report(ctx, reports.trial_balance, print_trial_balance, date_from, date_to, as_json)
 
 
 def _section_rows(label: str, section: dict[str, Any]) -> list[tuple[Any, ...]]:
@@ -113,14 +126,7 @@ def profit_loss(
     as_json: bool = JSON,
 ) -> None:
     """Income and expenses of the period and the net result."""
-    with books(ctx) as (session, company):
-        data = reports.profit_loss(
-            session, company, _day(date_from, "--date-from"), _day(date_to, "--date-to")
-        ).as_dict()
-    if as_json:
-        emit_json(data)
-    else:
-        print_profit_loss(data)
+    _period_report(ctx, reports.profit_loss, print_profit_loss, date_from, date_to, as_json)
 
 
 @report_app.command("ledger")
