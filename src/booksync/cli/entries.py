@@ -12,7 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from booksync.cli.context import books
 from booksync.cli.output import console, emit_json, table
-from booksync.formats.jsonl import read_entries
+from booksync.formats.jsonl import read_prepared
 from booksync.ledger.entries import (
     EntryImporter,
     EntryInput,
@@ -150,12 +150,11 @@ def entry_import(
     with books(ctx) as (session, company), file.open("rb") as stream, progress:
         task = progress.add_task("import", total=size)
         importer = EntryImporter(session, company, post=post)
-        done = 0
-        for number, data in read_entries(stream):
-            importer.add(data, f"line {number}")
-            if number % 5000 == 0:
-                progress.update(task, completed=stream.tell())
-            done += 1
+        done = importer.import_stream(
+            read_prepared(stream, importer.resolver),
+            # The producer thread reads the file; a buffered file's tell() is thread-safe.
+            on_batch=lambda _: progress.update(task, completed=stream.tell()),
+        )
         importer.finish()
     state = "posted" if post else "draft"
     console.print(f"imported {done} entries ({state})")

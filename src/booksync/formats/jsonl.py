@@ -11,6 +11,15 @@ Amounts should be decimal strings.  A JSON number is accepted when its
 shortest decimal form is unambiguous (at most 15 significant digits), which
 is exactly the text the file held; anything longer is refused rather than
 guessed.  Blank lines are skipped; every error names its line number.
+
+:func:`read_prepared` is the bulk path: it resolves the common shape of a
+line (amounts as plain decimal strings, known codes, no foreign currency)
+straight from the decoded JSON to a :class:`PreparedEntry`, skipping the
+``Decimal`` and input objects that dominate the Python time of a big import.
+Anything else, and anything wrong, goes through :func:`parse_entry` and
+:func:`booksync.ledger.entries.prepare`, so the rules and the error messages
+live in one place: the fast path only ever accepts what that path accepts,
+with the same result.
 """
 
 from __future__ import annotations
@@ -22,9 +31,16 @@ from typing import Any
 
 import orjson
 
-from booksync.ledger.entries import EntryInput, LineInput
+from booksync.ledger.entries import (
+    EntryInput,
+    LineInput,
+    PreparedEntry,
+    PreparedLine,
+    Resolver,
+    prepare,
+)
 from booksync.ledger.errors import InvalidEntry
-from booksync.money import MoneyError, parse_amount
+from booksync.money import MAX_DIGITS, MoneyError, parse_amount
 
 ZERO = Decimal(0)
 
@@ -93,19 +109,123 @@ def parse_entry(obj: Any) -> EntryInput:
     return EntryInput(journal, date, tuple(lines), _text(obj.get("ref"), "ref"))
 
 
-def read_entries(stream: Iterable[bytes]) -> Iterator[tuple[int, EntryInput]]:
-    """``(line number, entry)`` for each non-blank line of a JSONL byte stream."""
+def _objects(stream: Iterable[bytes]) -> Iterator[tuple[int, Any]]:
+    """``(line number, decoded JSON)`` for each non-blank line."""
+    loads, decode_error = orjson.loads, orjson.JSONDecodeError
     for number, raw in enumerate(stream, 1):
-        if not raw.strip():
+        if not raw or raw.isspace():
             continue
         try:
-            obj = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
+            obj = loads(raw)
+        except decode_error as exc:
             raise InvalidEntry(f"line {number}: not valid JSON ({exc})") from None
+        yield number, obj
+
+
+def read_entries(stream: Iterable[bytes]) -> Iterator[tuple[int, EntryInput]]:
+    """``(line number, entry)`` for each non-blank line of a JSONL byte stream."""
+    for number, obj in _objects(stream):
         try:
             yield number, parse_entry(obj)
         except InvalidEntry as exc:
             raise InvalidEntry(f"line {number}: {exc}") from None
+
+
+def read_prepared(
+    stream: Iterable[bytes], resolver: Resolver
+) -> Iterator[tuple[int, PreparedEntry]]:
+    """``(line number, prepared entry)`` for each non-blank line, for bulk imports.
+
+    The same entries, checked by the same rules, as :func:`read_entries`
+    followed by :func:`prepare`, in about half the time.
+    """
+    for number, obj in _objects(stream):
+        try:
+            yield number, prepare_object(resolver, obj)
+        except InvalidEntry as exc:
+            raise type(exc)(f"line {number}: {exc}") from None
+
+
+def prepare_object(resolver: Resolver, obj: Any) -> PreparedEntry:
+    """One decoded JSON object, resolved and checked like ``prepare(parse_entry(obj))``."""
+    fast = _prepare_common(resolver, obj)
+    return fast if fast is not None else prepare(resolver, parse_entry(obj))
+
+
+_POW10: tuple[int, ...] = tuple(10**n for n in range(MAX_DIGITS + 1))
+
+
+def _plain_minor(value: Any, exp: int) -> int | None:
+    """A plain decimal string (``"1234.5"``) in minor units; ``None`` for any other form.
+
+    Only unsigned ASCII digits with at most ``exp`` decimals are taken, so
+    the result is exact and non-negative; everything else (signs, spaces,
+    exponents, JSON numbers, too many decimals) is left to the full path.
+    """
+    if value is None or value == "" or value == "0":  # the empty side of half of all lines
+        return 0
+    if type(value) is not str:
+        return None
+    whole, dot, frac = value.partition(".")
+    if not (whole.isascii() and whole.isdigit()) or len(whole) + exp > MAX_DIGITS:
+        return None  # too long: the full path says whether it fits
+    if not dot:
+        return int(whole) * _POW10[exp]
+    if not frac or len(frac) > exp or not (frac.isascii() and frac.isdigit()):
+        return None
+    return int(whole) * _POW10[exp] + int(frac) * _POW10[exp - len(frac)]
+
+
+def _prepare_common(resolver: Resolver, obj: Any) -> PreparedEntry | None:
+    """The entry, if it has the common shape and breaks no rule; else ``None``.
+
+    ``None`` sends the object down the full path, which either accepts it
+    or raises the error that names what is wrong.
+    """
+    if type(obj) is not dict:
+        return None
+    journal, raw_date, ref, raw_lines = (
+        obj.get("journal"),
+        obj.get("date"),
+        obj.get("ref"),
+        obj.get("lines"),
+    )
+    if type(journal) is not str or type(raw_date) is not str or type(raw_lines) is not list:
+        return None
+    journal_id = resolver.journals.get(journal)
+    if journal_id is None or not raw_lines or (ref is not None and type(ref) is not str):
+        return None
+    try:
+        date = dt.date.fromisoformat(raw_date)
+    except ValueError:
+        return None
+    exp = resolver.exponent
+    accounts, partners = resolver.accounts, resolver.partners
+    lines = []
+    for raw in raw_lines:
+        if type(raw) is not dict:
+            return None
+        account = raw.get("account")
+        found = accounts.get(account) if type(account) is str else None
+        if found is None or not found[1]:
+            return None
+        debit = _plain_minor(raw.get("debit"), exp)
+        credit = _plain_minor(raw.get("credit"), exp)
+        if debit is None or credit is None or (debit and credit):
+            return None
+        partner, label = raw.get("partner"), raw.get("label")
+        if partner is None or partner == "":
+            partner_id = None
+        elif type(partner) is str and partner in partners:
+            partner_id = partners[partner]
+        else:
+            return None
+        if label is not None and type(label) is not str:
+            return None
+        if raw.get("currency") is not None or raw.get("amount_currency") is not None:
+            return None
+        lines.append(PreparedLine(found[0], debit, credit, partner_id, label or None))
+    return PreparedEntry(journal_id, date, (ref.strip() or None) if ref else None, lines)
 
 
 def dump_entry(entry: EntryInput) -> bytes:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -26,8 +26,9 @@ from sqlalchemy.orm import Session
 
 from booksync.ledger.errors import InvalidEntry, LockedPeriod, NotFound, UnbalancedEntry
 from booksync.ledger.models import Account, Company, Entry, Journal, Partner
-from booksync.ledger.writer import EntryWriter
-from booksync.money import CURRENCIES, MoneyError, format_minor, to_minor
+from booksync.ledger.pipeline import gc_relaxed, produced_in_background
+from booksync.ledger.writer import BatchRows, EntryWriter
+from booksync.money import CURRENCIES, MAX_DIGITS, MoneyError, format_minor, to_minor
 
 ZERO = Decimal(0)
 
@@ -88,6 +89,9 @@ class Resolver:
     def __init__(self, session: Session, company: Company) -> None:
         self.company = company
         self.exponent = company.currency.exponent
+        # Read now, so that checking entries (maybe in another thread) never loads from the ORM.
+        self.currency_code = company.currency_code
+        self.lock_date = company.lock_date
         cid = company.id
         self.accounts: dict[str, tuple[int, bool]] = {
             code: (id_, active)
@@ -131,10 +135,30 @@ class Resolver:
             raise InvalidEntry(f"unknown partner {name!r}")
         return found
 
+    def check_postable(self, entry: PreparedEntry) -> None:
+        """:func:`check_postable` with the company's rules as they were when loaded.
+
+        Touches neither the session nor the ORM, so an import's producer
+        thread may call it.
+        """
+        _check_postable(entry, self.exponent, self.currency_code, self.lock_date)
+
+
+# 10**exp by exponent, and the first amount in minor units that no longer fits (money.MAX_DIGITS)
+_POW10: tuple[int, ...] = tuple(10**n for n in range(MAX_DIGITS + 1))
+_MINOR_LIMIT: int = 10**MAX_DIGITS
+
 
 def _minor(value: Decimal, exp: int, what: str) -> int:
     if not value:  # half of all amounts are the empty side of a line
         return 0
+    # The common case in integer arithmetic: exact, non-negative and small enough.
+    # Anything else takes the full path below, which names what is wrong.
+    if type(value) is Decimal and value.is_finite() and value.adjusted() + exp < MAX_DIGITS:
+        num, den = value.as_integer_ratio()
+        minor, rest = divmod(num * _POW10[exp], den)
+        if not rest and 0 < minor < _MINOR_LIMIT:
+            return minor
     try:
         minor = to_minor(value, exp)
     except MoneyError as exc:
@@ -170,15 +194,20 @@ def prepare(resolver: Resolver, data: EntryInput) -> PreparedEntry:
     if not data.lines:
         raise InvalidEntry("an entry needs at least one line")
     exp = resolver.exponent
-    account, partner = resolver.account, resolver.partner
+    accounts, account, partner = resolver.accounts, resolver.account, resolver.partner
     lines = []
     for line in data.lines:
         debit = _minor(line.debit, exp, "debit")
         credit = _minor(line.credit, exp, "credit")
         if debit and credit:
             raise InvalidEntry(f"a line on {line.account} has both a debit and a credit")
+        found = accounts.get(line.account)  # an active account, without a call per line
         prepared = PreparedLine(
-            account(line.account), debit, credit, partner(line.partner), line.label or None
+            found[0] if found is not None and found[1] else account(line.account),
+            debit,
+            credit,
+            partner(line.partner) if line.partner else None,
+            line.label or None,
         )
         if line.currency is not None or line.amount_currency is not None:
             _foreign(prepared, line)
@@ -189,19 +218,24 @@ def prepare(resolver: Resolver, data: EntryInput) -> PreparedEntry:
 
 def check_postable(company: Company, entry: PreparedEntry) -> None:
     """Balance to the minor unit, and a date the lock date leaves open."""
+    _check_postable(entry, company.currency.exponent, company.currency_code, company.lock_date)
+
+
+def _check_postable(
+    entry: PreparedEntry, exp: int, currency_code: str, lock_date: dt.date | None
+) -> None:
     diff = entry.difference()
     if diff:
-        exp = company.currency.exponent
         debits = sum(line.debit for line in entry.lines)
         raise UnbalancedEntry(
             f"entry is not balanced: debits {format_minor(debits, exp)}, credits "
             f"{format_minor(debits - diff, exp)}, difference {format_minor(abs(diff), exp)} "
-            f"{company.currency_code}"
+            f"{currency_code}"
         )
-    if company.lock_date is not None and entry.date <= company.lock_date:
+    if lock_date is not None and entry.date <= lock_date:
         raise LockedPeriod(
             f"entry date {entry.date.isoformat()} is on or before the lock date "
-            f"{company.lock_date.isoformat()}"
+            f"{lock_date.isoformat()}"
         )
 
 
@@ -211,6 +245,10 @@ class EntryImporter:
     Each entry is checked as it arrives, so an error names the entry it came
     from (``where``) and the caller can roll back the whole import: files are
     all or nothing.  Memory stays flat however long the stream is.
+
+    :meth:`add` takes one entry at a time; :meth:`import_stream` takes a
+    whole stream and checks and prepares the next batch in a producer thread
+    while the database writes the current one.
     """
 
     def __init__(
@@ -237,6 +275,54 @@ class EntryImporter:
         self._batch.append(one)
         if len(self._batch) >= self.batch_size:
             self.flush()
+
+    def import_stream(
+        self,
+        entries: Iterable[tuple[int, PreparedEntry]],
+        on_batch: Callable[[int], None] | None = None,
+    ) -> int:
+        """Book ``(line number, prepared entry)`` pairs; returns how many.
+
+        ``entries`` is iterated in a producer thread (see
+        :mod:`booksync.ledger.pipeline`), so a lazy source, e.g.
+        :func:`booksync.formats.jsonl.read_prepared`, parses and resolves
+        there too; it must not use the session.  The producer checks each
+        entry for posting and builds its batch's row parameters while this
+        thread writes the batch before.  An error is raised here, naming its
+        line (``line N: ...``), after the batches before it were written: the
+        caller rolls the transaction back.  ``on_batch`` is called here with
+        the number of entries written so far, after each batch.
+        """
+        self.flush()
+        done = 0
+        with gc_relaxed(), produced_in_background(self._batches(entries)) as batches:
+            for rows in batches:
+                if len(rows.entries) >= self.batch_size:
+                    self.writer.tune_for_bulk()
+                self.ids.extend(self.writer.write_rows(rows, post=self.post))
+                done += len(rows.entries)
+                self.count += len(rows.entries)
+                if on_batch is not None:
+                    on_batch(done)
+        return done
+
+    def _batches(self, entries: Iterable[tuple[int, PreparedEntry]]) -> Iterator[BatchRows]:
+        """Batches of checked entries as row parameters; runs in the producer thread."""
+        check = self.resolver.check_postable if self.post else None
+        rows, size = self.writer.rows, self.batch_size
+        batch: list[PreparedEntry] = []
+        for number, one in entries:
+            if check is not None:
+                try:
+                    check(one)
+                except InvalidEntry as exc:
+                    raise type(exc)(f"line {number}: {exc}") from None
+            batch.append(one)
+            if len(batch) >= size:
+                yield rows(batch)
+                batch = []
+        if batch:
+            yield rows(batch)
 
     def flush(self) -> None:
         if len(self._batch) >= self.batch_size:  # a big import, not a handful of entries

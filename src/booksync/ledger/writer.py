@@ -16,6 +16,12 @@ Entries are inserted as drafts, their lines added, and then posted by an
 entry's balance again and marks its lines posted, so the bulk path gets no
 shortcut around the rules.
 
+The work is split in two so that an import can overlap them (see
+:class:`booksync.ledger.entries.EntryImporter`): :meth:`EntryWriter.rows`
+builds a batch's parameters without the session, in any thread, and
+:meth:`EntryWriter.write_rows` executes them on the session's connection,
+filling in only what the database hands back (entry ids) and the numbers.
+
 Numbers are gap-free per journal and year: the ``sequence`` row is locked
 (``FOR UPDATE`` on PostgreSQL; SQLite has one writer) on first use in the
 transaction and written back by :meth:`EntryWriter.finish`.
@@ -25,12 +31,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from collections.abc import Sequence as Seq
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Executable, select, update
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from booksync.db.base import utcnow
@@ -49,14 +56,17 @@ SQLITE_BULK_CACHE_KIB = 128 * 1024
 
 ENTRY_INSERT = (
     "INSERT INTO entry (uid, version, created_at, company_id, journal_id, date, ref, state, "
-    "reversal_of_id) VALUES {rows} RETURNING id, uid",
+    "reversal_of_id) VALUES {rows} RETURNING uid, id",
     "({p}, 1, {p}, {p}, {p}, {p}, {p}, 'draft', {p})",
 )
+ENTRY_WIDTH = 7  # parameters per entry row
 LINE_INSERT = (
     "INSERT INTO line (uid, version, created_at, company_id, entry_id, account_id, partner_id, "
     "debit, credit, currency_code, amount_currency, label, date, posted) VALUES {rows}",
     "({p}, 1, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, FALSE)",
 )
+LINE_WIDTH = 12  # parameters per line row
+LINE_ENTRY_ID = 3  # where a line row holds its entry's id
 POST = (
     "WITH posting (id, number, posted_at) AS (VALUES {rows}) "
     "UPDATE entry SET state = 'posted', number = posting.number, "
@@ -100,11 +110,28 @@ class _Statements:
         return sql
 
 
-def _chunks(rows: list[tuple[Any, ...]]) -> Iterator[tuple[int, tuple[Any, ...]]]:
-    """``(row count, flat parameters)`` per statement's worth of ``rows``."""
-    for start in range(0, len(rows), ROWS_PER_STATEMENT):
-        chunk = rows[start : start + ROWS_PER_STATEMENT]
-        yield len(chunk), tuple(value for row in chunk for value in row)
+def _chunked(flat: list[Any], width: int) -> list[tuple[int, tuple[Any, ...]]]:
+    """``(row count, parameters)`` per statement, from rows laid end to end in ``flat``."""
+    step = ROWS_PER_STATEMENT * width
+    return [
+        (min(ROWS_PER_STATEMENT, (len(flat) - start) // width), tuple(flat[start : start + step]))
+        for start in range(0, len(flat), step)
+    ]
+
+
+@dataclass(slots=True)
+class BatchRows:
+    """A batch's statement parameters, built by :meth:`EntryWriter.rows`.
+
+    ``lines`` holds every line row end to end; until the entries are
+    inserted, a row's entry-id slot holds the index of its entry in the
+    batch, which :meth:`EntryWriter.write_rows` swaps for the real id.
+    """
+
+    entries: Seq[PreparedEntry]
+    entry_uids: list[Any]
+    entry_params: list[tuple[int, tuple[Any, ...]]]
+    lines: list[Any]
 
 
 class EntryWriter:
@@ -113,6 +140,7 @@ class EntryWriter:
     def __init__(self, session: Session, company: Company) -> None:
         self.session = session
         self.company = company
+        self._company_id = company.id  # read here: :meth:`rows` must not touch the ORM
         self._numbers: dict[tuple[int, int], list[int]] = {}  # (journal, year) -> [seq id, last]
         self._codes: dict[int, str] = {
             id_: code
@@ -137,64 +165,78 @@ class EntryWriter:
 
     def write(self, entries: Seq[PreparedEntry], *, post: bool) -> list[int]:
         """Insert ``entries`` (posting them when asked); returns their ids in order."""
-        if not entries:
+        return self.write_rows(self.rows(entries), post=post)
+
+    def rows(self, entries: Seq[PreparedEntry]) -> BatchRows:
+        """The parameters of ``entries``' statements; touches no session, so any thread may.
+
+        Building them is a third of an import's Python time, which a
+        producer thread can spend while the database executes the previous
+        batch.
+        """
+        sql, cid = self._sql, self._company_id
+        created = sql.stamp(utcnow())
+        uid, date = sql.uid, sql.date
+        entry_uids = [uid(v) for v in uuid7_ints(len(entries))]
+        dates = [date(e.date) for e in entries]
+        flat: list[Any] = []
+        add = flat.extend
+        for u, e, day in zip(entry_uids, entries, dates, strict=True):
+            add((u, created, cid, e.journal_id, day, e.ref, e.reversal_of_id))
+        entry_params = _chunked(flat, ENTRY_WIDTH)
+
+        lines: list[Any] = []
+        add = lines.extend
+        line_uids = iter(uuid7_ints(sum(len(e.lines) for e in entries)))
+        for index, (e, day) in enumerate(zip(entries, dates, strict=True)):
+            for ln in e.lines:
+                add(
+                    (
+                        uid(next(line_uids)),
+                        created,
+                        cid,
+                        index,  # the entry's place in the batch, until its id is known
+                        ln.account_id,
+                        ln.partner_id,
+                        ln.debit,
+                        ln.credit,
+                        ln.currency_code,
+                        ln.amount_currency,
+                        ln.label,
+                        day,
+                    )
+                )
+        return BatchRows(entries, entry_uids, entry_params, lines)
+
+    def write_rows(self, batch: BatchRows, *, post: bool) -> list[int]:
+        """Execute a batch built by :meth:`rows`; returns the entries' ids in order."""
+        if not batch.entries:
             return []
         sql = self._sql
         conn = self.session.connection()
-        cid = self.company.id
-        created = sql.stamp(utcnow())
-        uid = sql.uid
-        dates = [sql.date(e.date) for e in entries]
-        entry_uids = [uid(v) for v in uuid7_ints(len(entries))]
-        rows = [
-            (u, created, cid, e.journal_id, day, e.ref, e.reversal_of_id)
-            for u, e, day in zip(entry_uids, entries, dates, strict=True)
-        ]
         # RETURNING order is not promised for multi-row VALUES: match ids by uid.
         id_of: dict[Any, int] = {}
-        for count, params in _chunks(rows):
-            result = conn.exec_driver_sql(sql.text(ENTRY_INSERT, count), params)
-            id_of.update((returned, id_) for id_, returned in result)
-        ids = [id_of[u] for u in entry_uids]
-
-        line_uids = iter(uuid7_ints(sum(len(e.lines) for e in entries)))
-        lines = [
-            (
-                uid(next(line_uids)),
-                created,
-                cid,
-                entry_id,
-                ln.account_id,
-                ln.partner_id,
-                ln.debit,
-                ln.credit,
-                ln.currency_code,
-                ln.amount_currency,
-                ln.label,
-                day,
-            )
-            for entry_id, e, day in zip(ids, entries, dates, strict=True)
-            for ln in e.lines
-        ]
-        self._execute(conn, LINE_INSERT, lines)
+        for count, params in batch.entry_params:
+            id_of.update(conn.exec_driver_sql(sql.text(ENTRY_INSERT, count), params).all())
+        ids = list(map(id_of.__getitem__, batch.entry_uids))
+        lines = batch.lines
+        lines[LINE_ENTRY_ID::LINE_WIDTH] = [ids[i] for i in lines[LINE_ENTRY_ID::LINE_WIDTH]]
+        for count, params in _chunked(lines, LINE_WIDTH):
+            conn.exec_driver_sql(sql.text(LINE_INSERT, count), params)
         if post:
-            self.post([(i, e.journal_id, e.date) for i, e in zip(ids, entries, strict=True)])
+            self.post([(i, e.journal_id, e.date) for i, e in zip(ids, batch.entries, strict=True)])
         return ids
 
     def post(self, entries: Seq[tuple[int, int, dt.date]]) -> None:
         """Number and post drafts given as ``(id, journal_id, date)``, in that order."""
         now = self._sql.stamp(utcnow())
-        rows = [
-            (entry_id, self._next_number(journal_id, date.year), now)
-            for entry_id, journal_id, date in entries
-        ]
-        self._execute(self.session.connection(), POST, rows)
-
-    def _execute(
-        self, conn: Connection, statement: tuple[str, str], rows: list[tuple[Any, ...]]
-    ) -> None:
-        for count, params in _chunks(rows):
-            conn.exec_driver_sql(self._sql.text(statement, count), params)
+        number = self._next_number
+        flat: list[Any] = [now] * (3 * len(entries))
+        flat[0::3] = [entry_id for entry_id, _, _ in entries]
+        flat[1::3] = [number(journal_id, date.year) for _, journal_id, date in entries]
+        conn = self.session.connection()
+        for count, params in _chunked(flat, 3):
+            conn.exec_driver_sql(self._sql.text(POST, count), params)
 
     def finish(self) -> None:
         """Write back the sequence counters used since the writer was made."""

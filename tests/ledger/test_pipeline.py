@@ -1,0 +1,233 @@
+"""The pipelined import: a producer thread that never outlives it, all or nothing.
+
+Also the integer shortcut ``prepare`` takes for amounts, checked against ``to_minor``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import threading
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from booksync.formats.jsonl import read_prepared
+from booksync.ledger.entries import EntryImporter, PreparedEntry, _minor, prepare
+from booksync.ledger.errors import InvalidEntry, UnbalancedEntry
+from booksync.ledger.models import Company, Entry, Line
+from booksync.ledger.pipeline import produced_in_background
+from booksync.money import MoneyError, to_minor
+from tests.helpers import entry
+
+
+def producers() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "booksync-producer"]
+
+
+# --- the producer thread ---------------------------------------------------------------
+
+
+def test_items_arrive_in_order_from_another_thread() -> None:
+    seen: list[str] = []
+
+    def items() -> Iterator[int]:
+        for n in range(100):
+            seen.append(threading.current_thread().name)
+            yield n
+
+    with produced_in_background(items()) as got:
+        assert list(got) == list(range(100))
+    assert set(seen) == {"booksync-producer"}
+    assert producers() == []
+
+
+def test_a_producer_error_arrives_after_the_items_before_it() -> None:
+    def items() -> Iterator[int]:
+        yield 1
+        yield 2
+        raise InvalidEntry("line 3: broken")
+
+    got: list[int] = []
+    with (
+        pytest.raises(InvalidEntry, match=r"^line 3: broken$"),
+        produced_in_background(items()) as stream,
+    ):
+        got.extend(stream)
+    assert got == [1, 2]
+    assert producers() == []
+
+
+def test_a_consumer_error_stops_and_joins_the_producer() -> None:
+    closed = threading.Event()
+
+    def endless() -> Iterator[int]:
+        try:
+            n = 0
+            while True:
+                n += 1
+                yield n
+        finally:
+            closed.set()
+
+    with (
+        pytest.raises(RuntimeError, match="database said no"),
+        produced_in_background(endless(), depth=2) as stream,
+    ):
+        for n in stream:
+            if n == 10:
+                raise RuntimeError("database said no")
+    assert closed.is_set()  # the generator was closed, its cleanup ran
+    assert producers() == []
+
+
+def test_leaving_early_stops_the_producer() -> None:
+    with produced_in_background(iter(range(10**9))) as stream:
+        assert next(stream) == 0
+    assert producers() == []
+
+
+def test_the_switch_interval_is_restored() -> None:
+    before = sys.getswitchinterval()
+    with produced_in_background(iter(range(3))) as stream:
+        assert sys.getswitchinterval() <= before
+        list(stream)
+    assert sys.getswitchinterval() == before
+
+
+# --- the importer ------------------------------------------------------------------------
+
+
+def count(session: Session, model: type[Entry] | type[Line], company: Company) -> int:
+    return int(
+        session.scalar(
+            select(func.count()).select_from(model).where(model.company_id == company.id)
+        )
+        or 0
+    )
+
+
+def sale(day: str, amount: str, **line: Any) -> dict[str, Any]:
+    return {
+        "journal": "SAL",
+        "date": day,
+        "ref": f"INV {day}",
+        "lines": [
+            {"account": "1100", "debit": amount, "credit": "0"},
+            {"account": "4000", "debit": "0", "credit": amount, **line},
+        ],
+    }
+
+
+def jsonl(objs: list[dict[str, Any]]) -> io.BytesIO:
+    return io.BytesIO(b"".join(json.dumps(o).encode() + b"\n" for o in objs))
+
+
+def test_import_stream_books_every_batch(session: Session, company: Company) -> None:
+    objs = [sale(f"2026-01-{1 + n % 28:02d}", f"{n + 1}.50") for n in range(95)]
+    importer = EntryImporter(session, company, post=True, batch_size=10)
+    done: list[int] = []
+    assert importer.import_stream(read_prepared(jsonl(objs), importer.resolver), done.append) == 95
+    ids = importer.finish()
+    session.commit()
+    assert done == [10, 20, 30, 40, 50, 60, 70, 80, 90, 95]
+    assert len(ids) == len(set(ids)) == 95
+    numbers = session.scalars(select(Entry.number).where(Entry.id.in_(ids)).order_by(Entry.id))
+    assert list(numbers) == [f"SAL/2026/{n:05d}" for n in range(1, 96)]
+    assert count(session, Line, company) == 190
+    assert producers() == []
+
+
+@pytest.mark.parametrize(
+    ("bad", "error", "message"),
+    [
+        (sale("2026-02-01", "5", account="9999"), InvalidEntry, "line 87: unknown account"),
+        (
+            {**sale("2026-02-01", "5"), "lines": [{"account": "1100", "debit": "5"},
+                                                  {"account": "4000", "credit": "4.99"}]},
+            UnbalancedEntry,
+            "line 87: entry is not balanced",
+        ),
+    ],
+)
+def test_an_error_in_a_late_batch_rolls_back_everything(
+    session: Session, company: Company, bad: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    objs = [sale("2026-01-05", "1.00") for _ in range(86)] + [bad, sale("2026-01-06", "2.00")]
+    importer = EntryImporter(session, company, post=True, batch_size=10)
+    with pytest.raises(error) as info:
+        importer.import_stream(read_prepared(jsonl(objs), importer.resolver))
+    assert str(info.value).startswith(message)
+    assert importer.count == 80  # eight batches were written before the error surfaced
+    assert producers() == []
+    session.rollback()
+    assert count(session, Entry, company) == 0
+    assert count(session, Line, company) == 0
+
+
+def test_a_database_error_joins_the_producer(session: Session, company: Company) -> None:
+    """The consumer fails (here: its callback); the producer is stopped, not left running."""
+
+    def numbered() -> Iterator[tuple[int, PreparedEntry]]:
+        resolver = importer.resolver
+        for n in range(1, 10**6):
+            yield n, prepare(resolver, entry("MISC", "2026-01-10", ("1000", 1, 0), ("3000", 0, 1)))
+
+    def fail(done: int) -> None:
+        raise RuntimeError(f"failed after {done}")
+
+    importer = EntryImporter(session, company, post=False, batch_size=50)
+    with pytest.raises(RuntimeError, match="failed after 50"):
+        importer.import_stream(numbered(), fail)
+    assert producers() == []
+    session.rollback()
+    assert count(session, Entry, company) == 0
+
+
+def test_drafts_are_not_checked_for_balance(session: Session, company: Company) -> None:
+    lopsided = {**sale("2026-01-05", "5"), "lines": [{"account": "1100", "debit": "5"}]}
+    importer = EntryImporter(session, company, post=False, batch_size=10)
+    assert importer.import_stream(read_prepared(jsonl([lopsided] * 12), importer.resolver)) == 12
+    importer.finish()
+    session.commit()
+    states = set(session.scalars(select(Entry.state).where(Entry.company_id == company.id)))
+    assert states == {"draft"}
+
+
+# --- the integer shortcut of prepare's amounts -----------------------------------------
+
+
+def reference_minor(value: Decimal, exp: int) -> int | str:
+    """What ``_minor`` returned before its shortcut: ``to_minor``, refusing negatives."""
+    if not value:
+        return 0
+    try:
+        minor = to_minor(value, exp)
+    except MoneyError as exc:
+        return f"debit: {exc}"
+    return minor if minor >= 0 else f"debit must not be negative ({value})"
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    value=st.one_of(
+        st.decimals(allow_nan=False, allow_infinity=False),
+        st.decimals(min_value=-10**6, max_value=10**6, places=4),
+        st.sampled_from([Decimal("1E+16"), Decimal("9.99E+15"), Decimal("1E+17"),
+                         Decimal("0E+30"), Decimal("-0"), Decimal("1.500"), Decimal("1E-30")]),
+    ),
+    exp=st.integers(min_value=0, max_value=4),
+)
+def test_minor_shortcut_agrees_with_to_minor(value: Decimal, exp: int) -> None:
+    try:
+        got: int | str = _minor(value, exp, "debit")
+    except InvalidEntry as exc:
+        got = str(exc)
+    assert got == reference_minor(value, exp)
