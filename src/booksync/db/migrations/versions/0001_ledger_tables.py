@@ -241,13 +241,13 @@ def upgrade() -> None:
         sa.UniqueConstraint("uid", name=op.f("uq_line_uid")),
     )
     with op.batch_alter_table("line", schema=None) as batch_op:
-        batch_op.create_index("ix_line_account_date", ["account_id", "date"], unique=False)
-        batch_op.create_index(batch_op.f("ix_line_company_id"), ["company_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_line_entry_id"), ["entry_id"], unique=False)
         batch_op.create_index(
             "ix_line_report",
-            ["company_id", "posted", "account_id", "date", "debit", "credit"],
+            ["company_id", "account_id", "date", "debit", "credit"],
             unique=False,
+            sqlite_where=sa.text("posted = 1"),
+            postgresql_where=sa.text("posted = true"),
         )
 
     # ### end Alembic commands ###
