@@ -16,6 +16,7 @@ MODULES = [
     "booksync.providers.url_policy",
     "booksync.providers.simplefin",
     "booksync.providers.simplefin_http",
+    "booksync.providers.simplefin_json",
     "booksync.providers.simplefin_wire",
 ]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import random
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from booksync.providers.simplefin_wire import (
     bank_date_to_epoch,
     epoch_to_bank_date,
     parse_account_set,
+    parse_normalized_account_set,
     sanitize_message,
 )
 
@@ -170,3 +172,118 @@ def test_epoch_date_rule_is_utc_and_inverse() -> None:
 def test_sanitize_message() -> None:
     assert sanitize_message("a\x1b[31mb\r\nc\u200b") == "a [31mb c"
     assert len(sanitize_message("x" * 1000)) == 300
+
+
+def _json_only(body: bytes, monkeypatch: pytest.MonkeyPatch) -> object:
+    """What ``parse_account_set`` gives, or the error it raises, through ``json`` alone."""
+    import booksync.providers.simplefin_json as answer_json
+
+    def refuse(_: bytes) -> object:
+        raise answer_json.orjson.JSONDecodeError("forced", "", 0)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(answer_json.orjson, "loads", refuse)
+        try:
+            return parse_account_set(body)
+        except ProviderProtocolError as exc:
+            return str(exc)
+
+
+def _random_transaction(rng: random.Random, n: int) -> object:
+    texts = [
+        "Rent",
+        "  two  words ",
+        "café ☕ \U0001f600",
+        'q"uo\\te',
+        "tab\tnl\n\x1b",
+        "\u2028",
+        "",
+    ]
+    values: list[object] = [
+        f"T-{n}",
+        " ",
+        0,
+        7,
+        -1,
+        True,
+        None,
+        "12.50",
+        " -3.1 ",
+        "1,5",
+        "NaN",
+        "1e3",
+        "x",
+        1.5,
+        2,
+        10**20,
+        [1, {"a": "b"}],
+        {"k": 1.25},
+        {"z": [1, 2], "a": "é"},
+    ]
+    tx: dict[str, object] = {
+        "id": rng.choice([f"T-{n}", " ", n, None, True]),
+        "posted": rng.choice([1772668800 + n, 0, None, "1", -5, 1.0, 10**20]),
+        "amount": rng.choice(["-12.50", "7", " 3.10 ", "1_000", "abc", "Infinity", 19.9, 5, None]),
+        "description": rng.choice([*texts, None, 3]),
+        "pending": rng.choice([False, True, None, 1]),
+    }
+    for key in ("transacted_at", "payee", "extra", "memo"):
+        if rng.random() < 0.4:
+            tx[key] = rng.choice([*values, *texts])
+    for key in list(tx):
+        if rng.random() < 0.1:
+            del tx[key]
+    return tx
+
+
+def test_orjson_and_json_read_every_answer_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast path (orjson, a test of types) gives the records or error of the full one."""
+    rng = random.Random(7)
+    for case in range(400):
+        txs = [_random_transaction(rng, n) for n in range(rng.randint(1, 3))]
+        account = {"id": "A", "currency": "USD", "balance": "1", "balance-date": 1}
+        answer = {"accounts": [{**account, "transactions": txs}]}
+        body = json.dumps(answer, ensure_ascii=case % 2 == 0).encode()
+        expected = _json_only(body, monkeypatch)
+        try:
+            got: object = parse_account_set(body)
+        except ProviderProtocolError as exc:
+            got = str(exc)
+        assert got == expected, (case, body)
+        if isinstance(got, str):
+            continue
+        (wire_account,) = got.accounts  # type: ignore[attr-defined]
+        try:
+            wanted: object = tuple(t.normalized("USD") for t in wire_account.transactions)
+        except ProviderProtocolError as exc:  # an epoch out of range
+            wanted = str(exc)
+        (normalized,) = parse_normalized_account_set(body).transactions
+        if isinstance(normalized, ProviderProtocolError):  # returned, for fetch to raise
+            normalized = str(normalized)
+        assert normalized == wanted, (case, body)
+
+
+def test_bare_fractions_and_huge_numbers_never_become_floats() -> None:
+    body = (
+        b'{"accounts": [{"id": "A", "currency": "USD", "balance": 0.10000000000000001,'
+        b' "balance-date": 1, "transactions": [{"id": "T", "posted": 5, "amount": "1",'
+        b' "extra": {"n": 123456789012345678901234567890, "f": 2.50}}]}]}'
+    )
+    (account,) = parse_account_set(body).accounts
+    assert account.balance == Decimal("0.10000000000000001")
+    extra = json.loads(account.transactions[0].raw)["extra"]
+    assert extra == {"n": 123456789012345678901234567890, "f": "2.50"}
+
+
+def test_an_epoch_out_of_range_is_raised_only_for_a_wanted_account() -> None:
+    """As when ``fetch`` normalized only the accounts it wanted, after the auth errors."""
+    body = (
+        b'{"accounts": [{"id": "A", "currency": "USD", "balance": "1", "balance-date": 1,'
+        b' "transactions": [{"id": "T", "posted": 99999999999999, "amount": "1"},'
+        b' {"id": "U", "posted": 5, "amount": "x"}]}]}'
+    )
+    with pytest.raises(ProviderProtocolError, match="not a number"):  # still checked
+        parse_normalized_account_set(body)
+    body = body.replace(b'"x"', b'"2"')
+    (failed,) = parse_normalized_account_set(body).transactions
+    assert isinstance(failed, ProviderProtocolError) and "out of range" in str(failed)

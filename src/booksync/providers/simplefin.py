@@ -45,11 +45,13 @@ from booksync.providers.errors import (
 )
 from booksync.providers.simplefin_http import AccessURL, check_status, decode_setup_token, send
 from booksync.providers.simplefin_wire import (
+    NormalizedAccountSet,
     WireAccount,
     WireAccountSet,
     WireError,
     bank_date_to_epoch,
     parse_account_set,
+    parse_normalized_account_set,
 )
 from booksync.providers.url_policy import public_origin, require_secure_url
 
@@ -81,7 +83,9 @@ class _AccountFold:
     account_id: str
     booked: list[Transaction] = field(default_factory=list)
     pending: list[Transaction] = field(default_factory=list)
-    keys: set[str] = field(default_factory=set)
+    keys: dict[TransactionStatus, set[str]] = field(
+        default_factory=lambda: {s: set() for s in TransactionStatus}
+    )
     balance: tuple[int, Balance] | None = None
     problems: list[Problem] = field(default_factory=list)
     incomplete: bool = False
@@ -94,18 +98,23 @@ class _AccountFold:
         transactions (a lingering pending authorisation may share its booked
         twin's id): two
         identical id-less records in one answer are both kept (two genuine
-        payments), the same record in two answers is one.
+        payments), the same record in two answers is one. Keys are kept per
+        status as the id or raw text itself, so no key string is built per
+        transaction of a big answer.
         """
-        earlier = set(self.keys)
+        earlier = {s: set(k) for s, k in self.keys.items()} if self.pieces > 1 else None
+        start, end = window.start, window.end
         for tx in txs:
             tx_id = tx.provider_transaction_id
-            key = f"{tx.status}:{tx_id}" if tx_id else f"{tx.status}:{tx.raw}"
-            if key in earlier:
+            key = tx_id or tx.raw
+            keys = self.keys[tx.status]
+            if earlier is not None and key in earlier[tx.status]:
                 continue
             if tx.status is TransactionStatus.BOOKED:
-                if tx.booking_date not in window:
+                day = tx.booking_date
+                if day is None or not start <= day < end:  # Window.__contains__
                     continue
-                if tx.provider_transaction_id and key in self.keys:
+                if tx_id and key in keys:
                     self.problems.append(
                         Problem(
                             "duplicate-id",
@@ -118,7 +127,7 @@ class _AccountFold:
                 self.booked.append(tx)
             else:
                 self.pending.append(tx)
-            self.keys.add(key)
+            keys.add(key)
 
 
 class SimpleFINProvider:
@@ -247,16 +256,17 @@ class SimpleFINProvider:
             if include_pending:
                 params.append(("pending", "1"))
             params += [("account", account_id) for account_id in wanted or ()]
-            answer = self._get_accounts(access, params)
+            answer = parse_normalized_account_set(self._get_body(access, params))
             self._raise_for_auth(answer, wanted, access)
             conn_of: dict[str, str | None] = {}
-            for account in answer.accounts:
+            for account, txs in zip(answer.accounts, answer.transactions, strict=True):
                 if wanted is not None and account.id not in folds:
                     continue
                 fold = folds.setdefault(account.id, _AccountFold(account.id))
                 fold.pieces += 1
                 conn_of[account.id] = account.conn_id
-                txs = [t.normalized(account.currency) for t in account.transactions]
+                if isinstance(txs, ProviderProtocolError):
+                    raise txs
                 keep = (t for t in txs if include_pending or t.status is TransactionStatus.BOOKED)
                 fold.add(keep, window)
                 if fold.balance is None or account.balance_date >= fold.balance[0]:
@@ -279,6 +289,10 @@ class SimpleFINProvider:
         return AccessURL.parse(credentials.secret)
 
     def _get_accounts(self, access: AccessURL, params: list[tuple[str, str]]) -> WireAccountSet:
+        return parse_account_set(self._get_body(access, params))
+
+    def _get_body(self, access: AccessURL, params: list[tuple[str, str]]) -> bytes:
+        """The body of a ``GET /accounts`` answer; the response itself is let go."""
         response = send(
             self._client,
             "GET",
@@ -288,11 +302,11 @@ class SimpleFINProvider:
             auth=httpx.BasicAuth(access.username, access.password),
         )
         check_status(response, access.origin, access)
-        return parse_account_set(response.content)
+        return response.content
 
     @staticmethod
     def _raise_for_auth(
-        answer: WireAccountSet, wanted: list[str] | None, access: AccessURL
+        answer: WireAccountSet | NormalizedAccountSet, wanted: list[str] | None, access: AccessURL
     ) -> None:
         """``gen.auth`` and ``con.auth`` of a wanted account's connection need the user."""
         wanted_conns = {a.conn_id for a in answer.accounts if wanted is None or a.id in wanted}

@@ -6,8 +6,11 @@ Spec: the SimpleFIN Protocol (simplefin.org, ``protocol.md``), sections
 account instead. Parsing happens here, once, and rejects bad data with a
 :class:`ProviderProtocolError` before anything reaches the books.
 
-Amounts are numeric strings; JSON is parsed with ``parse_float=Decimal`` so
-an amount sent as a bare number never passes through ``float`` either.
+Amounts are numeric strings and become ``Decimal``; a bare JSON number never
+passes through ``float``. An answer is read with orjson (a 100,000-transaction
+answer several times faster than ``json``) only when none of its numbers
+would become a float there; otherwise ``json`` with ``parse_float=Decimal``
+reads it, exactly as before (see :mod:`simplefin_json`).
 
 Dates. Every SimpleFIN timestamp is a UNIX epoch, i.e. a UTC instant, and
 the protocol says nothing of the bank's time zone. Servers that only know a
@@ -25,18 +28,20 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import json
 import unicodedata
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from booksync.providers.base import Balance, Transaction, TransactionStatus
 from booksync.providers.errors import ProviderProtocolError
+from booksync.providers.simplefin_json import load_answer
+from booksync.providers.simplefin_json import malformed as _bad
 
 __all__ = [
     "KNOWN_ERROR_CODES",
+    "NormalizedAccountSet",
     "WireAccount",
     "WireAccountSet",
     "WireConnection",
@@ -47,6 +52,7 @@ __all__ = [
     "epoch_to_bank_date",
     "epoch_to_instant",
     "parse_account_set",
+    "parse_normalized_account_set",
     "sanitize_message",
 ]
 
@@ -55,6 +61,10 @@ KNOWN_ERROR_CODES = frozenset(
     {"gen.", "gen.api", "gen.auth", "con.", "con.auth", "act.", "act.failed", "act.missingdata"}
 )
 _MAX_MESSAGE = 300
+R = TypeVar("R")
+# A transaction's checked fields: id, posted, amount, description, transacted_at,
+# pending, payee, raw (WireTransaction's order).
+_Parts = tuple[str | None, int, Decimal, str, int | None, bool, str | None, str]
 
 
 def clean_text(text: str) -> str:
@@ -149,21 +159,46 @@ class WireTransaction:
 
     def normalized(self, currency: str) -> Transaction:
         """This transaction in the provider contract (``base.Transaction``)."""
-        booking: dt.date | None = epoch_to_bank_date(self.posted) if self.posted else None
-        instant = epoch_to_instant(self.transacted_at) if self.transacted_at else None
-        if booking is None and instant is not None:
-            booking = instant.date()
-        return Transaction(
-            provider_transaction_id=self.id,
-            status=TransactionStatus.PENDING if self.is_pending else TransactionStatus.BOOKED,
-            amount=self.amount,
-            currency=currency,
-            booking_date=booking,
-            description=self.description,
-            raw=self.raw,
-            transacted_at=instant,
-            counterparty_name=self.payee,
+        parts = (
+            self.id,
+            self.posted,
+            self.amount,
+            self.description,
+            self.transacted_at,
+            self.pending,
+            self.payee,
+            self.raw,
         )
+        return _contract(parts, currency, epoch_to_bank_date, epoch_to_instant)
+
+
+def _contract(
+    parts: _Parts,
+    currency: str,
+    day_of: Callable[[int], dt.date],
+    instant_of: Callable[[int], dt.datetime],
+) -> Transaction:
+    """The one rule from a SimpleFIN transaction to ``base.Transaction``.
+
+    ``day_of`` and ``instant_of`` are :func:`epoch_to_bank_date` and
+    :func:`epoch_to_instant`, or memos of them for a big answer.
+    """
+    tx_id, posted, amount, description, transacted_at, pending, payee, raw = parts
+    booking: dt.date | None = day_of(posted) if posted else None
+    instant = instant_of(transacted_at) if transacted_at else None
+    if booking is None and instant is not None:
+        booking = instant.date()
+    return Transaction(
+        provider_transaction_id=tx_id,
+        status=TransactionStatus.PENDING if pending or not posted else TransactionStatus.BOOKED,
+        amount=amount,
+        currency=currency,
+        booking_date=booking,
+        description=description,
+        raw=raw,
+        transacted_at=instant,
+        counterparty_name=payee,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,8 +238,23 @@ class WireAccountSet:
     accounts: tuple[WireAccount, ...]
 
 
-def _bad(what: str) -> ProviderProtocolError:
-    return ProviderProtocolError(f"SimpleFIN sent a malformed answer: {what}.")
+@dataclass(frozen=True, slots=True)
+class NormalizedAccountSet:
+    """An Account Set whose transactions are already ``base.Transaction`` records.
+
+    What ``fetch`` needs, built without the intermediate :class:`WireTransaction`
+    and dropping each transaction's JSON as soon as it is read, so a big
+    answer is never held twice. ``accounts`` carry no ``transactions``;
+    ``transactions[i]`` are those of ``accounts[i]``, checked exactly as
+    :func:`parse_account_set` checks them, or the error
+    :meth:`WireTransaction.normalized` would raise for one of them (an epoch
+    out of range), for the caller to raise if it wants that account.
+    """
+
+    errors: tuple[WireError, ...]
+    connections: tuple[WireConnection, ...]
+    accounts: tuple[WireAccount, ...]
+    transactions: tuple[tuple[Transaction, ...] | ProviderProtocolError, ...]
 
 
 def _text(obj: Mapping[str, Any], key: str, where: str, *, required: bool) -> str | None:
@@ -283,32 +333,124 @@ def _list(obj: Mapping[str, Any], key: str, where: str) -> list[Any]:
     return value
 
 
-def _canonical_json(obj: Any) -> str:
-    """Raw payload text: sorted keys; Decimal numbers are written as strings."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
-def _transaction(value: Any, account_where: str, index: int) -> WireTransaction:
-    where = f"transaction {index} of {account_where}"
+def _checked_parts(value: Any, where: str, dumps: Callable[[Any], str]) -> _Parts:
+    """A transaction's fields, every rule checked in turn; the error names the first broken."""
     obj = _object(value, where)
     pending = obj.get("pending", False)
     if not isinstance(pending, bool):
         raise _bad(f"'pending' of {where} is not a boolean")
     posted = _epoch(obj, "posted", where, required=not pending)
     payee = _text(obj, "payee", where, required=False)
-    return WireTransaction(
-        id=_identity(obj, "id", where),
-        posted=posted or 0,
-        amount=_required_amount(obj, "amount", where),
-        description=clean_text(_text(obj, "description", where, required=False) or ""),
-        transacted_at=_epoch(obj, "transacted_at", where, required=False),
-        pending=pending,
-        payee=(clean_text(payee) or None) if payee else None,
-        raw=_canonical_json(obj),
+    return (
+        _identity(obj, "id", where),
+        posted or 0,
+        _required_amount(obj, "amount", where),
+        clean_text(_text(obj, "description", where, required=False) or ""),
+        _epoch(obj, "transacted_at", where, required=False),
+        pending,
+        (clean_text(payee) or None) if payee else None,
+        dumps(obj),
     )
 
 
-def _account(value: Any, index: int, connections: Mapping[str, WireConnection]) -> WireAccount:
+def _parts(value: Any, account_where: str, index: int, dumps: Callable[[Any], str]) -> _Parts:
+    """:func:`_checked_parts` with the usual shape accepted in one test of types.
+
+    The shape every server sends (string id, amount and description, integer
+    epochs, boolean ``pending``) passes exactly the rules of the full check;
+    anything else, including every error, takes the full check.
+    """
+    if type(value) is dict:
+        get = value.get
+        pending, posted, amount, text = (
+            get("pending", False),
+            get("posted"),
+            get("amount"),
+            get("description"),
+        )
+        tx_id, at, payee = get("id"), get("transacted_at"), get("payee")
+        if (
+            (pending is False or pending is True)
+            and type(posted) is int
+            and posted >= 0
+            and type(tx_id) is str
+            and type(amount) is str
+            and type(text) is str
+            and (at is None or (type(at) is int and at >= 0))
+            and (payee is None or type(payee) is str)
+        ):
+            try:
+                number = Decimal(amount.strip())
+            except InvalidOperation:
+                number = None
+            if number is not None and number.is_finite():
+                return (
+                    tx_id if tx_id.strip() else None,
+                    posted,
+                    number,
+                    clean_text(text),
+                    at,
+                    pending,
+                    (clean_text(payee) or None) if payee else None,
+                    dumps(value),
+                )
+    return _checked_parts(value, f"transaction {index} of {account_where}", dumps)
+
+
+def _wire_transactions(
+    values: list[Any], where: str, currency: str, dumps: Callable[[Any], str]
+) -> tuple[WireTransaction, ...]:
+    return tuple(WireTransaction(*_parts(v, where, i, dumps)) for i, v in enumerate(values))
+
+
+def _normalized_transactions(
+    values: list[Any], where: str, currency: str, dumps: Callable[[Any], str]
+) -> tuple[Transaction, ...] | ProviderProtocolError:
+    """Transactions straight into the contract; each one's JSON is released once read.
+
+    Every transaction is checked as :func:`parse_account_set` checks it. An
+    epoch beyond ``datetime``'s range fails only in the contract step, which
+    ``fetch`` used to take for the accounts it wanted once the answer's auth
+    errors were raised: that error is returned, for ``fetch`` to raise then.
+    Epochs repeat (one per day for most banks), so their dates and instants
+    are computed once per answer and shared.
+    """
+    days: dict[int, dt.date] = {}
+    instants: dict[int, dt.datetime] = {}
+
+    def day_of(epoch: int) -> dt.date:
+        day = days.get(epoch)
+        if day is None:
+            day = days[epoch] = epoch_to_bank_date(epoch)
+        return day
+
+    def instant_of(epoch: int) -> dt.datetime:
+        instant = instants.get(epoch)
+        if instant is None:
+            instant = instants[epoch] = epoch_to_instant(epoch)
+        return instant
+
+    out: list[Transaction] = []
+    failed: ProviderProtocolError | None = None
+    for index, value in enumerate(values):
+        values[index] = None
+        parts = _parts(value, where, index, dumps)
+        if failed is None:
+            try:
+                out.append(_contract(parts, currency, day_of, instant_of))
+            except ProviderProtocolError as exc:
+                failed = exc
+    return tuple(out) if failed is None else failed
+
+
+def _account(
+    value: Any,
+    index: int,
+    connections: Mapping[str, WireConnection],
+    dumps: Callable[[Any], str],
+    read: Callable[[list[Any], str, str, Callable[[Any], str]], R],
+) -> tuple[WireAccount, R]:
+    """The account without its transactions, and its transactions as ``read`` makes them."""
     obj = _object(value, f"account {index}")
     account_id = _identity(obj, "id", f"account {index}")
     if account_id is None:
@@ -330,21 +472,25 @@ def _account(value: Any, index: int, connections: Mapping[str, WireConnection]) 
         or _identity(org, "domain", where)
         or (connection.org_id if connection else None)
     )
-    return WireAccount(
+    name = sanitize_message(_text(obj, "name", where, required=False) or account_id)
+    balance = _required_amount(obj, "balance", where)
+    available = _amount(obj, "available-balance", where, required=False)
+    balance_date = _required_epoch(obj, "balance-date", where)
+    transactions = read(_list(obj, "transactions", where), where, currency, dumps)
+    account = WireAccount(
         id=account_id,
-        name=sanitize_message(_text(obj, "name", where, required=False) or account_id),
+        name=name,
         conn_id=conn_id,
         currency=currency,
-        balance=_required_amount(obj, "balance", where),
-        available_balance=_amount(obj, "available-balance", where, required=False),
-        balance_date=_required_epoch(obj, "balance-date", where),
-        transactions=tuple(
-            _transaction(tx, where, i) for i, tx in enumerate(_list(obj, "transactions", where))
-        ),
+        balance=balance,
+        available_balance=available,
+        balance_date=balance_date,
+        transactions=(),
         institution=sanitize_message(institution) if institution else None,
         institution_id=institution_id,
         iban=_extra_iban(obj, where),
     )
+    return account, transactions
 
 
 def _extra_iban(obj: Mapping[str, Any], where: str) -> str | None:
@@ -401,26 +547,41 @@ def _connections(root: Mapping[str, Any]) -> tuple[WireConnection, ...]:
     return tuple(found)
 
 
-def _refuse_constant(name: str) -> Any:
-    raise _bad(f"it contains the non-number {name}")
-
-
-def parse_account_set(body: bytes) -> WireAccountSet:
-    """Parse a ``GET /accounts`` answer; raise ProviderProtocolError if malformed."""
-    try:
-        root_value = json.loads(
-            body.decode("utf-8"), parse_float=Decimal, parse_constant=_refuse_constant
-        )
-    except UnicodeDecodeError:
-        raise _bad("it is not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise _bad(f"it is not JSON ({exc.msg} at line {exc.lineno})") from None
+def _parse(
+    body: bytes, read: Callable[[list[Any], str, str, Callable[[Any], str]], R]
+) -> tuple[WireAccountSet, tuple[R, ...]]:
+    root_value, dumps = load_answer(body)
     root = _object(root_value, "the account set")
     if "accounts" not in root:
         raise _bad("the account set has no 'accounts'")
     connections = _connections(root)
     by_id = {c.conn_id: c for c in connections}
+    values = _list(root, "accounts", "answer")
+    accounts: list[WireAccount] = []
+    transactions: list[R] = []
+    for i, value in enumerate(values):
+        values[i] = None  # each account's JSON goes once read
+        account, txs = _account(value, i, by_id, dumps, read)
+        accounts.append(account)
+        transactions.append(txs)
+    answer = WireAccountSet(errors=_errors(root), connections=connections, accounts=tuple(accounts))
+    return answer, tuple(transactions)
+
+
+def parse_account_set(body: bytes) -> WireAccountSet:
+    """Parse a ``GET /accounts`` answer; raise ProviderProtocolError if malformed."""
+    answer, transactions = _parse(body, _wire_transactions)
     accounts = tuple(
-        _account(value, i, by_id) for i, value in enumerate(_list(root, "accounts", "answer"))
+        replace(a, transactions=txs) for a, txs in zip(answer.accounts, transactions, strict=True)
     )
-    return WireAccountSet(errors=_errors(root), connections=connections, accounts=accounts)
+    return replace(answer, accounts=accounts)
+
+
+def parse_normalized_account_set(body: bytes) -> NormalizedAccountSet:
+    """:func:`parse_account_set`, transactions straight into ``base.Transaction``.
+
+    The same checks and errors; for ``fetch``, where a first sync may read
+    a hundred thousand transactions.
+    """
+    answer, transactions = _parse(body, _normalized_transactions)
+    return NormalizedAccountSet(answer.errors, answer.connections, answer.accounts, transactions)

@@ -35,6 +35,7 @@ from booksync.banking.secrets import unseal
 from booksync.db.base import utcnow
 from booksync.ledger.errors import LedgerError
 from booksync.ledger.models import Company
+from booksync.ledger.pipeline import gc_relaxed
 from booksync.money import CURRENCIES, MoneyError, format_minor
 from booksync.providers.base import Batch, Credentials, Provider, Window
 from booksync.providers.errors import (
@@ -219,12 +220,13 @@ class SyncRunner:
         assert sealed is not None
         try:
             credentials = Credentials(provider_name, unseal(sealed))
-            batches, attempts = self._fetch(
-                provider_name, credentials, account_ids, window, include_pending
-            )
-            return self._commit(
-                connection_id, run_id, batches, window, today, attempts, before_commit
-            )
+            with gc_relaxed():  # a first sync makes millions of short-lived objects
+                batches, attempts = self._fetch(
+                    provider_name, credentials, account_ids, window, include_pending
+                )
+                return self._commit(
+                    connection_id, run_id, batches, window, today, attempts, before_commit
+                )
         except RateLimited as exc:
             wait = dt.timedelta(seconds=exc.retry_after or 3600)
             return self._fail(connection_id, run_id, "rate_limited", str(exc), retry_in=wait)
