@@ -263,3 +263,18 @@ def test_every_fetched_transaction_is_exactly_one_of_new_duplicate_or_claim(
         assert tid not in known
     for f in result.new:
         assert f.ids[0] not in known
+
+
+def test_a_changed_same_day_same_amount_pair_keeps_each_line_by_label() -> None:
+    """Both ids of a same-day same-amount pair change: equal distance, so the label decides."""
+    lines = [
+        KnownLine(1, D, -1250, frozenset({"old-rent"}), "Rent March"),
+        KnownLine(2, D, -1250, frozenset({"old-fee"}), "Licence fee"),
+    ]
+    fetched = [
+        Fetched(("new-fee",), D, -1250, "fee", "Licence fee"),
+        Fetched(("new-rent",), D, -1250, "rent", "Rent March"),
+    ]
+    result = plan(fetched, {}, lines)
+    assert result.new == [] and result.updated == 2
+    assert sorted(result.aliases) == [(1, "new-rent"), (2, "new-fee")]

@@ -99,6 +99,11 @@ def _chunks(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
         yield chunk
 
 
+def line_label(tx: Transaction) -> str:
+    """The statement line's label for a transaction, as stored."""
+    return (tx.description or DEFAULT_LABEL)[:500]
+
+
 def fingerprint(tx: Transaction, amount: int, occurrence: int) -> str:
     """A stand-in id for a transaction the bank gave no id (blank ids are not ids).
 
@@ -166,7 +171,7 @@ class StatementImporter:
             amount = minor(tx.amount, "an amount")
             tx_id = tx.provider_transaction_id
             if tx_id and not tx.alternative_ids:  # the usual case, without the lists
-                out.append(Fetched((tx_id,), tx.booking_date, amount, tx))
+                out.append(Fetched((tx_id,), tx.booking_date, amount, tx, line_label(tx)))
                 continue
             ids = [tx_id] if tx_id else []
             ids += [i for i in tx.alternative_ids if i not in ids]
@@ -174,7 +179,7 @@ class StatementImporter:
                 key = (tx.booking_date, amount, tx.description)
                 occurrences[key] += 1
                 ids = [fingerprint(tx, amount, occurrences[key])]
-            out.append(Fetched(tuple(ids), tx.booking_date, amount, tx))
+            out.append(Fetched(tuple(ids), tx.booking_date, amount, tx, line_label(tx)))
         return out
 
     # -- reads ----------------------------------------------------------------
@@ -209,6 +214,7 @@ class StatementImporter:
                 StatementLine.id,
                 StatementLine.date,
                 StatementLine.amount,
+                StatementLine.label,
                 TransactionAlias.transaction_id,
             )
             .join(TransactionAlias, TransactionAlias.statement_line_id == StatementLine.id)
@@ -218,10 +224,12 @@ class StatementImporter:
                 StatementLine.date < window.end,
             )
         )
-        lines: dict[int, tuple[dt.date, int, set[str]]] = {}
-        for line_id, date, amount, tid in rows:
-            lines.setdefault(line_id, (date, amount, set()))[2].add(tid)
-        return [KnownLine(i, d, a, frozenset(ids)) for i, (d, a, ids) in lines.items()]
+        lines: dict[int, tuple[dt.date, int, str, set[str]]] = {}
+        for line_id, date, amount, label, tid in rows:
+            lines.setdefault(line_id, (date, amount, label, set()))[3].add(tid)
+        return [
+            KnownLine(i, d, a, frozenset(ids), label) for i, (d, a, label, ids) in lines.items()
+        ]
 
     def _has_lines(self) -> bool:
         return (
@@ -407,7 +415,7 @@ class StatementImporter:
                 day = min(window.start - dt.timedelta(days=1), as_of)
                 opening.append((None, day, amount, OPENING_LABEL))
         new_items = (
-            (f, f.date, f.amount, f.item.description or DEFAULT_LABEL) for f in decided.new
+            (f, f.date, f.amount, f.label) for f in decided.new
         )
         for batch_items in _chunks(chain(opening, new_items), WRITE_BATCH):
             line_ids = self._write_lines(writer, batch_items, run_id)

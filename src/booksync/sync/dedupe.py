@@ -37,6 +37,7 @@ class Fetched(Generic[T]):
     date: dt.date
     amount: int
     item: T
+    label: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,7 @@ class KnownLine:
     date: dt.date
     amount: int
     ids: frozenset[str]
+    label: str = ""
 
 
 @dataclass(slots=True)
@@ -104,21 +106,25 @@ def _nearest_pairs(
 
     Pairs are taken by date distance over all candidates, not transaction by
     transaction, so an unrelated earlier payment of the same amount cannot
-    take the line of a changed id that sits on the line's own date.
+    take the line of a changed id that sits on the line's own date. Between
+    equally near candidates the one with the same label wins, so two
+    same-day same-amount transactions whose ids both change each keep their
+    own line.
     """
     by_amount: dict[int, list[KnownLine]] = {}
     for line in orphans:
         by_amount.setdefault(line.amount, []).append(line)
-    candidates: list[tuple[int, int, int]] = []  # (distance, tx index, line id)
+    # (distance, label differs, tx index, line id)
+    candidates: list[tuple[int, bool, int, int]] = []
     for index, tx in enumerate(txs):
         for line in by_amount.get(tx.amount, ()):
             distance = abs((line.date - tx.date).days)
             if distance <= tolerance:
-                candidates.append((distance, index, line.id))
+                candidates.append((distance, line.label != tx.label, index, line.id))
     candidates.sort()
     matches: dict[int, int] = {}
     taken: set[int] = set()
-    for _, index, line_id in candidates:
+    for _, _, index, line_id in candidates:
         if index not in matches and line_id not in taken:
             matches[index] = line_id
             taken.add(line_id)
