@@ -17,6 +17,8 @@ MODULES = [
     "booksync.providers.simplefin",
     "booksync.providers.simplefin_http",
     "booksync.providers.simplefin_json",
+    "booksync.providers.simplefin_records",
+    "booksync.providers.simplefin_values",
     "booksync.providers.simplefin_wire",
 ]
 

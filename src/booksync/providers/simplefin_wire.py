@@ -12,32 +12,42 @@ answer several times faster than ``json``) only when none of its numbers
 would become a float there; otherwise ``json`` with ``parse_float=Decimal``
 reads it, exactly as before (see :mod:`simplefin_json`).
 
-Dates. Every SimpleFIN timestamp is a UNIX epoch, i.e. a UTC instant, and
-the protocol says nothing of the bank's time zone. Servers that only know a
-posting *date* (nearly all banks) send an instant on that date in UTC
-(midnight or noon UTC), so the UTC calendar date of ``posted`` is the bank's
-date, and that is the rule here: ``epoch_to_bank_date`` takes the UTC date
-and never goes through the machine's or the company's local zone. Going
-through a zone west of Greenwich would move every midnight-UTC posting to
-the previous day (users' bug 6, "date-only values shifted"). Window bounds
-use the inverse mapping (date D is ``D 00:00:00Z``), so each posting falls in
-exactly one half-open window piece.
+Dates follow the rules in :mod:`simplefin_values` (a ``posted`` epoch's UTC
+calendar date is the bank's date); the records this parser builds live in
+:mod:`simplefin_records`. This module re-exports both modules' names, so
+``booksync.providers.simplefin_wire`` stays the one place to import from.
 """
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
-import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
-from booksync.providers.base import Balance, Transaction, TransactionStatus
+from booksync.providers.base import Transaction
 from booksync.providers.errors import ProviderProtocolError
 from booksync.providers.simplefin_json import load_answer
 from booksync.providers.simplefin_json import malformed as _bad
+from booksync.providers.simplefin_records import (
+    KNOWN_ERROR_CODES,
+    NormalizedAccountSet,
+    WireAccount,
+    WireAccountSet,
+    WireConnection,
+    WireError,
+    WireTransaction,
+    _contract,
+    _Parts,
+)
+from booksync.providers.simplefin_values import (
+    bank_date_to_epoch,
+    clean_text,
+    epoch_to_bank_date,
+    epoch_to_instant,
+    sanitize_message,
+)
 
 __all__ = [
     "KNOWN_ERROR_CODES",
@@ -56,205 +66,7 @@ __all__ = [
     "sanitize_message",
 ]
 
-# Spec, "Error" / "Codes": unknown sub-codes fall back to the naked prefix.
-KNOWN_ERROR_CODES = frozenset(
-    {"gen.", "gen.api", "gen.auth", "con.", "con.auth", "act.", "act.failed", "act.missingdata"}
-)
-_MAX_MESSAGE = 300
 R = TypeVar("R")
-# A transaction's checked fields: id, posted, amount, description, transacted_at,
-# pending, payee, raw (WireTransaction's order).
-_Parts = tuple[str | None, int, Decimal, str, int | None, bool, str | None, str]
-
-
-def clean_text(text: str) -> str:
-    """One line of text without control characters (names, descriptions).
-
-    Printable text (the usual case) has no category-C character to replace:
-    skipping the per-character scan makes parsing a big answer several
-    times faster.
-    """
-    if text.isprintable():
-        return " ".join(text.split())
-    kept = "".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in text)
-    return " ".join(kept.split())
-
-
-def sanitize_message(text: str) -> str:
-    """A server message made safe to show: ``clean_text``, at most 300 characters.
-
-    The SimpleFIN checklist requires sanitizing every error message shown
-    to users.
-    """
-    line = clean_text(text)
-    return line if len(line) <= _MAX_MESSAGE else line[: _MAX_MESSAGE - 1] + "…"
-
-
-def epoch_to_instant(epoch: int) -> dt.datetime:
-    """The aware UTC datetime of a SimpleFIN epoch."""
-    try:
-        return dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
-    except (OverflowError, OSError, ValueError):
-        raise ProviderProtocolError(f"SimpleFIN sent a timestamp out of range ({epoch}).") from None
-
-
-def epoch_to_bank_date(epoch: int) -> dt.date:
-    """The bank date of a SimpleFIN epoch: its UTC calendar date (see module doc)."""
-    return epoch_to_instant(epoch).date()
-
-
-def bank_date_to_epoch(day: dt.date) -> int:
-    """The epoch of ``day`` at 00:00:00 UTC: the inverse of ``epoch_to_bank_date``."""
-    return calendar.timegm(day.timetuple())
-
-
-@dataclass(frozen=True, slots=True)
-class WireError:
-    """Spec "Error": ``code`` (``prefix.[subcode]``), ``msg``, optional ids.
-
-    A v1 ``errors`` string becomes ``WireError("gen.", text)``.
-    """
-
-    code: str
-    message: str
-    conn_id: str | None = None
-    account_id: str | None = None
-
-    @property
-    def kind(self) -> str:
-        """The code if known, else its prefix with a dot (spec: fall back)."""
-        if self.code in KNOWN_ERROR_CODES:
-            return self.code
-        prefix = self.code.split(".", 1)[0]
-        return f"{prefix}." if f"{prefix}." in KNOWN_ERROR_CODES else "gen."
-
-
-@dataclass(frozen=True, slots=True)
-class WireConnection:
-    """Spec "Connection" (v2): one login at one institution."""
-
-    conn_id: str
-    name: str
-    org_id: str | None
-    org_name: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class WireTransaction:
-    """Spec "Transaction". ``id`` is None when absent or blank."""
-
-    id: str | None
-    posted: int
-    amount: Decimal
-    description: str
-    transacted_at: int | None
-    pending: bool
-    payee: str | None
-    raw: str
-
-    @property
-    def is_pending(self) -> bool:
-        """Spec: pending is ``pending: true``; ``posted`` "may be 0" while pending."""
-        return self.pending or self.posted == 0
-
-    def normalized(self, currency: str) -> Transaction:
-        """This transaction in the provider contract (``base.Transaction``)."""
-        parts = (
-            self.id,
-            self.posted,
-            self.amount,
-            self.description,
-            self.transacted_at,
-            self.pending,
-            self.payee,
-            self.raw,
-        )
-        return _contract(parts, currency, epoch_to_bank_date, epoch_to_instant)
-
-
-def _contract(
-    parts: _Parts,
-    currency: str,
-    day_of: Callable[[int], dt.date],
-    instant_of: Callable[[int], dt.datetime],
-) -> Transaction:
-    """The one rule from a SimpleFIN transaction to ``base.Transaction``.
-
-    ``day_of`` and ``instant_of`` are :func:`epoch_to_bank_date` and
-    :func:`epoch_to_instant`, or memos of them for a big answer.
-    """
-    tx_id, posted, amount, description, transacted_at, pending, payee, raw = parts
-    booking: dt.date | None = day_of(posted) if posted else None
-    instant = instant_of(transacted_at) if transacted_at else None
-    if booking is None and instant is not None:
-        booking = instant.date()
-    return Transaction(
-        provider_transaction_id=tx_id,
-        status=TransactionStatus.PENDING if pending or not posted else TransactionStatus.BOOKED,
-        amount=amount,
-        currency=currency,
-        booking_date=booking,
-        description=description,
-        raw=raw,
-        transacted_at=instant,
-        counterparty_name=payee,
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class WireAccount:
-    """Spec "Account", with the institution from v1 ``org`` or v2 ``connections``.
-
-    ``iban`` comes from ``extra.iban`` when a server offers it (not in the spec).
-    """
-
-    id: str
-    name: str
-    conn_id: str | None
-    currency: str
-    balance: Decimal
-    available_balance: Decimal | None
-    balance_date: int
-    transactions: tuple[WireTransaction, ...]
-    institution: str | None
-    institution_id: str | None
-    iban: str | None = None
-
-    def normalized_balance(self) -> Balance:
-        """The balance with its as-of bank date (users' bug 10)."""
-        return Balance(
-            amount=self.balance,
-            as_of=epoch_to_bank_date(self.balance_date),
-            available=self.available_balance,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class WireAccountSet:
-    """Spec "Account Set". ``errors`` holds v2 ``errlist`` or else v1 ``errors``."""
-
-    errors: tuple[WireError, ...]
-    connections: tuple[WireConnection, ...]
-    accounts: tuple[WireAccount, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class NormalizedAccountSet:
-    """An Account Set whose transactions are already ``base.Transaction`` records.
-
-    What ``fetch`` needs, built without the intermediate :class:`WireTransaction`
-    and dropping each transaction's JSON as soon as it is read, so a big
-    answer is never held twice. ``accounts`` carry no ``transactions``;
-    ``transactions[i]`` are those of ``accounts[i]``, checked exactly as
-    :func:`parse_account_set` checks them, or the error
-    :meth:`WireTransaction.normalized` would raise for one of them (an epoch
-    out of range), for the caller to raise if it wants that account.
-    """
-
-    errors: tuple[WireError, ...]
-    connections: tuple[WireConnection, ...]
-    accounts: tuple[WireAccount, ...]
-    transactions: tuple[tuple[Transaction, ...] | ProviderProtocolError, ...]
 
 
 def _text(obj: Mapping[str, Any], key: str, where: str, *, required: bool) -> str | None:
