@@ -30,12 +30,6 @@ from booksync.sandbox.server import SandboxHandle
 from tests.sync.support import Books
 
 
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value
-
-
 def _claimed(bank: SandboxHandle) -> tuple[Credentials, list[RemoteAccount]]:
     with SimpleFINProvider(timeout=5.0) as provider:
         credentials = provider.claim(bank.setup_token())
@@ -51,7 +45,7 @@ def test_each_provider_account_gets_a_bank_journal_in_its_currency(
     session.commit()
     assert connection.state == "connected"
     assert connection.provider == "simplefin"
-    assert before <= _aware(connection.next_sync_at) <= utcnow()  # type: ignore[operator]
+    assert before <= connection.next_sync_at <= utcnow()  # type: ignore[operator]
     assert connection.interval_seconds == 4 * 3600 and connection.auto_sync
     world = bank.world
     assert {a.provider_account_id for a in connection.accounts} == set(world.accounts)
@@ -112,9 +106,9 @@ def test_set_and_disconnect(books: Books, factory: sessionmaker[Session]) -> Non
         connection = session.get(Connection, books.connection_id)
         assert connection is not None
         set_connection(connection, interval_seconds=3600, auto_sync=True, include_pending=False)
-        last = _aware(connection.last_refresh)
+        last = connection.last_refresh
         assert last is not None
-        due = _aware(connection.next_sync_at)
+        due = connection.next_sync_at
         assert due is not None
         assert due == max(due, last + dt.timedelta(hours=1))
         assert due <= max(utcnow(), last + dt.timedelta(hours=1))

@@ -35,12 +35,6 @@ def _clock() -> dt.datetime:
     return NOW
 
 
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    """SQLite hands back naive UTC datetimes."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    return value
-
 
 def _synced_then_moved(books: Books) -> dict[str, object]:
     """A first successful sync, then three bank days of news; the state to protect."""
@@ -115,7 +109,7 @@ def test_transient_faults_beyond_the_attempts_fail_the_run(
     assert connection.state == "error"
     assert connection.last_error == result.error
     expected_retry = min(ERROR_RETRY, dt.timedelta(seconds=connection.interval_seconds))
-    assert _aware(connection.next_sync_at) == NOW + expected_retry
+    assert connection.next_sync_at == NOW + expected_retry
     assert connection.claimed_by is None
     _unchanged(books, before)
     _catches_up(books)
@@ -139,7 +133,7 @@ def test_rate_limit_keeps_the_watermark_and_waits_retry_after(lean_books: Books)
     connection = connection_row(books.factory, books)
     assert connection.state == "connected"
     assert connection.last_error == result.error
-    assert _aware(connection.next_sync_at) == NOW + dt.timedelta(seconds=120)
+    assert connection.next_sync_at == NOW + dt.timedelta(seconds=120)
     _unchanged(books, before)  # watermarks and balances included
     _catches_up(books)
 

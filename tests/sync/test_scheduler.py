@@ -145,10 +145,6 @@ def _connect(
     return ids
 
 
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    """SQLite hands datetimes back naive (they are UTC)."""
-    return value.replace(tzinfo=dt.UTC) if value and value.tzinfo is None else value
-
 
 def _runs(session: Session) -> Counter[int]:
     session.expire_all()
@@ -191,7 +187,7 @@ def test_claim_takes_only_due_connections(
     for ident in claimed:
         row = session.get(Connection, ident)
         assert row is not None and row.claimed_by == "w1"
-        assert _aware(row.claimed_until) == T0 + LEASE
+        assert row.claimed_until == T0 + LEASE
     assert claim_due(session_factory(engine), "w2", 100, T0) == []
 
 
@@ -234,7 +230,7 @@ def test_a_workers_lease_is_respected(engine: Engine, session: Session, company:
     session.expire_all()
     row = session.get(Connection, ident)
     assert row is not None and row.claimed_by is None and row.claimed_until is None
-    assert _aware(row.next_sync_at) == T0 + HOUR
+    assert row.next_sync_at == T0 + HOUR
     # Released: a manual sync may run it now, a leased one may not.
     assert runner("w1").run(ident, leased=True).state == "busy"
     assert runner("manual").run(ident).state == "success"
@@ -257,7 +253,7 @@ def test_after_downtime_one_catch_up_run(
     assert worker.run_once() == []
     session.expire_all()
     row = session.get(Connection, ident)
-    assert row is not None and _aware(row.next_sync_at) == T0 + HOUR
+    assert row is not None and row.next_sync_at == T0 + HOUR
 
     clock.now = T0 + dt.timedelta(minutes=59)
     assert worker.run_once() == []
@@ -283,7 +279,7 @@ def test_an_unexpected_failure_releases_the_lease(
     for ident in ids:
         row = session.get(Connection, ident)
         assert row is not None and row.claimed_by is None and row.claimed_until is None
-        assert _aware(row.next_sync_at) == T0 + HOUR  # not retried in a tight loop
+        assert row.next_sync_at == T0 + HOUR  # not retried in a tight loop
 
 
 # -- the loop ----------------------------------------------------------------

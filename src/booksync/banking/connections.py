@@ -172,8 +172,6 @@ def set_connection(
         connection.interval_seconds = interval_seconds
         if connection.auto_sync and connection.state in ("connected", "error"):
             last = connection.last_refresh or utcnow()
-            if last.tzinfo is None:
-                last = last.replace(tzinfo=dt.UTC)  # SQLite hands back naive UTC
             connection.next_sync_at = max(utcnow(), last + dt.timedelta(seconds=interval_seconds))
     if auto_sync is not None:
         connection.auto_sync = auto_sync
@@ -191,12 +189,9 @@ def disconnect(connection: Connection) -> Connection:
     return connection
 
 
-def _iso(value: dt.datetime | dt.date | None) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime) and value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)  # SQLite hands back naive UTC
-    return value.isoformat()
+def iso(value: dt.datetime | dt.date | None) -> str | None:
+    """ISO 8601 for the JSON shapes (datetimes are aware UTC), None when unknown."""
+    return None if value is None else value.isoformat()
 
 
 def connection_dict(connection: Connection) -> dict[str, Any]:
@@ -206,11 +201,11 @@ def connection_dict(connection: Connection) -> dict[str, Any]:
         "provider": connection.provider,
         "institution": connection.institution.name if connection.institution else connection.label,
         "state": connection.state,
-        "last_refresh": _iso(connection.last_refresh),
-        "next_refresh": _iso(connection.next_sync_at),
+        "last_refresh": iso(connection.last_refresh),
+        "next_refresh": iso(connection.next_sync_at),
         "interval": format_interval(connection.interval_seconds),
         "auto_sync": connection.auto_sync,
-        "consent_expires_at": _iso(connection.consent_expires_at),
+        "consent_expires_at": iso(connection.consent_expires_at),
         "last_error": connection.last_error,
         "accounts": [
             {
@@ -221,8 +216,8 @@ def connection_dict(connection: Connection) -> dict[str, Any]:
                 "balance": None
                 if a.balance is None
                 else format_minor(a.balance, CURRENCIES[a.currency_code][0]),
-                "balance_date": _iso(a.balance_date),
-                "last_sync": _iso(a.last_sync),
+                "balance_date": iso(a.balance_date),
+                "last_sync": iso(a.last_sync),
             }
             for a in connection.accounts
         ],
@@ -236,6 +231,7 @@ __all__ = [
     "disconnect",
     "format_interval",
     "get_connection",
+    "iso",
     "list_connections",
     "parse_interval",
     "set_connection",

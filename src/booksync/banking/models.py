@@ -17,7 +17,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -28,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from booksync.db.base import Base, BusinessRow, CompanyOwned
+from booksync.db.base import Base, BusinessRow, CompanyOwned, UTCDateTime
 from booksync.ledger.models import Journal
 
 
@@ -85,15 +84,15 @@ class Connection(CompanyOwned, Base):
     label: Mapped[str] = mapped_column(String(200))
     credentials: Mapped[bytes | None] = mapped_column(LargeBinary)
     state: Mapped[str] = mapped_column(String(24), default="connected")
-    last_refresh: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    next_sync_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    last_refresh: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    next_sync_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     interval_seconds: Mapped[int] = mapped_column(Integer, default=12 * 3600)
     auto_sync: Mapped[bool] = mapped_column(Boolean, default=True)
-    consent_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    consent_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     include_pending: Mapped[bool] = mapped_column(Boolean, default=True)
     history_days: Mapped[int] = mapped_column(Integer, default=90)
     last_error: Mapped[str | None] = mapped_column(Text)
-    claimed_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     claimed_by: Mapped[str | None] = mapped_column(String(120))
 
     institution: Mapped[Institution | None] = relationship(lazy="joined")
@@ -123,7 +122,7 @@ class ProviderAccount(CompanyOwned, Base):
     balance_date: Mapped[dt.date | None] = mapped_column(Date)
     balance_difference: Mapped[int | None] = mapped_column(BigInteger)
     watermark: Mapped[dt.date | None] = mapped_column(Date)
-    last_sync: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    last_sync: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     connection: Mapped[Connection] = relationship(back_populates="accounts")
     journal: Mapped[Journal | None] = relationship(lazy="joined")
@@ -147,7 +146,7 @@ class StatementLine(CompanyOwned, Base):
     entry_id: Mapped[int] = mapped_column(ForeignKey("entry.id"))
     date: Mapped[dt.date] = mapped_column(Date)
     value_date: Mapped[dt.date | None] = mapped_column(Date)
-    transacted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    transacted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     amount: Mapped[int] = mapped_column(BigInteger)
     currency_code: Mapped[str] = mapped_column(ForeignKey("currency.code"))
     label: Mapped[str] = mapped_column(String(500))
@@ -193,8 +192,8 @@ class SyncRun(CompanyOwned, Base):
 
     connection_id: Mapped[int] = mapped_column(ForeignKey("connection.id"))
     trigger: Mapped[str] = mapped_column(String(16), default="manual")
-    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     window_start: Mapped[dt.date | None] = mapped_column(Date)
     window_end: Mapped[dt.date | None] = mapped_column(Date)
     state: Mapped[str] = mapped_column(String(24), default="running")

@@ -9,24 +9,15 @@ last recorded difference it equals.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booksync.banking.connections import get_connection
+from booksync.banking.connections import get_connection, iso
 from booksync.banking.models import Connection, ProviderAccount, SyncRun
 from booksync.ledger.models import Company
 from booksync.money import CURRENCIES, format_minor
-
-
-def _iso(value: dt.datetime | dt.date | None) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime) and value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)  # SQLite hands back naive UTC
-    return value.isoformat()
 
 
 def _exponent(accounts: list[ProviderAccount], difference: int, default: int) -> int:
@@ -61,10 +52,10 @@ def run_log(
             "connection": run.connection_id,
             "run": run.id,
             "trigger": run.trigger,
-            "started_at": _iso(run.started_at),
-            "finished_at": _iso(run.finished_at),
-            "window_start": _iso(run.window_start),
-            "window_end": _iso(run.window_end),
+            "started_at": iso(run.started_at),
+            "finished_at": iso(run.finished_at),
+            "window_start": iso(run.window_start),
+            "window_end": iso(run.window_end),
             "fetched": run.fetched,
             "new": run.new,
             "duplicates": run.duplicates,

@@ -12,7 +12,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, Uuid
+from sqlalchemy import DateTime, Dialect, ForeignKey, Integer, MetaData, TypeDecorator, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from booksync.db.uuid7 import uuid7
@@ -30,6 +30,24 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class UTCDateTime(TypeDecorator[datetime]):
+    """An instant, always read back as an aware UTC datetime.
+
+    PostgreSQL's ``timestamptz`` returns aware values, but SQLite keeps no
+    offset and hands back naive ones; booksync writes only UTC, so naive
+    values read from SQLite are UTC. Fixing it here means no caller has to
+    remember which database it is talking to.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
@@ -40,7 +58,7 @@ class BusinessRow:
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     uid: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, default=uuid7)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:

@@ -17,7 +17,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -27,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from booksync.db.base import Base, BusinessRow, CompanyOwned
+from booksync.db.base import Base, BusinessRow, CompanyOwned, UTCDateTime
 
 
 class AccountType(enum.StrEnum):
@@ -154,7 +153,7 @@ class Entry(CompanyOwned, Base):
     ref: Mapped[str | None] = mapped_column(String(500))
     state: Mapped[str] = mapped_column(String(8), default=EntryState.DRAFT.value)
     number: Mapped[str | None] = mapped_column(String(64))
-    posted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    posted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     reversal_of_id: Mapped[int | None] = mapped_column(ForeignKey("entry.id"), unique=True)
 
     journal: Mapped[Journal] = relationship(lazy="joined")
