@@ -5,13 +5,13 @@ deterministic JSONL file of N entries (2-5 lines each, about 3.3 on average,
 so 300,000 entries make about 1,000,000 lines), creates a fresh SQLite
 database with ``booksync init``, imports the file with
 ``booksync entry import --post`` as a real subprocess (wall time and peak
-RSS of that process), times the trial balance and the balance sheet (best of
+RSS of its processes together), times the trial balance and the balance sheet (best of
 three, through the service functions and through the CLI with ``--json``),
 then exports the same books to Beancount and times ``bean-check`` on them.
 
 Targets (2 cores, SQLite file): import >= 20,000 entries/s with peak RSS
 <= 400 MB; each report <= 0.5 s over a million lines.  The import uses both
-cores (a producer thread parses and checks while the database writes), so
+cores (a producer process parses and checks while the database writes), so
 the load average before and after it is printed beside its figures: other
 work on the machine slows it down in proportion.  The figures are
 printed, not asserted: a benchmark informs, the tests decide.
@@ -28,6 +28,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -177,23 +178,58 @@ class Run:
     output: str
 
 
-def run_measured(argv: list[str]) -> Run:
-    """Run ``argv`` to completion; wall time and the peak RSS of that process alone.
+def _tree_rss_mb(pid: int) -> float:
+    """Resident memory of ``pid`` and its children right now, in MB (0 once it is gone)."""
+    total_kib = 0
+    pids = [pid]
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            pids.extend(int(child) for child in (task / "children").read_text().split())
+    except OSError:
+        return 0.0
+    for one in pids:
+        try:
+            status = Path(f"/proc/{one}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total_kib += int(line.split()[1])
+    return total_kib / 1024
 
-    ``os.wait4`` returns the child's own rusage, so earlier children (``init``)
+
+def run_measured(argv: list[str]) -> Run:
+    """Run ``argv`` to completion; wall time and the peak RSS of its process tree.
+
+    The import runs a producer process beside the main one, so their
+    resident memory is summed (sampled every 20 ms; pages the two share
+    after the fork count twice, which errs on the high side).
+    ``os.wait4`` adds the process's own peak, so earlier children (``init``)
     do not blur the figure as ``RUSAGE_CHILDREN``'s running maximum would.
     """
+    peak = [0.0]
     with tempfile.TemporaryFile() as out:
         started = time.perf_counter()
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.wait(0.02):
+                peak[0] = max(peak[0], _tree_rss_mb(proc.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - started
+        done.set()
+        sampler.join()
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         text = out.read().decode(errors="replace")
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}):\n{text}")
-    return Run(seconds, usage.ru_maxrss / 1024, text)  # ru_maxrss is in KiB on Linux
+    own_peak = usage.ru_maxrss / 1024  # ru_maxrss is in KiB on Linux
+    return Run(seconds, max(peak[0], own_peak), text)
 
 
 def best_of(times: int, action: Callable[[], Any]) -> float:
@@ -258,7 +294,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{rate:,.0f} entries/s, {n_lines / imported.seconds:,.0f} lines/s "
         f"(target >= {TARGET_RATE:,.0f} entries/s)",
     )
-    row("import peak RSS", f"{imported.peak_mb:.0f} MB", f"(target <= {TARGET_RSS_MB:.0f} MB)")
+    row("import peak RSS", f"{imported.peak_mb:.0f} MB",
+        f"both processes summed (target <= {TARGET_RSS_MB:.0f} MB)")
     row(
         "load average (1 min)",
         f"{load_before:.2f} -> {os.getloadavg()[0]:.2f}",

@@ -19,7 +19,8 @@ from booksync.db.base import utcnow
 from booksync.db.uuid7 import uuid7
 from booksync.ledger.companies import create_company
 from booksync.ledger.entries import get_entry
-from booksync.ledger.models import Company, Line
+from booksync.ledger.models import Company, Entry, Line
+from booksync.ledger.writer import defer_entry_references
 from tests.helpers import book, entry, simple
 
 
@@ -170,20 +171,140 @@ def test_lines_are_not_marked_posted_behind_the_entrys_back(
     assert snapshot(engine) == before
 
 
-def test_entries_are_inserted_as_drafts(engine: Engine, books: dict[str, int]) -> None:
-    before = snapshot(engine)
+# --- entries inserted already posted (lines first, migration 0004) ----------------------
+
+WAITING = 900_001  # the id of an entry whose lines arrive before it
+
+
+def _posted_entry_values(books: dict[str, int], engine: Engine, **extra: Any) -> dict[str, Any]:
     with engine.connect() as conn:
         journal = conn.execute(text("SELECT journal_id FROM entry WHERE id = :id"),
                                {"id": books["posted"]}).scalar()
-    from booksync.ledger.models import Entry
+    return {
+        "id": WAITING, "uid": uuid7(), "version": 1, "created_at": utcnow(),
+        "company_id": books["company"], "journal_id": journal, "date": dt.date(2026, 2, 1),
+        "state": "posted", "number": "SAL/2026/00077", "posted_at": utcnow(), **extra,
+    }
 
+
+def _lines_ahead(
+    books: dict[str, int], engine: Engine, amounts: list[tuple[int, int]], **extra: Any
+) -> list[dict[str, Any]]:
+    cash = _first_account(engine, books["company"])
+    return [
+        _line_values(books, WAITING, account_id=extra.get("account_id", cash), debit=debit,
+                     credit=credit, posted=extra.get("posted", True))
+        for debit, credit in amounts
+    ]
+
+
+def _insert_lines_then_entry(
+    engine: Engine, lines: list[dict[str, Any]], entry_values: dict[str, Any] | None
+) -> None:
+    """Lines first with their entry reference deferred, then the entry, then commit."""
     with engine.connect() as conn:
-        with pytest.raises(DBAPIError, match="inserted as drafts"):
-            conn.execute(insert(Entry), {
-                "uid": uuid7(), "version": 1, "created_at": utcnow(),
-                "company_id": books["company"], "journal_id": journal,
-                "date": dt.date(2026, 2, 1), "state": "posted", "number": "SAL/2026/00077",
-            })
+        defer_entry_references(conn)
+        conn.execute(insert(Line), lines)
+        if entry_values is not None:
+            conn.execute(insert(Entry), entry_values)
+        conn.commit()
+
+
+def test_an_entry_inserted_posted_with_its_balanced_lines_is_accepted(
+    engine: Engine, books: dict[str, int]
+) -> None:
+    _insert_lines_then_entry(engine, _lines_ahead(books, engine, [(150, 0), (0, 150)]),
+                             _posted_entry_values(books, engine))
+    with engine.connect() as conn:
+        state = conn.execute(text("SELECT state FROM entry WHERE id = :id"),
+                             {"id": WAITING}).scalar()
+        posted = conn.execute(text("SELECT posted FROM line WHERE entry_id = :id"),
+                              {"id": WAITING}).scalars().all()
+    assert state == "posted" and len(posted) == 2 and all(posted)
+    # and it is as frozen as any other posted entry
+    before = snapshot(engine)
+    refused(engine, "UPDATE line SET debit = 1 WHERE entry_id = :id", {"id": WAITING})
+    refused(engine, "DELETE FROM entry WHERE id = :id", {"id": WAITING})
+    assert snapshot(engine) == before
+
+
+@pytest.mark.parametrize(
+    ("amounts", "extra", "message"),
+    [
+        ([(150, 0), (0, 149)], {}, "not balanced"),
+        ([(150, 0), (0, 150)], {"posted": False}, "cannot have draft lines"),
+        ([(150, 0), (0, 150)], {"foreign": True}, "belong to the company"),
+    ],
+)
+def test_an_entry_inserted_posted_is_checked_against_the_lines_ahead_of_it(
+    engine: Engine, session: Session, books: dict[str, int],
+    amounts: list[tuple[int, int]], extra: dict[str, Any], message: str,
+) -> None:
+    extra = dict(extra)  # the parameters are shared by both databases' runs
+    if extra.pop("foreign", False):
+        other = create_company(session, "Other GmbH", "EUR", "DE")
+        session.commit()
+        extra["account_id"] = _first_account(engine, other.id, "6100")
+    before = snapshot(engine)
+    with pytest.raises(DBAPIError, match=message):
+        _insert_lines_then_entry(engine, _lines_ahead(books, engine, amounts, **extra),
+                                 _posted_entry_values(books, engine))
+    assert snapshot(engine) == before
+
+
+def test_a_posted_entry_cannot_be_inserted_directly(
+    engine: Engine, books: dict[str, int]
+) -> None:
+    before = snapshot(engine)
+    with engine.connect() as conn:
+        with pytest.raises(DBAPIError, match="not balanced or has no lines"):
+            conn.execute(insert(Entry), _posted_entry_values(books, engine))
+        conn.rollback()
+    assert snapshot(engine) == before
+
+
+def test_posted_lines_ahead_of_a_draft_are_refused(
+    engine: Engine, books: dict[str, int]
+) -> None:
+    before = snapshot(engine)
+    with pytest.raises(DBAPIError, match="must be posted with it"):
+        _insert_lines_then_entry(
+            engine, _lines_ahead(books, engine, [(150, 0), (0, 150)]),
+            _posted_entry_values(books, engine, state="draft", number=None, posted_at=None))
+    assert snapshot(engine) == before
+
+
+def test_posted_lines_whose_entry_never_comes_fail_the_commit(
+    engine: Engine, books: dict[str, int]
+) -> None:
+    before = snapshot(engine)
+    with pytest.raises(DBAPIError, match=r"(?i)foreign key"):
+        _insert_lines_then_entry(engine, _lines_ahead(books, engine, [(150, 0), (0, 150)]),
+                                 None)
+    assert snapshot(engine) == before
+
+
+def test_lines_ahead_of_their_entry_need_the_reference_deferred(
+    engine: Engine, books: dict[str, int]
+) -> None:
+    before = snapshot(engine)
+    with engine.connect() as conn:
+        with pytest.raises(DBAPIError, match=r"(?i)foreign key"):
+            conn.execute(insert(Line), _lines_ahead(books, engine, [(150, 0)]))
+        conn.rollback()
+    assert snapshot(engine) == before
+
+
+def test_a_posted_line_cannot_join_an_existing_draft(
+    engine: Engine, books: dict[str, int]
+) -> None:
+    before = snapshot(engine)
+    with engine.connect() as conn:
+        defer_entry_references(conn)
+        with pytest.raises(DBAPIError, match="cannot be changed"):
+            conn.execute(insert(Line), _line_values(
+                books, books["draft"], account_id=_first_account(engine, books["company"]),
+                debit=5, posted=True))
         conn.rollback()
     assert snapshot(engine) == before
 

@@ -1,4 +1,4 @@
-"""The pipelined import: a producer thread that never outlives it, all or nothing.
+"""The pipelined import: a producer process that never outlives it, all or nothing.
 
 Also the integer shortcut ``prepare`` takes for amounts, checked against ``to_minor``.
 """
@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import io
 import json
-import sys
+import multiprocessing
+import os
 import threading
 from collections.abc import Iterator
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
@@ -20,86 +22,129 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from booksync.formats.jsonl import read_prepared
-from booksync.ledger.entries import EntryImporter, PreparedEntry, _minor, prepare
+from booksync.ledger import pipeline
+from booksync.ledger.entries import EntryImporter, PreparedEntry, Resolver, _minor, prepare
 from booksync.ledger.errors import InvalidEntry, UnbalancedEntry
 from booksync.ledger.models import Company, Entry, Line
-from booksync.ledger.pipeline import produced_in_background
+from booksync.ledger.pipeline import ProducerFailed, produced_in_process
 from booksync.money import MoneyError, to_minor
 from tests.helpers import entry
 
 
-def producers() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == "booksync-producer"]
+def producers() -> list[multiprocessing.process.BaseProcess]:
+    """Producer processes still running (joined ones are reaped by ``active_children``)."""
+    return [p for p in multiprocessing.active_children() if p.name == "booksync-producer"]
 
 
-# --- the producer thread ---------------------------------------------------------------
+def readers() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "booksync-producer-reader"]
 
 
-def test_items_arrive_in_order_from_another_thread() -> None:
-    seen: list[str] = []
+# --- the producer process -------------------------------------------------------------
+# Jobs are module-level functions so that they pickle where producers are spawned.
 
-    def items() -> Iterator[int]:
-        for n in range(100):
-            seen.append(threading.current_thread().name)
-            yield n
 
-    with produced_in_background(items()) as got:
-        assert list(got) == list(range(100))
-    assert set(seen) == {"booksync-producer"}
-    assert producers() == []
+def pids(count: int) -> Iterator[tuple[int, int]]:
+    for n in range(count):
+        yield n, os.getpid()
+
+
+def test_items_arrive_in_order_from_another_process() -> None:
+    with produced_in_process(partial(pids, 100)) as got:
+        items = list(got)
+    assert [n for n, _ in items] == list(range(100))
+    assert {pid for _, pid in items} != {os.getpid()}
+    assert len({pid for _, pid in items}) == 1
+    assert producers() == [] and readers() == []
+
+
+def two_then_broken() -> Iterator[int]:
+    yield 1
+    yield 2
+    raise UnbalancedEntry("line 3: broken")
 
 
 def test_a_producer_error_arrives_after_the_items_before_it() -> None:
-    def items() -> Iterator[int]:
-        yield 1
-        yield 2
-        raise InvalidEntry("line 3: broken")
-
     got: list[int] = []
     with (
-        pytest.raises(InvalidEntry, match=r"^line 3: broken$"),
-        produced_in_background(items()) as stream,
+        pytest.raises(UnbalancedEntry, match=r"^line 3: broken$"),
+        produced_in_process(two_then_broken) as stream,
     ):
         got.extend(stream)
     assert got == [1, 2]
+    assert producers() == [] and readers() == []
+
+
+class Unpicklable(Exception):
+    def __reduce__(self) -> Any:
+        raise TypeError("cannot pickle this")
+
+
+def broken_beyond_pickling() -> Iterator[int]:
+    yield 1
+    raise Unpicklable("deep trouble")
+
+
+def test_an_error_that_does_not_pickle_still_names_itself() -> None:
+    with (
+        pytest.raises(ProducerFailed, match="Unpicklable: deep trouble"),
+        produced_in_process(broken_beyond_pickling) as stream,
+    ):
+        list(stream)
     assert producers() == []
 
 
+def dies_silently() -> Iterator[int]:
+    yield 1
+    os._exit(3)
+
+
+def test_a_producer_that_dies_is_an_error_not_the_end() -> None:
+    got: list[int] = []
+    with (
+        pytest.raises(ProducerFailed, match="exit code 3"),
+        produced_in_process(dies_silently) as stream,
+    ):
+        got.extend(stream)
+    assert got == [1]
+    assert producers() == [] and readers() == []
+
+
+def endless() -> Iterator[int]:
+    n = 0
+    while True:
+        n += 1
+        yield n
+
+
 def test_a_consumer_error_stops_and_joins_the_producer() -> None:
-    closed = threading.Event()
-
-    def endless() -> Iterator[int]:
-        try:
-            n = 0
-            while True:
-                n += 1
-                yield n
-        finally:
-            closed.set()
-
     with (
         pytest.raises(RuntimeError, match="database said no"),
-        produced_in_background(endless(), depth=2) as stream,
+        produced_in_process(endless, depth=2) as stream,
     ):
         for n in stream:
             if n == 10:
                 raise RuntimeError("database said no")
-    assert closed.is_set()  # the generator was closed, its cleanup ran
-    assert producers() == []
+    assert producers() == [] and readers() == []
 
 
 def test_leaving_early_stops_the_producer() -> None:
-    with produced_in_background(iter(range(10**9))) as stream:
-        assert next(stream) == 0
-    assert producers() == []
+    with produced_in_process(endless) as stream:
+        assert next(stream) == 1
+    assert producers() == [] and readers() == []
 
 
-def test_the_switch_interval_is_restored() -> None:
-    before = sys.getswitchinterval()
-    with produced_in_background(iter(range(3))) as stream:
-        assert sys.getswitchinterval() <= before
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_both_ways_of_starting_the_producer(
+    method: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Linux forks; other systems spawn, which needs a job that pickles."""
+    monkeypatch.setattr(pipeline, "START_METHOD", method)
+    with produced_in_process(partial(pids, 5)) as got:
+        assert [n for n, _ in got] == list(range(5))
+    with pytest.raises(UnbalancedEntry), produced_in_process(two_then_broken) as stream:
         list(stream)
-    assert sys.getswitchinterval() == before
+    assert producers() == []
 
 
 # --- the importer ------------------------------------------------------------------------
@@ -134,7 +179,7 @@ def test_import_stream_books_every_batch(session: Session, company: Company) -> 
     objs = [sale(f"2026-01-{1 + n % 28:02d}", f"{n + 1}.50") for n in range(95)]
     importer = EntryImporter(session, company, post=True, batch_size=10)
     done: list[int] = []
-    assert importer.import_stream(read_prepared(jsonl(objs), importer.resolver), done.append) == 95
+    assert importer.import_stream(partial(read_prepared, jsonl(objs)), done.append) == 95
     ids = importer.finish()
     session.commit()
     assert done == [10, 20, 30, 40, 50, 60, 70, 80, 90, 95]
@@ -163,7 +208,7 @@ def test_an_error_in_a_late_batch_rolls_back_everything(
     objs = [sale("2026-01-05", "1.00") for _ in range(86)] + [bad, sale("2026-01-06", "2.00")]
     importer = EntryImporter(session, company, post=True, batch_size=10)
     with pytest.raises(error) as info:
-        importer.import_stream(read_prepared(jsonl(objs), importer.resolver))
+        importer.import_stream(partial(read_prepared, jsonl(objs)))
     assert str(info.value).startswith(message)
     assert importer.count == 80  # eight batches were written before the error surfaced
     assert producers() == []
@@ -172,20 +217,20 @@ def test_an_error_in_a_late_batch_rolls_back_everything(
     assert count(session, Line, company) == 0
 
 
+def numbered(resolver: Resolver) -> Iterator[tuple[int, PreparedEntry]]:
+    for n in range(1, 10**6):
+        yield n, prepare(resolver, entry("MISC", "2026-01-10", ("1000", 1, 0), ("3000", 0, 1)))
+
+
 def test_a_database_error_joins_the_producer(session: Session, company: Company) -> None:
     """The consumer fails (here: its callback); the producer is stopped, not left running."""
-
-    def numbered() -> Iterator[tuple[int, PreparedEntry]]:
-        resolver = importer.resolver
-        for n in range(1, 10**6):
-            yield n, prepare(resolver, entry("MISC", "2026-01-10", ("1000", 1, 0), ("3000", 0, 1)))
 
     def fail(done: int) -> None:
         raise RuntimeError(f"failed after {done}")
 
     importer = EntryImporter(session, company, post=False, batch_size=50)
     with pytest.raises(RuntimeError, match="failed after 50"):
-        importer.import_stream(numbered(), fail)
+        importer.import_stream(numbered, fail)
     assert producers() == []
     session.rollback()
     assert count(session, Entry, company) == 0
@@ -194,7 +239,7 @@ def test_a_database_error_joins_the_producer(session: Session, company: Company)
 def test_drafts_are_not_checked_for_balance(session: Session, company: Company) -> None:
     lopsided = {**sale("2026-01-05", "5"), "lines": [{"account": "1100", "debit": "5"}]}
     importer = EntryImporter(session, company, post=False, batch_size=10)
-    assert importer.import_stream(read_prepared(jsonl([lopsided] * 12), importer.resolver)) == 12
+    assert importer.import_stream(partial(read_prepared, jsonl([lopsided] * 12))) == 12
     importer.finish()
     session.commit()
     states = set(session.scalars(select(Entry.state).where(Entry.company_id == company.id)))

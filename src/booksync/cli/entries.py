@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from booksync.cli.context import books
 from booksync.cli.output import console, emit_json, table
-from booksync.formats.jsonl import read_prepared
+from booksync.formats.jsonl import read_prepared_file
 from booksync.ledger.entries import (
     EntryImporter,
     EntryInput,
@@ -130,6 +131,11 @@ def entry_add(
     _show(shown, as_json)
 
 
+def _count_lines(file: Path) -> int:
+    with file.open("rb") as stream:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: stream.read(1 << 20), b""))
+
+
 @entry_app.command("import")
 def entry_import(
     ctx: typer.Context,
@@ -137,7 +143,9 @@ def entry_import(
     post: bool = typer.Option(False, "--post", help="Post the entries."),
 ) -> None:
     """Import entries from a JSONL file: all of them, or none if any line is wrong."""
-    size = file.stat().st_size
+    if not file.is_file():
+        raise InvalidEntry(f"{file} is not a file")
+    shown = sys.stderr.isatty()
     progress = Progress(
         TextColumn("importing"),
         BarColumn(),
@@ -145,15 +153,15 @@ def entry_import(
         TimeRemainingColumn(),
         console=console,
         transient=True,
-        disable=not sys.stderr.isatty(),
+        disable=not shown,
     )
-    with books(ctx) as (session, company), file.open("rb") as stream, progress:
-        task = progress.add_task("import", total=size)
+    with books(ctx) as (session, company), progress:
+        # Entries are counted by lines: one pass over the file, only when the bar is seen.
+        task = progress.add_task("import", total=_count_lines(file) if shown else None)
         importer = EntryImporter(session, company, post=post)
         done = importer.import_stream(
-            read_prepared(stream, importer.resolver),
-            # The producer thread reads the file; a buffered file's tell() is thread-safe.
-            on_batch=lambda _: progress.update(task, completed=stream.tell()),
+            partial(read_prepared_file, file),
+            on_batch=lambda entries: progress.update(task, completed=entries),
         )
         importer.finish()
     state = "posted" if post else "draft"

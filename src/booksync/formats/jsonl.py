@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -144,6 +145,12 @@ def read_prepared(
             yield number, prepare_object(resolver, obj)
         except InvalidEntry as exc:
             raise type(exc)(f"line {number}: {exc}") from None
+
+
+def read_prepared_file(path: Path, resolver: Resolver) -> Iterator[tuple[int, PreparedEntry]]:
+    """:func:`read_prepared` over a file, opened where it is read (an import's producer)."""
+    with path.open("rb") as stream:
+        yield from read_prepared(stream, resolver)
 
 
 def prepare_object(resolver: Resolver, obj: Any) -> PreparedEntry:

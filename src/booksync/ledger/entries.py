@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 
 from booksync.ledger.errors import InvalidEntry, LockedPeriod, NotFound, UnbalancedEntry
 from booksync.ledger.models import Account, Company, Entry, Journal, Partner
-from booksync.ledger.pipeline import gc_relaxed, produced_in_background
-from booksync.ledger.writer import BatchRows, EntryWriter
+from booksync.ledger.pipeline import gc_relaxed, produced_in_process
+from booksync.ledger.writer import BatchRows, EntryWriter, RowBuilder
 from booksync.money import CURRENCIES, MAX_DIGITS, MoneyError, format_minor, to_minor
 
 ZERO = Decimal(0)
@@ -87,9 +87,8 @@ class Resolver:
     """
 
     def __init__(self, session: Session, company: Company) -> None:
-        self.company = company
         self.exponent = company.currency.exponent
-        # Read now, so that checking entries (maybe in another thread) never loads from the ORM.
+        # Plain data only, read now: a producer process checks entries with it, far from the ORM.
         self.currency_code = company.currency_code
         self.lock_date = company.lock_date
         cid = company.id
@@ -139,7 +138,7 @@ class Resolver:
         """:func:`check_postable` with the company's rules as they were when loaded.
 
         Touches neither the session nor the ORM, so an import's producer
-        thread may call it.
+        process may call it.
         """
         _check_postable(entry, self.exponent, self.currency_code, self.lock_date)
 
@@ -247,7 +246,7 @@ class EntryImporter:
     all or nothing.  Memory stays flat however long the stream is.
 
     :meth:`add` takes one entry at a time; :meth:`import_stream` takes a
-    whole stream and checks and prepares the next batch in a producer thread
+    whole stream and checks and prepares the next batch in a producer process
     while the database writes the current one.
     """
 
@@ -277,52 +276,34 @@ class EntryImporter:
             self.flush()
 
     def import_stream(
-        self,
-        entries: Iterable[tuple[int, PreparedEntry]],
-        on_batch: Callable[[int], None] | None = None,
+        self, source: EntrySource, on_batch: Callable[[int], None] | None = None
     ) -> int:
-        """Book ``(line number, prepared entry)`` pairs; returns how many.
+        """Book what ``source(resolver)`` yields as ``(line number, entry)``; returns how many.
 
-        ``entries`` is iterated in a producer thread (see
-        :mod:`booksync.ledger.pipeline`), so a lazy source, e.g.
-        :func:`booksync.formats.jsonl.read_prepared`, parses and resolves
-        there too; it must not use the session.  The producer checks each
-        entry for posting and builds its batch's row parameters while this
-        thread writes the batch before.  An error is raised here, naming its
-        line (``line N: ...``), after the batches before it were written: the
-        caller rolls the transaction back.  ``on_batch`` is called here with
-        the number of entries written so far, after each batch.
+        ``source`` runs in a producer process (see
+        :mod:`booksync.ledger.pipeline`) with this importer's resolver, so a
+        lazy source, e.g. :func:`booksync.formats.jsonl.read_prepared_file`,
+        parses and resolves there; it must not use the database.  The
+        producer checks each entry for posting and builds its batch's row
+        parameters while this process writes the batch before.  An error is
+        raised here, naming its line (``line N: ...``), after the batches
+        before it were written: the caller rolls the transaction back.
+        ``on_batch`` is called here with the number of entries written so
+        far, after each batch.
         """
         self.flush()
         done = 0
-        with gc_relaxed(), produced_in_background(self._batches(entries)) as batches:
+        job = _BatchJob(source, self.resolver, self.writer.rows, self.post, self.batch_size)
+        with gc_relaxed(), produced_in_process(job) as batches:
             for rows in batches:
-                if len(rows.entries) >= self.batch_size:
+                if rows.count >= self.batch_size:
                     self.writer.tune_for_bulk()
-                self.ids.extend(self.writer.write_rows(rows, post=self.post))
-                done += len(rows.entries)
-                self.count += len(rows.entries)
+                self.ids.extend(self.writer.write_rows(rows))
+                done += rows.count
+                self.count += rows.count
                 if on_batch is not None:
                     on_batch(done)
         return done
-
-    def _batches(self, entries: Iterable[tuple[int, PreparedEntry]]) -> Iterator[BatchRows]:
-        """Batches of checked entries as row parameters; runs in the producer thread."""
-        check = self.resolver.check_postable if self.post else None
-        rows, size = self.writer.rows, self.batch_size
-        batch: list[PreparedEntry] = []
-        for number, one in entries:
-            if check is not None:
-                try:
-                    check(one)
-                except InvalidEntry as exc:
-                    raise type(exc)(f"line {number}: {exc}") from None
-            batch.append(one)
-            if len(batch) >= size:
-                yield rows(batch)
-                batch = []
-        if batch:
-            yield rows(batch)
 
     def flush(self) -> None:
         if len(self._batch) >= self.batch_size:  # a big import, not a handful of entries
@@ -336,6 +317,40 @@ class EntryImporter:
         self.flush()
         self.writer.finish()
         return self.ids
+
+
+EntrySource = Callable[[Resolver], Iterable[tuple[int, PreparedEntry]]]
+
+
+@dataclass(frozen=True, slots=True)
+class _BatchJob:
+    """What an import's producer process runs: checked entries, as batches of row parameters.
+
+    Everything it holds is plain data, so it pickles to a spawned producer.
+    """
+
+    source: EntrySource
+    resolver: Resolver
+    rows: RowBuilder
+    post: bool
+    size: int
+
+    def __call__(self) -> Iterator[BatchRows]:
+        check = self.resolver.check_postable if self.post else None
+        rows, size, post = self.rows, self.size, self.post
+        batch: list[PreparedEntry] = []
+        for number, one in self.source(self.resolver):
+            if check is not None:
+                try:
+                    check(one)
+                except InvalidEntry as exc:
+                    raise type(exc)(f"line {number}: {exc}") from None
+            batch.append(one)
+            if len(batch) >= size:
+                yield rows(batch, post=post)
+                batch = []
+        if batch:
+            yield rows(batch, post=post)
 
 
 def add_entries(

@@ -11,16 +11,22 @@ Values are bound in the form SQLAlchemy itself stores (the column types' bind
 processors, looked up once per writer), so rows written here read back
 through the ORM like any other.
 
-Entries are inserted as drafts, their lines added, and then posted by an
-``UPDATE`` of the entries: the database's posting trigger checks each
-entry's balance again and marks its lines posted, so the bulk path gets no
-shortcut around the rules.
+Drafts are inserted entry first, then their lines.  Entries to post are
+inserted the other way round: their lines first, already posted, then the
+entries, numbered and posted, so that each row is written once (posting a
+draft rewrites each of its lines and the entry, which took half of a bulk
+import's database time).  Either way the database's triggers check the
+rules again (a posted entry's lines must be there, posted, balanced and of
+its company: migration 0004), so the bulk path gets no shortcut around them.
+Drafts posted later (:meth:`EntryWriter.post`) go through the posting
+trigger of an ``UPDATE``.
 
 The work is split in two so that an import can overlap them (see
-:class:`booksync.ledger.entries.EntryImporter`): :meth:`EntryWriter.rows`
-builds a batch's parameters without the session, in any thread, and
+:class:`booksync.ledger.entries.EntryImporter`): a :class:`RowBuilder`
+(``EntryWriter.rows``) turns entries into a batch's parameters without the
+session, in a producer process if need be, and
 :meth:`EntryWriter.write_rows` executes them on the session's connection,
-filling in only what the database hands back (entry ids) and the numbers.
+filling in only the entry ids and the numbers.
 
 Numbers are gap-free per journal and year: the ``sequence`` row is locked
 (``FOR UPDATE`` on PostgreSQL; SQLite has one writer) on first use in the
@@ -37,7 +43,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Executable, select, update
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.orm import Session
 
 from booksync.db.base import utcnow
@@ -54,17 +60,25 @@ ROWS_PER_STATEMENT = 500
 # so the index pages a big transaction keeps touching are not spilled and read back.
 SQLITE_BULK_CACHE_KIB = 128 * 1024
 
-ENTRY_INSERT = (
+DRAFT_INSERT = (
     "INSERT INTO entry (uid, version, created_at, company_id, journal_id, date, ref, state, "
     "reversal_of_id) VALUES {rows} RETURNING uid, id",
     "({p}, 1, {p}, {p}, {p}, {p}, {p}, 'draft', {p})",
 )
-ENTRY_WIDTH = 7  # parameters per entry row
+DRAFT_WIDTH = 7  # parameters per draft entry row
+POSTED_INSERT = (
+    "INSERT INTO entry (id, uid, version, created_at, company_id, journal_id, date, ref, state, "
+    "reversal_of_id, number, posted_at) VALUES {rows}",
+    "({p}, {p}, 1, {p}, {p}, {p}, {p}, {p}, 'posted', {p}, {p}, {p})",
+)
+POSTED_WIDTH = 10  # parameters per posted entry row
+POSTED_ID, POSTED_NUMBER = 0, 8  # where a posted entry row holds its id and its number
 LINE_INSERT = (
     "INSERT INTO line (uid, version, created_at, company_id, entry_id, account_id, partner_id, "
     "debit, credit, currency_code, amount_currency, label, date, posted) VALUES {rows}",
     "({p}, 1, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, FALSE)",
 )
+POSTED_LINE_INSERT = (LINE_INSERT[0], LINE_INSERT[1].replace("FALSE", "TRUE"))
 LINE_WIDTH = 12  # parameters per line row
 LINE_ENTRY_ID = 3  # where a line row holds its entry's id
 POST = (
@@ -83,7 +97,7 @@ def _bind(column: ColumnElement[Any], dialect: Dialect) -> Callable[[Any], Any]:
 
 
 class _Statements:
-    """The bulk statements in the driver's parameter style, and the value formats."""
+    """The bulk statements in the driver's parameter style."""
 
     def __init__(self, dialect: Dialect) -> None:
         if dialect.paramstyle == "qmark":
@@ -93,12 +107,6 @@ class _Statements:
         else:  # pragma: no cover - the supported drivers are sqlite3 and psycopg
             raise NotImplementedError(f"parameter style {dialect.paramstyle}")
         self._cache: dict[tuple[str, int], str] = {}
-        self.date = _bind(Line.__table__.c.date, dialect)
-        self.stamp = _bind(Entry.__table__.c.created_at, dialect)  # posted_at alike
-        if dialect.name == "sqlite":
-            self.uid: Callable[[int], Any] = "{:032x}".format  # SQLAlchemy's CHAR(32) form
-        else:
-            self.uid = lambda value: uuid.UUID(int=value)
 
     def text(self, statement: tuple[str, str], rows: int) -> str:
         """``statement`` with ``rows`` rows of placeholders."""
@@ -108,6 +116,18 @@ class _Statements:
             row = statement[1].format(p=self.mark)
             sql = self._cache[key] = statement[0].format(rows=", ".join([row] * rows))
         return sql
+
+
+def defer_entry_references(conn: Connection) -> None:
+    """Check lines' references to their entries at commit, in this transaction only.
+
+    SQLite can only defer every foreign key of the transaction at once; the
+    others still hold, just checked at the commit.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET CONSTRAINTS fk_line_entry_id_entry DEFERRED")
+    else:
+        conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
 
 
 def _chunked(flat: list[Any], width: int) -> list[tuple[int, tuple[Any, ...]]]:
@@ -121,69 +141,61 @@ def _chunked(flat: list[Any], width: int) -> list[tuple[int, tuple[Any, ...]]]:
 
 @dataclass(slots=True)
 class BatchRows:
-    """A batch's statement parameters, built by :meth:`EntryWriter.rows`.
+    """A batch's statement parameters, built by :class:`RowBuilder`.
 
-    ``lines`` holds every line row end to end; until the entries are
-    inserted, a row's entry-id slot holds the index of its entry in the
-    batch, which :meth:`EntryWriter.write_rows` swaps for the real id.
+    ``entry_rows`` and ``line_rows`` hold every entry row and every line row
+    end to end.  Until the entries' ids are known, a line row's entry-id slot
+    holds the index of its entry in the batch, and a posted entry row's id
+    and number slots are empty: :meth:`EntryWriter.write_rows` fills them in.
     """
 
-    entries: Seq[PreparedEntry]
-    entry_uids: list[Any]
-    entry_params: list[tuple[int, tuple[Any, ...]]]
-    lines: list[Any]
+    count: int
+    post: bool
+    entry_rows: list[Any]
+    line_rows: list[Any]
+    sequences: list[tuple[int, int]]  # posted: each entry's journal id and year, to number it
+    draft_uids: list[Any]  # drafts: RETURNING gives their ids, matched by uid
 
 
-class EntryWriter:
-    """Inserts and posts entries of one company within the caller's transaction."""
+class RowBuilder:
+    """Turns prepared entries into a batch's statement parameters, in the stored forms.
 
-    def __init__(self, session: Session, company: Company) -> None:
-        self.session = session
-        self.company = company
-        self._company_id = company.id  # read here: :meth:`rows` must not touch the ORM
-        self._numbers: dict[tuple[int, int], list[int]] = {}  # (journal, year) -> [seq id, last]
-        self._codes: dict[int, str] = {
-            id_: code
-            for id_, code in session.execute(
-                select(Journal.id, Journal.code).where(Journal.company_id == company.id)
-            )
-        }
-        self._dialect = session.get_bind().dialect
-        self._sql = _Statements(self._dialect)
-        self._saved_cache_size: int | None = None
+    Values are bound in the form SQLAlchemy itself stores (the column types'
+    bind processors), so rows written in bulk read back through the ORM like
+    any other.  It needs no session and pickles to its company and dialect,
+    so a producer (thread or process) can build the next batch while the
+    database writes the last one.
+    """
 
-    def tune_for_bulk(self) -> None:
-        """Give SQLite a page cache that holds a big import's working set.
+    def __init__(self, company_id: int, dialect: Dialect) -> None:
+        self.company_id = company_id
+        self._dialect_url = f"{dialect.name}+{dialect.driver}://"
+        self.date = _bind(Line.__table__.c.date, dialect)
+        self.stamp = _bind(Entry.__table__.c.created_at, dialect)  # posted_at alike
+        if dialect.name == "sqlite":
+            self.uid: Callable[[int], Any] = "{:032x}".format  # SQLAlchemy's CHAR(32) form
+        else:
+            self.uid = _uuid
 
-        Undone by :meth:`finish`; PostgreSQL needs nothing of the kind.
-        """
-        if self._dialect.name != "sqlite" or self._saved_cache_size is not None:
-            return
-        conn = self.session.connection()
-        self._saved_cache_size = int(conn.exec_driver_sql("PRAGMA cache_size").scalar_one())
-        conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_BULK_CACHE_KIB}")
+    def __reduce__(self) -> tuple[Callable[[int, str], RowBuilder], tuple[int, str]]:
+        return _row_builder, (self.company_id, self._dialect_url)
 
-    def write(self, entries: Seq[PreparedEntry], *, post: bool) -> list[int]:
-        """Insert ``entries`` (posting them when asked); returns their ids in order."""
-        return self.write_rows(self.rows(entries), post=post)
-
-    def rows(self, entries: Seq[PreparedEntry]) -> BatchRows:
-        """The parameters of ``entries``' statements; touches no session, so any thread may.
-
-        Building them is a third of an import's Python time, which a
-        producer thread can spend while the database executes the previous
-        batch.
-        """
-        sql, cid = self._sql, self._company_id
-        created = sql.stamp(utcnow())
-        uid, date = sql.uid, sql.date
+    def __call__(self, entries: Seq[PreparedEntry], *, post: bool) -> BatchRows:
+        """The parameters of ``entries``' statements, posted or as drafts."""
+        cid = self.company_id
+        created = self.stamp(utcnow())
+        uid, date = self.uid, self.date
         entry_uids = [uid(v) for v in uuid7_ints(len(entries))]
         dates = [date(e.date) for e in entries]
         flat: list[Any] = []
         add = flat.extend
-        for u, e, day in zip(entry_uids, entries, dates, strict=True):
-            add((u, created, cid, e.journal_id, day, e.ref, e.reversal_of_id))
-        entry_params = _chunked(flat, ENTRY_WIDTH)
+        if post:
+            for u, e, day in zip(entry_uids, entries, dates, strict=True):
+                add((None, u, created, cid, e.journal_id, day, e.ref, e.reversal_of_id, None,
+                     created))
+        else:
+            for u, e, day in zip(entry_uids, entries, dates, strict=True):
+                add((u, created, cid, e.journal_id, day, e.ref, e.reversal_of_id))
 
         lines: list[Any] = []
         add = lines.extend
@@ -206,30 +218,126 @@ class EntryWriter:
                         day,
                     )
                 )
-        return BatchRows(entries, entry_uids, entry_params, lines)
+        sequences = [(e.journal_id, e.date.year) for e in entries] if post else []
+        return BatchRows(
+            len(entries), post, flat, lines, sequences, [] if post else entry_uids
+        )
 
-    def write_rows(self, batch: BatchRows, *, post: bool) -> list[int]:
-        """Execute a batch built by :meth:`rows`; returns the entries' ids in order."""
-        if not batch.entries:
-            return []
-        sql = self._sql
+
+def _uuid(value: int) -> uuid.UUID:
+    return uuid.UUID(int=value)
+
+
+def _row_builder(company_id: int, dialect_url: str) -> RowBuilder:
+    """A :class:`RowBuilder` made anew from what it pickles to."""
+    return RowBuilder(company_id, make_url(dialect_url).get_dialect()())
+
+
+class EntryWriter:
+    """Inserts entries of one company within the caller's transaction, posted or as drafts."""
+
+    def __init__(self, session: Session, company: Company) -> None:
+        self.session = session
+        self.company = company
+        self._numbers: dict[tuple[int, int], list[int]] = {}  # (journal, year) -> [seq id, last]
+        self._codes: dict[int, str] = {
+            id_: code
+            for id_, code in session.execute(
+                select(Journal.id, Journal.code).where(Journal.company_id == company.id)
+            )
+        }
+        self._dialect = session.get_bind().dialect
+        self._sql = _Statements(self._dialect)
+        self.rows = RowBuilder(company.id, self._dialect)
+        self._saved_cache_size: int | None = None
+
+    def tune_for_bulk(self) -> None:
+        """Give SQLite a page cache that holds a big import's working set.
+
+        Undone by :meth:`finish`; PostgreSQL needs nothing of the kind.
+        """
+        if self._dialect.name != "sqlite" or self._saved_cache_size is not None:
+            return
         conn = self.session.connection()
+        self._saved_cache_size = int(conn.exec_driver_sql("PRAGMA cache_size").scalar_one())
+        conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_BULK_CACHE_KIB}")
+
+    def write(self, entries: Seq[PreparedEntry], *, post: bool) -> list[int]:
+        """Insert ``entries``, posted or as drafts; returns their ids in order."""
+        return self.write_rows(self.rows(entries, post=post))
+
+    def write_rows(self, batch: BatchRows) -> list[int]:
+        """Execute a batch built by :meth:`rows`; returns the entries' ids in order."""
+        if not batch.count:
+            return []
+        conn = self.session.connection()
+        if batch.post:
+            return self._insert_posted(conn, batch)
+        return self._insert_drafts(conn, batch)
+
+    def _insert_drafts(self, conn: Connection, batch: BatchRows) -> list[int]:
+        """Entries first, then their lines: each line's entry exists when it arrives."""
+        sql = self._sql
         # RETURNING order is not promised for multi-row VALUES: match ids by uid.
         id_of: dict[Any, int] = {}
-        for count, params in batch.entry_params:
-            id_of.update(conn.exec_driver_sql(sql.text(ENTRY_INSERT, count), params).all())
-        ids = list(map(id_of.__getitem__, batch.entry_uids))
-        lines = batch.lines
+        for count, params in _chunked(batch.entry_rows, DRAFT_WIDTH):
+            id_of.update(conn.exec_driver_sql(sql.text(DRAFT_INSERT, count), params).all())
+        ids = list(map(id_of.__getitem__, batch.draft_uids))
+        self._insert_lines(conn, batch.line_rows, ids, LINE_INSERT)
+        return ids
+
+    def _insert_posted(self, conn: Connection, batch: BatchRows) -> list[int]:
+        """Lines first, already posted, then their entries, numbered and posted.
+
+        The database takes a posted line only for an entry that does not exist
+        yet, and a posted entry only when the lines already there balance and
+        belong to its company (migration 0004).  Inserting this way writes each
+        row once; posting drafts would rewrite every line and every entry.
+        Until the entries arrive, the lines' references to them dangle, so the
+        foreign key waits for the commit, which fails if an entry never came.
+        """
+        number = self._next_number
+        numbers = [number(journal_id, year) for journal_id, year in batch.sequences]
+        ids = self._allocate_ids(conn, batch.count)
+        rows = batch.entry_rows
+        rows[POSTED_ID::POSTED_WIDTH] = ids
+        rows[POSTED_NUMBER::POSTED_WIDTH] = numbers
+        defer_entry_references(conn)
+        self._insert_lines(conn, batch.line_rows, ids, POSTED_LINE_INSERT)
+        for count, params in _chunked(rows, POSTED_WIDTH):
+            conn.exec_driver_sql(self._sql.text(POSTED_INSERT, count), params)
+        return ids
+
+    def _insert_lines(
+        self, conn: Connection, lines: list[Any], ids: list[int], statement: tuple[str, str]
+    ) -> None:
         lines[LINE_ENTRY_ID::LINE_WIDTH] = [ids[i] for i in lines[LINE_ENTRY_ID::LINE_WIDTH]]
         for count, params in _chunked(lines, LINE_WIDTH):
-            conn.exec_driver_sql(sql.text(LINE_INSERT, count), params)
-        if post:
-            self.post([(i, e.journal_id, e.date) for i, e in zip(ids, batch.entries, strict=True)])
-        return ids
+            conn.exec_driver_sql(self._sql.text(statement, count), params)
+
+    def _allocate_ids(self, conn: Connection, count: int) -> list[int]:
+        """``count`` new entry ids, taken before the entries are inserted.
+
+        PostgreSQL hands them out from the table's own sequence, as an
+        insert would.  SQLite gives a new row the highest id plus one; this
+        transaction holds the database's one write lock (the numbering
+        counters were written first), so nobody else can take those ids.
+        """
+        if self._dialect.name == "postgresql":
+            return list(
+                conn.exec_driver_sql(
+                    "SELECT nextval(pg_get_serial_sequence('entry', 'id')) "
+                    "FROM generate_series(1, %s)",
+                    (count,),
+                ).scalars()
+            )
+        first = int(conn.exec_driver_sql("SELECT COALESCE(MAX(id), 0) + 1 FROM entry").scalar_one())
+        return list(range(first, first + count))
+
 
     def post(self, entries: Seq[tuple[int, int, dt.date]]) -> None:
         """Number and post drafts given as ``(id, journal_id, date)``, in that order."""
-        now = self._sql.stamp(utcnow())
+        now = self.rows.stamp(utcnow())
         number = self._next_number
         flat: list[Any] = [now] * (3 * len(entries))
         flat[0::3] = [entry_id for entry_id, _, _ in entries]

@@ -1,0 +1,71 @@
+"""Migrations go down as well as up, and each end enforces its own rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from alembic import command
+from sqlalchemy import Engine, insert, text
+from sqlalchemy.exc import DBAPIError
+
+from booksync.db.base import utcnow
+from booksync.db.engine import session_factory
+from booksync.db.migrate import alembic_config, upgrade
+from booksync.db.uuid7 import uuid7
+from booksync.ledger.companies import create_company
+from booksync.ledger.entries import EntryInput, LineInput, add_entries
+from booksync.ledger.models import Company, Entry
+
+
+def _to(engine: Engine, revision: str) -> None:
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        if revision == "head":
+            command.upgrade(cfg, "head")
+        else:
+            command.downgrade(cfg, revision)
+
+
+def _company_and_journal(engine: Engine) -> tuple[int, int]:
+    with session_factory(engine)() as session, session.begin():
+        company = create_company(session, "Acme Ltd", "EUR", "DE")
+        journal = session.execute(
+            text("SELECT id FROM journal WHERE company_id = :c AND code = 'MISC'"),
+            {"c": company.id},
+        ).scalar_one()
+        return company.id, journal
+
+
+def _insert_posted_entry(engine: Engine, company_id: int, journal_id: int) -> None:
+    """A raw insert of a posted entry with no lines: each revision refuses it its own way."""
+    with engine.connect() as conn:
+        conn.execute(insert(Entry), {
+            "uid": uuid7(), "version": 1, "created_at": utcnow(), "company_id": company_id,
+            "journal_id": journal_id, "date": dt.date(2026, 3, 1), "state": "posted",
+            "number": "MISC/2026/00001",
+        })
+        conn.commit()
+
+
+def test_downgrade_restores_drafts_first_and_upgrade_lines_first(engine: Engine) -> None:
+    company_id, journal_id = _company_and_journal(engine)
+    _to(engine, "0003")
+    with pytest.raises(DBAPIError, match="inserted as drafts"):
+        _insert_posted_entry(engine, company_id, journal_id)
+    _to(engine, "head")
+    with pytest.raises(DBAPIError, match="not balanced or has no lines"):
+        _insert_posted_entry(engine, company_id, journal_id)
+    with session_factory(engine)() as session, session.begin():
+        company = session.get(Company, company_id)
+        assert company is not None
+        data = EntryInput("MISC", dt.date(2026, 3, 1), (
+            LineInput("6100", debit=Decimal("10.00")), LineInput("1000", credit=Decimal("10.00"))))
+        (entry_id,) = add_entries(session, company, [data], post=True)
+    with engine.connect() as conn:
+        posted = conn.execute(text("SELECT posted FROM line WHERE entry_id = :id"),
+                              {"id": entry_id}).scalars().all()
+    assert len(posted) == 2 and all(posted)
+    upgrade(engine)  # at head already: nothing to do, nothing broken
