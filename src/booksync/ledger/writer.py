@@ -58,7 +58,9 @@ if TYPE_CHECKING:
 ROWS_PER_STATEMENT = 500
 # SQLite keeps this many KiB of pages in memory during a bulk import (default: 2 MB),
 # so the index pages a big transaction keeps touching are not spilled and read back.
-SQLITE_BULK_CACHE_KIB = 128 * 1024
+# Since rows are written once (posted on insert), 32, 64 and 128 MB import
+# 300,000 entries equally fast; the middle one leaves headroom for bigger books.
+SQLITE_BULK_CACHE_KIB = 64 * 1024
 
 DRAFT_INSERT = (
     "INSERT INTO entry (uid, version, created_at, company_id, journal_id, date, ref, state, "
