@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, insert, text
+from sqlalchemy import Engine, insert, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from booksync.db.base import utcnow
@@ -69,3 +69,23 @@ def test_downgrade_restores_drafts_first_and_upgrade_lines_first(engine: Engine)
                               {"id": entry_id}).scalars().all()
     assert len(posted) == 2 and all(posted)
     upgrade(engine)  # at head already: nothing to do, nothing broken
+
+
+def test_every_reference_to_entries_and_lines_is_indexed(engine: Engine) -> None:
+    """Posted entries are inserted while their lines' references wait for the commit.
+
+    Meanwhile each new entry makes the database look for every row that
+    refers to it, in each referring table: without an index that is a scan
+    per entry, and a bulk insert turns quadratic.
+    """
+    inspector = inspect(engine)
+    unindexed = []
+    for table in inspector.get_table_names():
+        leading = {tuple(index["column_names"][:1]) for index in inspector.get_indexes(table)}
+        leading |= {tuple(u["column_names"][:1]) for u in inspector.get_unique_constraints(table)}
+        for key in inspector.get_foreign_keys(table):
+            if key["referred_table"] in ("entry", "line"):
+                column = key["constrained_columns"][0]
+                if (column,) not in leading:
+                    unindexed.append(f"{table}.{column}")
+    assert unindexed == []

@@ -143,7 +143,7 @@ class StatementLine(CompanyOwned, Base):
     journal_id: Mapped[int] = mapped_column(ForeignKey("journal.id"))
     provider_account_id: Mapped[int | None] = mapped_column(ForeignKey("provider_account.id"))
     sync_run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_run.id"))
-    entry_id: Mapped[int] = mapped_column(ForeignKey("entry.id"))
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entry.id"), index=True)
     date: Mapped[dt.date] = mapped_column(Date)
     value_date: Mapped[dt.date | None] = mapped_column(Date)
     transacted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -20,7 +20,11 @@ migration 0002 stay whole; they are only restated for this order:
 
 The foreign key from a line to its entry becomes deferrable on PostgreSQL
 (still checked at once unless a transaction defers it); SQLite defers every
-foreign key of a transaction with ``PRAGMA defer_foreign_keys``.
+foreign key of a transaction with ``PRAGMA defer_foreign_keys``.  While such
+checks wait, each new entry makes SQLite look for the rows that refer to it
+in every referring table, so ``statement_line.entry_id`` gets the index the
+others have (without it, a first bank sync of 100,000 transactions took
+minutes instead of seconds).
 """
 
 from __future__ import annotations
@@ -152,6 +156,7 @@ def upgrade() -> None:
     statements = SQLITE if op.get_bind().dialect.name == "sqlite" else POSTGRESQL
     for sql in statements:
         op.execute(sql)
+    op.create_index("ix_statement_line_entry_id", "statement_line", ["entry_id"])
 
 
 def _revision_0002() -> ModuleType:
@@ -170,6 +175,7 @@ def _trigger(statements: list[str], name: str) -> str:
 
 def downgrade() -> None:
     """Back to migration 0002's rules: entries are inserted as drafts only."""
+    op.drop_index("ix_statement_line_entry_id", "statement_line")
     before = _revision_0002()
     if op.get_bind().dialect.name == "sqlite":
         op.execute("DROP TRIGGER entry_insert_check")
