@@ -175,7 +175,12 @@ def jsonl(objs: list[dict[str, Any]]) -> io.BytesIO:
     return io.BytesIO(b"".join(json.dumps(o).encode() + b"\n" for o in objs))
 
 
-def test_import_stream_books_every_batch(session: Session, company: Company) -> None:
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_import_stream_books_every_batch(
+    session: Session, company: Company, method: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Spawned producers (other systems than Linux) get the whole job pickled."""
+    monkeypatch.setattr(pipeline, "START_METHOD", method)
     objs = [sale(f"2026-01-{1 + n % 28:02d}", f"{n + 1}.50") for n in range(95)]
     importer = EntryImporter(session, company, post=True, batch_size=10)
     done: list[int] = []

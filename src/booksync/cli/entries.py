@@ -143,8 +143,7 @@ def entry_import(
     post: bool = typer.Option(False, "--post", help="Post the entries."),
 ) -> None:
     """Import entries from a JSONL file: all of them, or none if any line is wrong."""
-    if not file.is_file():
-        raise InvalidEntry(f"{file} is not a file")
+    file.stat()  # a missing file is an error here, before a producer starts
     shown = sys.stderr.isatty()
     progress = Progress(
         TextColumn("importing"),

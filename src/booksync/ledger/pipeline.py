@@ -102,13 +102,14 @@ def produced_in_process(
 
     reader = threading.Thread(target=read, name=f"{name}-reader", daemon=True)
     reader.start()
-    ended = threading.Event()  # the child said its last word (or died)
+    ended = False  # the child said its last word (or died)
 
     def consume() -> Iterator[T]:
+        nonlocal ended
         while True:
             message = slots.get()
             if message is None:
-                ended.set()
+                ended = True
                 child.join(_SHUTDOWN_S)
                 raise ProducerFailed(
                     f"the producer process stopped unexpectedly (exit code {child.exitcode})"
@@ -117,7 +118,7 @@ def produced_in_process(
             if kind == _ITEM:
                 yield cast(T, value)
                 continue
-            ended.set()
+            ended = True
             if kind == _END:
                 return
             raise cast(BaseException, value)
@@ -125,7 +126,7 @@ def produced_in_process(
     try:
         yield consume()
     finally:
-        if ended.is_set():  # it is on its way out: let it go by itself
+        if ended:  # it is on its way out: let it go by itself
             child.join(_SHUTDOWN_S)
         if child.is_alive():
             child.terminate()

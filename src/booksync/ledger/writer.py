@@ -7,9 +7,6 @@ psycopg).  Each statement carries many rows (multi-row ``VALUES``), not one:
 a statement that may fire a trigger must be undoable on its own, so SQLite
 copies every page it touches to a statement journal first, and doing that
 once per few hundred rows instead of once per row halves the import time.
-Values are bound in the form SQLAlchemy itself stores (the column types' bind
-processors, looked up once per writer), so rows written here read back
-through the ORM like any other.
 
 Drafts are inserted entry first, then their lines.  Entries to post are
 inserted the other way round: their lines first, already posted, then the
@@ -221,9 +218,7 @@ class RowBuilder:
                     )
                 )
         sequences = [(e.journal_id, e.date.year) for e in entries] if post else []
-        return BatchRows(
-            len(entries), post, flat, lines, sequences, [] if post else entry_uids
-        )
+        return BatchRows(len(entries), post, flat, lines, sequences, [] if post else entry_uids)
 
 
 def _uuid(value: int) -> uuid.UUID:
