@@ -13,7 +13,6 @@ from pathlib import Path
 import typer
 
 from booksync.banking.institutions import seed_catalogue
-from booksync.cli.demo_bank import bank_demo
 from booksync.cli.output import console
 from booksync.cli.reports import print_balance_sheet, print_profit_loss, print_trial_balance
 from booksync.db.engine import make_engine, session_factory
@@ -77,6 +76,8 @@ def demo(
     print_profit_loss(pl)
     try:
         if bank:
+            from booksync.cli.demo_bank import bank_demo  # the HTTP stack: only here
+
             bank_demo(engine, COMPANY, seed)
     finally:
         engine.dispose()

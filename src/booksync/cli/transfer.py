@@ -9,7 +9,6 @@ import typer
 from booksync.cli.context import books
 from booksync.cli.output import console
 from booksync.formats.beancount_export import export_beancount
-from booksync.formats.beancount_import import import_beancount
 
 export_app = typer.Typer(help="Write the books in another ledger's format.", no_args_is_help=True)
 import_app = typer.Typer(help="Read another ledger's books.", no_args_is_help=True)
@@ -48,6 +47,9 @@ def import_beancount_command(
     file: Path = typer.Argument(..., help="Beancount file to read."),
 ) -> None:
     """Book a Beancount ledger as posted entries in journal MISC: all of it, or nothing."""
+    # Beancount itself is imported here: it is not needed to start any other command.
+    from booksync.formats.beancount_import import import_beancount
+
     with books(ctx) as (session, company):
         summary = import_beancount(session, company, file)
     console.print(
