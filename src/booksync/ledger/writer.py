@@ -96,13 +96,21 @@ def _bind(column: ColumnElement[Any], dialect: Dialect) -> Callable[[Any], Any]:
 
 
 class _Statements:
-    """The bulk statements in the driver's parameter style."""
+    """The bulk statements in the driver's own placeholders, and how to run them.
+
+    psycopg turns ``%s`` placeholders into PostgreSQL's ``$n`` by parsing the
+    query text on every execution, and caches the result only for short
+    queries: for a statement of 500 rows that took longer than running it.
+    So on PostgreSQL the statements are written with ``$n`` and run through
+    psycopg's raw cursor, which sends them as they are (and, from the fifth
+    run on, prepared).
+    """
 
     def __init__(self, dialect: Dialect) -> None:
         if dialect.paramstyle == "qmark":
-            self.mark = "?"
-        elif dialect.paramstyle in ("format", "pyformat"):
-            self.mark = "%s"
+            self._numbered = False
+        elif dialect.name == "postgresql":
+            self._numbered = True
         else:  # pragma: no cover - the supported drivers are sqlite3 and psycopg
             raise NotImplementedError(f"parameter style {dialect.paramstyle}")
         self._cache: dict[tuple[str, int], str] = {}
@@ -112,9 +120,29 @@ class _Statements:
         key = (statement[0], rows)
         sql = self._cache.get(key)
         if sql is None:
-            row = statement[1].format(p=self.mark)
-            sql = self._cache[key] = statement[0].format(rows=", ".join([row] * rows))
+            row, width = statement[1].replace("{p}", "{}"), statement[1].count("{p}")
+            if self._numbered:
+                marks = [f"${n}" for n in range(1, rows * width + 1)]
+            else:
+                marks = ["?"] * (rows * width)
+            values = ", ".join(
+                row.format(*marks[start : start + width]) for start in range(0, len(marks), width)
+            )
+            sql = self._cache[key] = statement[0].format(rows=values)
         return sql
+
+    def run(self, conn: Connection, sql: str, params: tuple[Any, ...]) -> Seq[Seq[Any]]:
+        """Execute ``sql`` on ``conn``'s driver connection; the rows it returns, if any."""
+        if self._numbered:
+            from psycopg import RawCursor  # psycopg is only imported where it is used
+
+            driver = conn.connection.driver_connection
+            assert driver is not None  # a connection in use always has one
+            with RawCursor(driver) as cursor:
+                cursor.execute(sql, params)
+                return cursor.fetchall() if cursor.description else []
+        result = conn.exec_driver_sql(sql, params)
+        return result.all() if result.returns_rows else []
 
 
 def defer_entry_references(conn: Connection) -> None:
@@ -278,7 +306,8 @@ class EntryWriter:
         # RETURNING order is not promised for multi-row VALUES: match ids by uid.
         id_of: dict[Any, int] = {}
         for count, params in _chunked(batch.entry_rows, DRAFT_WIDTH):
-            id_of.update(conn.exec_driver_sql(sql.text(DRAFT_INSERT, count), params).all())
+            returned = sql.run(conn, sql.text(DRAFT_INSERT, count), params)
+            id_of.update((uid, id_) for uid, id_ in returned)
         ids = list(map(id_of.__getitem__, batch.draft_uids))
         self._insert_lines(conn, batch.line_rows, ids, LINE_INSERT)
         return ids
@@ -302,7 +331,7 @@ class EntryWriter:
         defer_entry_references(conn)
         self._insert_lines(conn, batch.line_rows, ids, POSTED_LINE_INSERT)
         for count, params in _chunked(rows, POSTED_WIDTH):
-            conn.exec_driver_sql(self._sql.text(POSTED_INSERT, count), params)
+            self._sql.run(conn, self._sql.text(POSTED_INSERT, count), params)
         return ids
 
     def _insert_lines(
@@ -310,7 +339,7 @@ class EntryWriter:
     ) -> None:
         lines[LINE_ENTRY_ID::LINE_WIDTH] = [ids[i] for i in lines[LINE_ENTRY_ID::LINE_WIDTH]]
         for count, params in _chunked(lines, LINE_WIDTH):
-            conn.exec_driver_sql(self._sql.text(statement, count), params)
+            self._sql.run(conn, self._sql.text(statement, count), params)
 
     def _allocate_ids(self, conn: Connection, count: int) -> list[int]:
         """``count`` new entry ids, taken before the entries are inserted.
@@ -341,7 +370,7 @@ class EntryWriter:
         flat[1::3] = [number(journal_id, date.year) for _, journal_id, date in entries]
         conn = self.session.connection()
         for count, params in _chunked(flat, 3):
-            conn.exec_driver_sql(self._sql.text(POST, count), params)
+            self._sql.run(conn, self._sql.text(POST, count), params)
 
     def finish(self) -> None:
         """Write back the sequence counters used since the writer was made."""
