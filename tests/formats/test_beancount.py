@@ -173,6 +173,36 @@ def test_round_trip_through_bean_check(session, company, tmp_path):
     assert "INV/2025/0001" in {e.ref for e in imported}
 
 
+def test_closed_accounts_round_trip(session, company, tmp_path):
+    """An inactive account is closed in the export, and a closed one comes back inactive."""
+    books(session, company)
+    petty = session.scalars(select(Account).where(
+        Account.company_id == company.id, Account.code == "petty")).one()
+    petty.active = False
+    session.commit()
+    path = tmp_path / "closed.beancount"
+    with path.open("w", encoding="utf-8") as out:
+        export_beancount(session, company, out)
+    checked = bean_check(path)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    entries, _, _ = loader.load_file(str(path))
+    closes = [(e.date, e.account) for e in entries if isinstance(e, data.Close)]
+    assert closes == [(dt.date(2026, 1, 20), "Assets:Petty-cash-box")]  # its last posting
+
+    copy = create_company(session, "Acme Copy", "EUR", "DE")
+    summary = import_beancount(session, copy, path)
+    session.commit()
+    assert summary.accounts_closed == 1
+    active = {code: on for code, on in session.execute(
+        select(Account.code, Account.active).where(Account.company_id == copy.id))}
+    assert active["petty"] is False
+    assert [code for code, on in active.items() if not on] == ["petty"]
+    assert tb(session, copy) == tb(session, company)  # booked before it was closed
+    with pytest.raises(LedgerError, match="inactive"):
+        add_entries(session, copy, [EntryInput("MISC", dt.date(2026, 3, 1), (
+            line("petty", "1.00"), line("1200", credit="1.00")))], post=True)
+
+
 def test_export_of_empty_books_is_valid(session, company, tmp_path):
     path = tmp_path / "empty.beancount"
     with path.open("w", encoding="utf-8") as out:

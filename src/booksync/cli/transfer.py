@@ -54,5 +54,7 @@ def import_beancount_command(
         summary = import_beancount(session, company, file)
     console.print(
         f"imported {summary.entries_imported} entries from {file} "
-        f"({summary.accounts_created} new accounts, {summary.partners_created} new partners)"
+        f"({summary.accounts_created} new accounts, {summary.partners_created} new partners"
+        + (f", {summary.accounts_closed} accounts closed" if summary.accounts_closed else "")
+        + ")"
     )

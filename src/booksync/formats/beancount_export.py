@@ -12,6 +12,7 @@ account type and the component comes from the booksync code and name
 letters, digits and ``-`` here, so names are transliterated; the mapping is
 kept injective by a numeric suffix on the rare clash, and the ``open``
 directive carries the exact ``code`` and ``name`` so an import restores them.
+An inactive account is closed on the day of its last posting.
 
 A benchmark exports a million lines, so lines are read by one streamed Core
 query (``yield_per``: a server-side cursor on PostgreSQL) and accounts and
@@ -85,33 +86,48 @@ def _uid_text(value: Any) -> str:
     return str(value if isinstance(value, uuid.UUID) else uuid.UUID(value))
 
 
-def _accounts(session: Session, company: Company) -> list[tuple[int, str, str, str, dt.date]]:
-    """Every account used by a posted line: id, code, name, type and first date."""
-    first = (
-        select(Line.account_id, func.min(Line.date).label("first"))
+_AccountRow = tuple[int, str, str, str, dt.date, dt.date, bool]
+
+
+def _accounts(session: Session, company: Company) -> list[_AccountRow]:
+    """Every account used by a posted line: id, code, name, type, first and last date, active."""
+    used = (
+        select(
+            Line.account_id,
+            func.min(Line.date).label("first"),
+            func.max(Line.date).label("last"),
+        )
         .where(Line.company_id == company.id, Line.posted == true())
         .group_by(Line.account_id)
         .subquery()
     )
     query = (
-        select(Account.id, Account.code, Account.name, Account.type, first.c.first)
-        .join(first, first.c.account_id == Account.id)
+        select(
+            Account.id, Account.code, Account.name, Account.type, used.c.first, used.c.last,
+            Account.active,
+        )
+        .join(used, used.c.account_id == Account.id)
         .where(Account.company_id == company.id)
         .order_by(Account.code)
     )
-    return [(i, c, n, str(t), d) for i, c, n, t, d in session.execute(query)]
+    return [(i, c, n, str(t), f, la, a) for i, c, n, t, f, la, a in session.execute(query)]
 
 
-def _write_header(
-    out: TextIO, company: Company, accounts: list[tuple[int, str, str, str, dt.date]]
-) -> dict[int, str]:
+def _write_closes(out: TextIO, accounts: list[_AccountRow], names: dict[int, str]) -> None:
+    """``close`` directives for inactive accounts, on the day of their last posting."""
+    closed = sorted((last, names[i]) for i, _, _, _, _, last, active in accounts if not active)
+    if closed:
+        out.write("\n" + "".join(f"{last.isoformat()} close {name}\n" for last, name in closed))
+
+
+def _write_header(out: TextIO, company: Company, accounts: list[_AccountRow]) -> dict[int, str]:
     """Options and ``open`` directives; returns account id -> Beancount name."""
     out.write("; posted entries exported by booksync\n")
     out.write(f"option \"title\" {_quote(company.name)}\n")
     out.write(f"option \"operating_currency\" \"{company.currency_code}\"\n\n")
     names: dict[int, str] = {}
     used: set[str] = set()
-    for account_id, code, name, kind, _first in accounts:
+    for account_id, code, name, kind, *_ in accounts:
         base = f"{ROOTS[AccountType(kind)]}:{account_component(code, name)}"
         full, n = base, 1
         while full in used:
@@ -119,7 +135,7 @@ def _write_header(
             full = f"{base}-{n}"
         used.add(full)
         names[account_id] = full
-    for account_id, code, name, _kind, first in sorted(accounts, key=lambda a: (a[4], a[1])):
+    for account_id, code, name, _kind, first, *_ in sorted(accounts, key=lambda a: (a[4], a[1])):
         out.write(f"{first.isoformat()} open {names[account_id]}\n")
         out.write(f"  code: {_quote(code)}\n  name: {_quote(name)}\n")
     out.write("\n")
@@ -149,7 +165,8 @@ def export_beancount(session: Session, company: Company, out: TextIO) -> int:
     """Write the company's posted books to ``out``; returns the transactions written."""
     exp = company.currency.exponent
     cur = company.currency_code
-    names = _write_header(out, company, _accounts(session, company))
+    accounts = _accounts(session, company)
+    names = _write_header(out, company, accounts)
     partners: dict[int, str] = {
         id_: _quote(name)
         for id_, name in session.execute(
@@ -185,4 +202,5 @@ def export_beancount(session: Session, company: Company, out: TextIO) -> int:
         chunk.append(_transaction(pending, names, partners, exp, cur))
         count += 1
     out.write("".join(chunk))
+    _write_closes(out, accounts, names)
     return count

@@ -19,6 +19,8 @@ through :class:`~booksync.ledger.entries.EntryImporter`, so every ledger rule
   price times units) is its amount, positive as a debit.  Weights must be in
   company currency; anything else is refused rather than converted at a
   guessed rate.  The payee becomes the partner of every line.
+- An account the file closes (``close``) is made inactive once every entry
+  is booked, so nothing is posted to it afterwards, as in Beancount.
 - Balance, price, note, document and other directives carry no amounts and
   are skipped, as are transactions whose postings all weigh zero.
 
@@ -68,6 +70,7 @@ class ImportSummary:
     accounts_created: int
     partners_created: int
     entries_imported: int
+    accounts_closed: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +200,24 @@ def _ensure_accounts(
     return created
 
 
+def _close_accounts(
+    session: Session, company: Company, entries: list[Any], specs: dict[str, _AccountSpec]
+) -> int:
+    """Make inactive the accounts the file closes; returns how many were active."""
+    codes = {specs[e.account].code for e in entries if isinstance(e, data.Close)}
+    if not codes:
+        return 0
+    closing = session.scalars(
+        select(Account).where(
+            Account.company_id == company.id, Account.code.in_(codes), Account.active
+        )
+    ).all()
+    for account in closing:
+        account.active = False
+    session.flush()
+    return len(closing)
+
+
 def _ensure_partners(session: Session, company: Company, names: set[str]) -> int:
     existing = set(
         session.scalars(select(Partner.name).where(Partner.company_id == company.id))
@@ -224,4 +245,5 @@ def import_beancount(session: Session, company: Company, path: str | Path) -> Im
     for where, entry in inputs:
         importer.add(entry, where)
     importer.finish()
-    return ImportSummary(accounts, partners, importer.count)
+    closed = _close_accounts(session, company, entries, specs)
+    return ImportSummary(accounts, partners, importer.count, closed)
