@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from booksync.formats.jsonl import read_prepared
 from booksync.ledger import pipeline
 from booksync.ledger.entries import EntryImporter, PreparedEntry, Resolver, _minor, prepare
-from booksync.ledger.errors import InvalidEntry, UnbalancedEntry
+from booksync.ledger.errors import InvalidEntry, LedgerError, UnbalancedEntry
 from booksync.ledger.models import Company, Entry, Line
 from booksync.ledger.pipeline import ProducerFailed, produced_in_process
 from booksync.money import MoneyError, to_minor
@@ -107,6 +107,22 @@ def test_a_producer_that_dies_is_an_error_not_the_end() -> None:
     ):
         got.extend(stream)
     assert got == [1]
+    assert producers() == [] and readers() == []
+
+
+def interrupted() -> Iterator[int]:
+    yield 1
+    raise KeyboardInterrupt
+
+
+def test_an_interrupted_producer_leaves_quietly_and_the_import_stops() -> None:
+    """Ctrl-C reaches both processes; should the child's end arrive first, it is an error."""
+    with (
+        pytest.raises(ProducerFailed, match="exit code 130") as info,
+        produced_in_process(interrupted) as stream,
+    ):
+        list(stream)
+    assert isinstance(info.value, LedgerError)  # shown by the CLI as one sentence
     assert producers() == [] and readers() == []
 
 

@@ -47,6 +47,8 @@ from multiprocessing.connection import Connection
 from multiprocessing.context import DefaultContext
 from typing import TypeVar, cast
 
+from booksync.ledger.errors import LedgerError
+
 T = TypeVar("T")
 
 START_METHOD = "fork" if sys.platform == "linux" else "spawn"
@@ -54,8 +56,12 @@ _ITEM, _END, _ERROR = 0, 1, 2
 _SHUTDOWN_S = 5.0  # how long a finished child may take to exit before it is killed
 
 
-class ProducerFailed(RuntimeError):
-    """The producer process ended without finishing its stream or saying why."""
+class ProducerFailed(LedgerError):
+    """The producer process ended without finishing its stream or saying why.
+
+    A ledger error, so a command shows it as one sentence: the caller's
+    transaction rolls back and nothing is written.
+    """
 
 
 def _produce(job: Callable[[], Iterable[object]], pipe: Connection) -> None:
@@ -67,7 +73,9 @@ def _produce(job: Callable[[], Iterable[object]], pipe: Connection) -> None:
                 pipe.send_bytes(dumps((_ITEM, item), protocol))
         pipe.send_bytes(dumps((_END, None), protocol))
     except KeyboardInterrupt:
-        pass  # the parent got the same signal and stops by itself
+        # The parent got the same signal and stops by itself: leave quietly,
+        # with the exit code a shell gives an interrupted command.
+        raise SystemExit(130) from None
     except BaseException as exc:
         try:
             message = dumps((_ERROR, exc), protocol)
