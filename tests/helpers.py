@@ -74,3 +74,28 @@ def line_rows(session: Session, company_id: int) -> dict[int, tuple[object, ...]
                 ln.credit, ln.label, ln.date, ln.posted)
         for ln in session.scalars(select(Line).where(Line.company_id == company_id))
     }
+
+
+# The JSON shape of a connection (issue contract), for the service and the CLI alike.
+CONNECTION_KEYS = {
+    "id",
+    "provider",
+    "institution",
+    "state",
+    "last_refresh",
+    "next_refresh",
+    "interval",
+    "auto_sync",
+    "consent_expires_at",
+    "last_error",
+    "accounts",
+}
+ACCOUNT_KEYS = {
+    "provider_account_id",
+    "name",
+    "journal",
+    "currency",
+    "balance",
+    "balance_date",
+    "last_sync",
+}

@@ -27,6 +27,7 @@ from booksync.providers.base import Credentials
 from booksync.providers.base import ProviderAccount as RemoteAccount
 from booksync.providers.simplefin import SimpleFINProvider
 from booksync.sandbox.server import SandboxHandle
+from tests.helpers import CONNECTION_KEYS
 from tests.sync.support import Books
 
 
@@ -139,19 +140,7 @@ def test_connection_dict_shape(books: Books, factory: sessionmaker[Session]) -> 
         connection = session.get(Connection, books.connection_id)
         assert connection is not None
         data = connection_dict(connection)
-    assert set(data) == {
-        "id",
-        "provider",
-        "institution",
-        "state",
-        "last_refresh",
-        "next_refresh",
-        "interval",
-        "auto_sync",
-        "consent_expires_at",
-        "last_error",
-        "accounts",
-    }
+    assert set(data) == CONNECTION_KEYS
     assert data["state"] == "connected" and data["interval"] == "12h"
     assert dt.datetime.fromisoformat(data["last_refresh"]).tzinfo is not None
     assert dt.datetime.fromisoformat(data["next_refresh"]).tzinfo is not None

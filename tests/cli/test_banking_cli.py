@@ -28,32 +28,11 @@ from booksync.providers import registry
 from booksync.providers.base import Credentials, LinkSession, Provider
 from booksync.providers.simplefin import SimpleFINProvider
 from booksync.sandbox import SandboxHandle, start
+from tests.helpers import ACCOUNT_KEYS, CONNECTION_KEYS
 
 Result = tuple[int, str, str]
 Cli = Callable[..., Result]
 
-CONNECTION_KEYS = {
-    "id",
-    "provider",
-    "institution",
-    "state",
-    "last_refresh",
-    "next_refresh",
-    "interval",
-    "auto_sync",
-    "consent_expires_at",
-    "last_error",
-    "accounts",
-}
-ACCOUNT_KEYS = {
-    "provider_account_id",
-    "name",
-    "journal",
-    "currency",
-    "balance",
-    "balance_date",
-    "last_sync",
-}
 RUN_KEYS = {
     "connection",
     "run",
