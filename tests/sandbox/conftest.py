@@ -9,12 +9,13 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import socket
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 import pytest
 
@@ -68,7 +69,7 @@ class Client:
 
     def auth(self) -> dict[str, str]:
         parts = urlsplit(self.access_url)
-        pair = f"{parts.username}:{parts.password}".encode()
+        pair = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}".encode()
         return {"Authorization": "Basic " + base64.b64encode(pair).decode()}
 
     def base(self) -> str:
@@ -78,6 +79,20 @@ class Client:
     def accounts(self, params: Any = (), timeout: float = 5) -> Reply:
         query = urlencode(params, doseq=True)
         return call(f"{self.base()}/accounts?{query}", headers=self.auth(), timeout=timeout)
+
+
+def _ipv6_loopback() -> bool:
+    if not socket.has_ipv6:
+        return False
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+needs_ipv6 = pytest.mark.skipif(not _ipv6_loopback(), reason="no IPv6 loopback here")
 
 
 @pytest.fixture

@@ -282,7 +282,8 @@ def test_state_and_unknown_routes(bank: SandboxHandle) -> None:
     assert call(f"{bank.url}/_sandbox/state?account=ACT-x").status == 400
     assert call(f"{bank.url}/nowhere").status == 404
     assert control(bank, "nowhere", {}).status == 404
-    assert call(f"{bank.url}/_sandbox/advance", "POST", b"{not json").status == 400
+    json_type = {"Content-Type": "application/json"}
+    assert call(f"{bank.url}/_sandbox/advance", "POST", b"{not json", json_type).status == 400
 
 
 def test_secrets_stay_out_of_logs(

@@ -1,7 +1,8 @@
 """SimpleFIN's setup tokens and access credentials, as the sandbox bank issues them.
 
 A setup token is the Base64 of a one-time claim URL; claiming it (``POST``)
-yields an access URL ``http://user:password@host/simplefin`` whose user and
+yields an access URL ``http://user:password@host/simplefin`` (the password
+percent-encoded: it holds ``/``, ``@`` and ``+``) whose user and decoded
 password are then HTTP Basic credentials (protocol.md, "Setup" and "Access").
 A token claims once; the second claim and any unknown token get 403, and so
 does a revoked credential, for good.  Passwords are kept only as SHA-256
@@ -16,6 +17,7 @@ import hashlib
 import hmac
 import secrets
 import threading
+from urllib.parse import quote
 
 __all__ = ["AccessStore"]
 
@@ -47,10 +49,12 @@ class AccessStore:
                 return None
             self._unclaimed.discard(claim)
             user = f"sandbox-{secrets.token_hex(6)}"
-            password = secrets.token_urlsafe(24)
+            # Characters the access URL must percent-encode, so clients are
+            # shown to decode it and to keep every spelling of it secret.
+            password = f"{secrets.token_urlsafe(18)}/{secrets.token_urlsafe(6)}@+"
             self._users[user] = _digest(password)
         scheme, _, rest = base_url.partition("://")
-        return f"{scheme}://{user}:{password}@{rest}/simplefin"
+        return f"{scheme}://{user}:{quote(password, safe='')}@{rest}/simplefin"
 
     def check(self, authorization: str | None) -> str | None:
         """The user of a valid, unrevoked ``Authorization: Basic`` header, else None."""

@@ -5,8 +5,15 @@ provider error tree (DESIGN.md section 4): ``http_500`` (transient),
 ``timeout`` (an answer that comes after the client gave up), ``rate_limit``
 (429 with ``Retry-After``), ``revoke`` (403, and the access is withdrawn for
 good), ``malformed`` (a 200 whose body is not JSON, or JSON of the wrong
-shape) and ``payment_required`` (402, the bridge's unpaid-subscription answer).
-Faults queue in order; each request takes at most one.
+shape), ``payment_required`` (402, the bridge's unpaid-subscription answer)
+and ``echo``: a bank that reflects the request (its URL, its headers with the
+``Authorization: Basic`` one, the access URL in every spelling) back in an
+error, to prove booksync shows and stores none of it (docs/banking.md,
+"Outbound requests"). ``echo`` variants: ``text`` (a 400 text body),
+``errors`` (a 400 with SimpleFIN's ``errors`` list), ``auth`` (a 200 whose
+``errlist`` holds a ``gen.auth`` error) and ``warning`` (the normal answer
+plus an account warning). Faults queue in order; each request takes at most
+one.
 """
 
 from __future__ import annotations
@@ -15,10 +22,20 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 
-__all__ = ["FAULT_KINDS", "MALFORMED_VARIANTS", "Fault", "FaultQueue"]
+__all__ = ["ECHO_VARIANTS", "FAULT_KINDS", "MALFORMED_VARIANTS", "Fault", "FaultQueue"]
 
-FAULT_KINDS = ("http_500", "timeout", "rate_limit", "revoke", "malformed", "payment_required")
+FAULT_KINDS = (
+    "http_500",
+    "timeout",
+    "rate_limit",
+    "revoke",
+    "malformed",
+    "payment_required",
+    "echo",
+)
 MALFORMED_VARIANTS = ("not_json", "wrong_shape")
+ECHO_VARIANTS = ("text", "errors", "auth", "warning")
+_VARIANTS = {"malformed": MALFORMED_VARIANTS, "echo": ECHO_VARIANTS}
 
 
 @dataclass(frozen=True)
@@ -28,13 +45,16 @@ class Fault:
     kind: str
     delay: float = 2.0
     retry_after: int = 30
-    variant: str = "not_json"
+    variant: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {self.kind!r}; one of {', '.join(FAULT_KINDS)}")
-        if self.variant not in MALFORMED_VARIANTS:
-            raise ValueError(f"unknown malformed variant {self.variant!r}")
+        variants = _VARIANTS.get(self.kind, ())
+        if not self.variant and variants:
+            object.__setattr__(self, "variant", variants[0])
+        elif self.variant and self.variant not in variants:
+            raise ValueError(f"unknown {self.kind} variant {self.variant!r}")
         if self.delay < 0 or self.retry_after < 0:
             raise ValueError("delay and retry_after must not be negative")
 

@@ -9,7 +9,15 @@ dependency and no outside service.  Routes:
 - ``GET  /simplefin/accounts``        the Account Set (HTTP Basic auth)
 - ``GET  /simplefin/info``            the protocol versions served
 - ``POST /_sandbox/advance|transactions|faults|events``, ``GET /_sandbox/state``
-  (loopback clients only; see ``control.py``)
+  (see ``control.py``): loopback clients only, ``Content-Type:
+  application/json`` on a POST (415 otherwise), and no foreign ``Origin``
+  or ``Host`` (403): a web page open in the user's browser can send a
+  "simple" cross-origin ``text/plain`` POST to loopback, or reach it by DNS
+  rebinding, but it cannot set a JSON content type without a CORS preflight
+  the sandbox never grants.
+
+Listens on IPv4 or IPv6, the address family chosen from ``host`` (``::1``,
+``::``).
 
 Queued faults apply to authenticated ``/accounts`` requests only.  The
 default stderr request log is silenced: it would print the claim token in
@@ -19,14 +27,17 @@ and status, never a token or an ``Authorization`` header.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import logging
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import orjson
 
@@ -49,15 +60,29 @@ class SandboxHTTPServer(ThreadingHTTPServer):
     block_on_close = False
 
     def __init__(self, address: tuple[str, int], world: World, public_host: str | None) -> None:
+        self.address_family = _family(address[0])
+        if self.address_family == socket.AF_INET6 and address[0] in ("", "::"):
+            self.dual_stack = True
         super().__init__(address, _Handler)
         self.world = world
         self.access = AccessStore()
         self.faults = FaultQueue()
         self.public_host = public_host
 
+    dual_stack = False
+
+    def server_bind(self) -> None:
+        if self.dual_stack and hasattr(socket, "IPV6_V6ONLY"):
+            # ``--host ::`` answers IPv4 clients too, like ``0.0.0.0`` does.
+            self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        super().server_bind()
+
     @property
     def base_url(self) -> str:
-        host = self.public_host or str(self.server_address[0])
+        # A wildcard address is no place to connect to: name this machine's loopback.
+        bound = str(self.server_address[0])
+        loopback = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(bound, bound)
+        host = self.public_host or _url_host(loopback)
         return f"http://{host}:{self.server_address[1]}"
 
 
@@ -109,9 +134,44 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _loopback(self) -> bool:
         try:
-            return ipaddress.ip_address(self.client_address[0]).is_loopback
+            address = ipaddress.ip_address(self.client_address[0])
         except ValueError:
             return False
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            return address.ipv4_mapped.is_loopback  # an IPv4 client of a dual-stack socket
+        return address.is_loopback
+
+    def _media_type(self) -> str:
+        return (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+
+    def _own_host(self, host: str) -> bool:
+        """A Host the sandbox answers to: an IP address, localhost, or its public host.
+
+        Any other name reaching a loopback socket came by DNS rebinding.
+        """
+        name = (urlsplit(f"//{host}").hostname or "") if host else ""
+        if name == "localhost" or (self.server.public_host or "").strip("[]") == name:
+            return True
+        try:
+            ipaddress.ip_address(name)
+        except ValueError:
+            return False
+        return True
+
+    def _control_refused(self) -> bool:
+        """Answer 403 unless a loopback client sent no foreign Origin or Host."""
+        host = self.headers.get("Host") or ""
+        origin = self.headers.get("Origin")
+        if not self._loopback():
+            reason = "control endpoints answer loopback clients only"
+        elif not self._own_host(host):
+            reason = "control endpoints answer requests for the sandbox's own address only"
+        elif origin is not None and origin.rstrip("/").lower() != f"http://{host}".lower():
+            reason = "control endpoints refuse requests from other origins"
+        else:
+            return False
+        self._error(403, "forbidden", reason)
+        return True
 
     # -- dispatch --------------------------------------------------------
 
@@ -150,8 +210,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._route = url.path
         if not url.path.startswith("/_sandbox/"):
             self._error(404, "not_found", "no such endpoint")
-        elif not self._loopback():
-            self._error(403, "forbidden", "control endpoints answer loopback clients only")
+        elif self._control_refused():
+            return
+        elif self._media_type() != "application/json":
+            self._error(415, "unsupported_media_type", "control requests must be application/json")
         else:
             try:
                 data = orjson.loads(body or b"{}")
@@ -188,10 +250,13 @@ class _Handler(BaseHTTPRequestHandler):
         elif fault.kind == "rate_limit":
             self._text(429, "Too many requests", Retry_After=str(fault.retry_after))
         elif fault.kind == "payment_required":
-            self._text(402, "Payment required: the bridge subscription has lapsed.")
+            message = "Payment required: the bridge subscription has lapsed."
+            self._json(402, {"errors": [message]})
         elif fault.kind == "revoke":
             self.server.access.revoke(user)
             self._text(403, "Access revoked.")
+        elif fault.kind == "echo":
+            return self._echo(fault.variant)
         elif fault.kind == "malformed":
             if fault.variant == "not_json":
                 self._send(200, b'{"errors": [], "accounts": [{"id": ', "application/json")
@@ -202,11 +267,58 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         return True
 
+    def _echo(self, variant: str) -> bool:
+        """A bank that reflects the request, secrets and all, back in an error."""
+        text = self._echo_text()
+        if variant == "text":
+            self._text(400, f"Bad request. You sent: {text}")
+        elif variant == "errors":
+            self._json(400, {"errors": [text]})
+        elif variant == "auth":
+            errlist = [{"code": "gen.auth", "msg": text}]
+            self._json(200, {"errors": [text], "errlist": errlist, "accounts": []})
+        else:
+            return self._accounts_with_warning(text)
+        return True
+
+    def _echo_text(self) -> str:
+        """The access URL in its spellings, the Authorization header, then the rest."""
+        authorization = self.headers.get("Authorization") or ""
+        try:
+            pair = base64.b64decode(authorization.removeprefix("Basic "), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            pair = ":"
+        user, _, password = pair.partition(":")
+        scheme, _, rest = self._base_url().partition("://")
+        encoded = f"{quote(user, safe='')}:{quote(password, safe='')}"
+        headers = "; ".join(f"{name}: {value}" for name, value in self.headers.items())
+        return (
+            f"access URL {scheme}://{encoded}@{rest}/simplefin refused; "
+            f"Authorization: {authorization}; user {user} password {password}; "
+            f"request {self.command} {self._base_url()}{self.path}; headers {headers}; "
+            f"raw access URL {scheme}://{user}:{password}@{rest}/simplefin"
+        )
+
+    def _accounts_with_warning(self, text: str) -> bool:
+        """The normal answer, plus a warning on every account holding ``text``."""
+        query = urlsplit(self.path).query
+        try:
+            parsed = parse_query(query)
+        except QueryError:
+            return False
+        world = self.server.world
+        with world.lock:
+            data = account_set(world, parsed, f"{self._base_url()}/simplefin")
+        for account in data["accounts"]:
+            data["errlist"].append({"code": "act.", "msg": text, "account_id": account["id"]})
+            data["errors"].append(text)
+        self._json(200, data)
+        return True
+
     # -- control ---------------------------------------------------------
 
     def _state(self, query: str) -> None:
-        if not self._loopback():
-            self._error(403, "forbidden", "control endpoints answer loopback clients only")
+        if self._control_refused():
             return
         wanted = parse_query(query).accounts if query else ()
         try:
@@ -288,6 +400,7 @@ def start(
     (setup tokens, access URLs) use the request's ``Host`` header.
     """
     bank = world or World(seed, bulk_transactions=bulk_transactions)
+    host = host.strip("[]")
     wildcard = host in ("", "0.0.0.0", "::")
     server = SandboxHTTPServer((host, port), bank, None if wildcard else _url_host(host))
     thread = threading.Thread(
@@ -299,3 +412,12 @@ def start(
 
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
+
+
+def _family(host: str) -> socket.AddressFamily:
+    """IPv6 for an IPv6 literal (``::1``, ``::``), else IPv4 (names resolve as IPv4)."""
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return socket.AF_INET
+    return socket.AF_INET6 if address.version == 6 else socket.AF_INET
