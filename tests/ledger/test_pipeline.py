@@ -5,14 +5,21 @@ Also the integer shortcut ``prepare`` takes for amounts, checked against ``to_mi
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import io
 import json
 import multiprocessing
 import os
+import signal
+import subprocess
+import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -297,3 +304,141 @@ def test_minor_shortcut_agrees_with_to_minor(value: Decimal, exp: int) -> None:
     except InvalidEntry as exc:
         got = str(exc)
     assert got == reference_minor(value, exp)
+
+
+# --- a producer never outlives its parent ------------------------------------------------
+
+CLI = [sys.executable, "-c", "from booksync.cli.main import main; main()"]
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is ``pid``, read from /proc."""
+    found = []
+    for entry_dir in Path("/proc").iterdir():
+        if not entry_dir.name.isdigit():
+            continue
+        try:
+            stat = (entry_dir / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if int(fields[1]) == pid:
+            found.append(int(entry_dir.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie waiting for a parent (PID 1 of a container) to reap it."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
+
+
+def _wait_for(check: Callable[[], bool], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.05)
+    return check()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads the process table from /proc")
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "sigterm"])
+def test_a_killed_import_leaves_no_producer_and_writes_nothing(
+    db_url: str, session: Session, company: Company, tmp_path: Path, how: signal.Signals
+) -> None:
+    """``entry import`` as a real process, killed mid-import: its producer goes too."""
+    big = tmp_path / "big.jsonl"
+    with big.open("w") as out:
+        for n in range(80_000):
+            out.write(json.dumps(sale(f"2026-01-{1 + n % 28:02d}", f"{n % 900 + 1}.25")) + "\n")
+    err_file = tmp_path / "stderr.txt"
+    with err_file.open("w") as err_out:  # a file, not a pipe: a stray producer would hold it
+        parent = subprocess.Popen(
+            [*CLI, "--db", db_url, "entry", "import", str(big), "--post"],
+            stdout=subprocess.DEVNULL,
+            stderr=err_out,
+        )
+    producer: list[int] = []
+
+    def started() -> bool:
+        producer[:] = _children(parent.pid)
+        return bool(producer)
+
+    try:
+        assert _wait_for(started, 60), "the import never started its producer"
+        time.sleep(1.0)  # mid-import: batches written, the producer ahead of the writer
+        assert parent.poll() is None, "the import ended before it could be stopped"
+        parent.send_signal(how)
+        parent.wait(timeout=60)
+        if how == signal.SIGTERM:
+            assert parent.returncode == 128 + signal.SIGTERM  # as a shell reports it
+            assert "Traceback" not in err_file.read_text()
+        assert _wait_for(lambda: not any(_alive(p) for p in producer), 10), (
+            "the producer outlived the import"
+        )
+    finally:
+        for pid in producer:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
+    session.expire_all()
+    assert count(session, Entry, company) == 0
+    assert count(session, Line, company) == 0
+
+
+# --- the collector's settings under threads ---------------------------------------------
+
+
+def test_gc_relaxed_overlapping_threads_restore_the_settings() -> None:
+    """Entered and left in any overlap, the last one out restores what the first found."""
+    original = gc.get_threshold()
+    frozen = gc.get_freeze_count()
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+    seen: list[tuple[int, int, int]] = []
+
+    def first() -> None:
+        with pipeline.gc_relaxed():
+            first_in.set()
+            second_in.wait(10)
+        first_out.set()
+
+    def second() -> None:
+        first_in.wait(10)
+        with pipeline.gc_relaxed():
+            second_in.set()
+            first_out.wait(10)
+            seen.append(gc.get_threshold())  # the first has left: still relaxed for us
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert seen and seen[0][0] >= 10_000
+    assert gc.get_threshold() == original
+    assert gc.get_freeze_count() == frozen
+
+    barrier = threading.Barrier(8)
+    inside: list[int] = []
+
+    def churn(n: int) -> None:
+        barrier.wait(10)
+        for _ in range(200 + n):
+            with pipeline.gc_relaxed():
+                inside.append(gc.get_threshold()[0])
+
+    many = [threading.Thread(target=churn, args=(n,)) for n in range(8)]
+    for thread in many:
+        thread.start()
+    for thread in many:
+        thread.join(60)
+    assert len(inside) == sum(200 + n for n in range(8))
+    assert min(inside) >= 10_000  # relaxed for everyone inside, whoever left meanwhile
+    assert gc.get_threshold() == original
+    assert gc.get_freeze_count() == frozen

@@ -23,8 +23,19 @@ The rules that keep this safe, and why:
   A child that dies without a word (killed, out of memory) is an error too,
   never a silent end of the stream.
 - The child never outlives the ``with`` block: leaving it for any reason
-  (the end, an error on either side, ``KeyboardInterrupt``) stops the child
-  and joins it and the thread that reads its pipe.
+  (the end, an error on either side, ``KeyboardInterrupt``, SIGTERM) stops
+  the child and joins it and the thread that reads its pipe.  SIGTERM is
+  turned into ``SystemExit(143)`` for the block's length (main thread only),
+  so the caller's cleanup runs (its transaction rolls back) instead of the
+  process vanishing with the child still running.
+- The child never outlives its parent either, even one killed with
+  SIGKILL, whose cleanup never runs: a forked child closes its copy of the
+  pipe's reading end at once (holding it, a child whose parent is gone
+  would wait forever for room in the pipe instead of failing to write), and
+  on Linux asks the kernel for SIGKILL when the parent dies
+  (``PR_SET_PDEATHSIG``).  The kernel sends that signal when the *thread*
+  that forked the child ends; that thread is inside the ``with`` block for
+  the child's whole life, so this is never too early.
 
 On Linux the child is forked: it starts at once and inherits the job, so
 the job need not be picklable.  Elsewhere it is spawned, and the job must
@@ -35,16 +46,20 @@ pickle (a module-level function, or a ``functools.partial`` of one).
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import multiprocessing
+import os
 import pickle
 import queue
+import signal
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from multiprocessing.connection import Connection
 from multiprocessing.context import DefaultContext
+from types import FrameType
 from typing import TypeVar, cast
 
 from booksync.ledger.errors import LedgerError
@@ -54,6 +69,8 @@ T = TypeVar("T")
 START_METHOD = "fork" if sys.platform == "linux" else "spawn"
 _ITEM, _END, _ERROR = 0, 1, 2
 _SHUTDOWN_S = 5.0  # how long a finished child may take to exit before it is killed
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+TERMINATED = 128 + signal.SIGTERM  # the exit code a shell shows for a command stopped by SIGTERM
 
 
 class ProducerFailed(LedgerError):
@@ -64,8 +81,34 @@ class ProducerFailed(LedgerError):
     """
 
 
-def _produce(job: Callable[[], Iterable[object]], pipe: Connection) -> None:
-    """The child's whole life: run ``job``, send each item, then the end or the error."""
+def _die_with_parent(parent: int) -> None:
+    """Linux: have the kernel kill this process when its parent dies; exit if it has already."""
+    if sys.platform != "linux":
+        return
+    with suppress(OSError, AttributeError):  # no libc prctl: the closed pipe end still ends us
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # it died before the request above took effect
+        os._exit(1)
+
+
+def _produce(
+    job: Callable[[], Iterable[object]],
+    pipe: Connection,
+    unused: Connection | None = None,
+    parent: int | None = None,
+) -> None:
+    """The child's whole life: run ``job``, send each item, then the end or the error.
+
+    ``unused``: the pipe's reading end a forked child inherits; ``parent``: the
+    parent's pid (see the module's rules).
+    """
+    # A forked child inherits the parent's handlers; the parent's SIGTERM handler
+    # is meant for the parent, and ``terminate()`` must end the child at once.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if unused is not None:
+        unused.close()
+    if parent is not None:
+        _die_with_parent(parent)
     dumps, protocol = pickle.dumps, pickle.HIGHEST_PROTOCOL
     try:
         with gc_relaxed():
@@ -95,7 +138,12 @@ def produced_in_process(
     # Typed as the default context: whichever method, it makes processes and pipes alike.
     context = cast(DefaultContext, multiprocessing.get_context(START_METHOD))
     receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_produce, args=(job, send), name=name, daemon=True)
+    # Only a forked child holds a copy of ``receive`` to close; a spawned one gets
+    # only what it is passed, and passing ``receive`` would give it a copy.
+    unused = receive if START_METHOD == "fork" else None
+    child = context.Process(
+        target=_produce, args=(job, send, unused, os.getpid()), name=name, daemon=True
+    )
     child.start()
     send.close()  # the child holds the only writing end: its exit ends the stream
     slots: queue.Queue[bytes | None] = queue.Queue(maxsize=depth)
@@ -132,7 +180,8 @@ def produced_in_process(
             raise cast(BaseException, value)
 
     try:
-        yield consume()
+        with _terminate_raises():
+            yield consume()
     finally:
         if ended:  # it is on its way out: let it go by itself
             child.join(_SHUTDOWN_S)
@@ -148,6 +197,68 @@ def produced_in_process(
 
 
 @contextmanager
+def _terminate_raises() -> Iterator[None]:
+    """Within the block, SIGTERM raises ``SystemExit(143)`` (main thread only).
+
+    The default action ends the process on the spot: no rollback, no joining
+    of the child.  A second SIGTERM gets the previous handler back.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        signal.signal(signal.SIGTERM, previous)
+        raise SystemExit(TERMINATED)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+class _Relaxation:
+    """Who is inside :func:`gc_relaxed`, and the settings to restore when the last one leaves.
+
+    The collector's settings are process-wide and worker threads run bulk
+    jobs at the same time: each saving and restoring on its own, overlapping
+    users would restore each other's relaxed values and leave them for good.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.users = 0
+        self.saved: tuple[int, int, int] = gc.get_threshold()
+
+    def after_fork(self) -> None:
+        # Another thread may have held the lock when the process forked; the
+        # child has no such thread, so a fresh lock is the only safe one.
+        self.lock = threading.Lock()
+
+    def enter(self, young: int) -> None:
+        with self.lock:
+            if self.users == 0:
+                self.saved = gc.get_threshold()
+                gc.freeze()
+                gc.set_threshold(max(self.saved[0], young), *self.saved[1:])
+            self.users += 1
+
+    def leave(self) -> None:
+        with self.lock:
+            self.users -= 1
+            if self.users == 0:
+                gc.set_threshold(*self.saved)
+                gc.unfreeze()
+
+
+_relaxation = _Relaxation()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_relaxation.after_fork)
+
+
+@contextmanager
 def gc_relaxed(young: int = 10_000) -> Iterator[None]:
     """Run the cyclic garbage collector rarely, and never over what existed before.
 
@@ -159,13 +270,13 @@ def gc_relaxed(young: int = 10_000) -> Iterator[None]:
     frozen out of collections and the youngest generation waits for
     ``young`` allocations.  The collector is not switched off: the database
     layer makes a few cycles that hold driver memory, and with no collection
-    at all an import's memory doubled.  Settings are restored on the way out.
+    at all an import's memory doubled.
+
+    Safe across threads: the first user to enter relaxes, the last one to
+    leave restores the settings found by the first (see :class:`_Relaxation`).
     """
-    saved = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(max(saved[0], young), *saved[1:])
+    _relaxation.enter(young)
     try:
         yield
     finally:
-        gc.set_threshold(*saved)
-        gc.unfreeze()
+        _relaxation.leave()
