@@ -280,7 +280,16 @@ def test_unknown_subcode_falls_back_to_its_prefix() -> None:
     ("response", "error", "fragment"),
     [
         (httpx.Response(403), ReauthRequired, "HTTP 403"),
-        (httpx.Response(402, text="Subscription lapsed"), PaymentRequired, "Subscription lapsed"),
+        (
+            httpx.Response(402, json={"errors": ["Subscription lapsed"]}),
+            PaymentRequired,
+            "Subscription lapsed",
+        ),
+        (
+            httpx.Response(400, json={"errlist": [{"code": "gen.", "msg": "Bad window"}]}),
+            ProviderError,
+            "HTTP 400: Bad window",
+        ),
         (httpx.Response(402), PaymentRequired, "payment"),
         (httpx.Response(429, headers={"Retry-After": "120"}), RateLimited, "120 seconds"),
         (httpx.Response(429), RateLimited, "later"),
@@ -317,10 +326,34 @@ def test_rate_limit_retry_after_http_date() -> None:
 
 
 def test_server_echoing_the_password_is_redacted() -> None:
-    echo = httpx.Response(402, text=f"Account {USERNAME}:{PASSWORD} must pay")
-    with pytest.raises(PaymentRequired) as caught:
+    echo = httpx.Response(402, json={"errors": [f"Account {USERNAME}:{PASSWORD} must pay"]})
+    with pytest.raises(PaymentRequired, match="must pay") as caught:
         FakeServer(lambda request: echo).provider().fetch(CREDS, None, WINDOW)
     _assert_no_secret(caught.value)
+
+
+@pytest.mark.parametrize("status", [400, 402, 404, 409])
+def test_a_failed_answer_shows_no_body_but_the_error_fields(status: int) -> None:
+    """An HTML page or an echo of the request is neither shown nor stored."""
+    body = "<html>BODY-MARKER Authorization: Basic abc</html>"
+    server = FakeServer(lambda request: httpx.Response(status, text=body))
+    with pytest.raises(ProviderError) as caught:
+        server.provider().fetch(CREDS, None, WINDOW)
+    assert f"HTTP {status}" in str(caught.value)
+    assert "BODY-MARKER" not in str(caught.value) and "html" not in str(caught.value)
+
+
+def test_error_fields_are_cut_after_redaction() -> None:
+    """A long message whose cut would fall inside the password shows none of it."""
+    for pad in range(180, 200):
+        message = "x" * pad + PASSWORD + " tail"
+        answer = httpx.Response(402, json={"errors": [message]})
+        with pytest.raises(PaymentRequired) as caught:
+            FakeServer(lambda request, a=answer: a).provider().fetch(CREDS, None, WINDOW)
+        text = str(caught.value)
+        assert len(text) < 320
+        for size in range(4, len(PASSWORD) + 1):
+            assert PASSWORD[:size] not in text
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,9 @@ its own edge, the way httpx maps httpcore's::
     ├── PaymentRequired            the provider wants a (renewed) subscription
     ├── SetupTokenRejected         a one-time setup token was already claimed
     │                              or never existed: it may be compromised
-    └── InsecureURL                a URL that is neither https:// nor loopback
+    └── InsecureURL                a URL that is neither https:// nor loopback,
+                                   or a host whose address is not allowed
+                                   (private, link-local, ...; see url_policy)
 
 Every message is one clear sentence meant for the user, and never contains a
 secret: no access URL, no ``user:pass``, no token, no Authorization header.
@@ -23,6 +25,8 @@ Each class carries a stable ``code`` for API bodies
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 __all__ = [
     "InsecureURL",
@@ -50,6 +54,12 @@ class ProviderError(Exception):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r})"
+
+    def redact(self, redact: Callable[[str], str]) -> None:
+        """Mask secrets in the message, in place: a provider's edge calls this on
+        every error it lets out, with a redactor that knows the credentials."""
+        self.message = redact(self.message)
+        self.args = (self.message, *self.args[1:])
 
 
 class TransientError(ProviderError):
@@ -104,6 +114,7 @@ class SetupTokenRejected(ProviderError):
 
 
 class InsecureURL(ProviderError):
-    """A URL that would send credentials in clear text to a non-loopback host."""
+    """A URL booksync refuses: clear text to a non-loopback host, or an address
+    the outbound policy does not allow (docs/banking.md, "Outbound requests")."""
 
     code = "insecure_url"

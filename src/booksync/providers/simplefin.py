@@ -9,16 +9,21 @@ auth returns an Account Set (parsed in :mod:`simplefin_wire`).
 The access URL is the connection's secret. It lives only inside
 :class:`Credentials`; requests use httpx's ``auth=`` so the user-info never
 appears in a request URL, and every message names the server by scheme and
-host only. httpx's exceptions and HTTP statuses are mapped into the provider
-error tree at one edge, :mod:`simplefin_http`; this module turns answers into
-Batches: one per account, merged over the window's pieces.
+host only. Every error and problem built from an answer leaves
+``list_accounts`` and ``fetch`` through the access URL's redactor, which
+masks the credentials in every form a server might echo them
+(:mod:`redaction`). Requests go through a pinned client that connects only
+to addresses the outbound policy allows (:mod:`url_policy`). httpx's
+exceptions and HTTP statuses are mapped into the provider error tree at one
+edge, :mod:`simplefin_http`; this module turns answers into Batches: one per
+account, merged over the window's pieces.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from types import TracebackType
 
 import httpx
@@ -42,7 +47,9 @@ from booksync.providers.errors import (
     ProviderProtocolError,
     ReauthRequired,
     SetupTokenRejected,
+    TransientError,
 )
+from booksync.providers.pinned_transport import pinned_client
 from booksync.providers.simplefin_http import AccessURL, check_status, decode_setup_token, send
 from booksync.providers.simplefin_wire import (
     NormalizedAccountSet,
@@ -53,7 +60,7 @@ from booksync.providers.simplefin_wire import (
     parse_account_set,
     parse_normalized_account_set,
 )
-from booksync.providers.url_policy import public_origin, require_secure_url
+from booksync.providers.url_policy import OutboundPolicy, public_origin, require_secure_url
 
 __all__ = ["CAPABILITIES", "DEFAULT_CREATE_URL", "SimpleFINProvider", "decode_setup_token"]
 
@@ -142,9 +149,12 @@ class SimpleFINProvider:
         client: httpx.Client | None = None,
         timeout: float = 30.0,
         create_url: str = DEFAULT_CREATE_URL,
+        policy: OutboundPolicy | None = None,
     ) -> None:
+        """``policy`` says where requests may go (default: the process's, see
+        :mod:`url_policy`); a given ``client`` is used as it is (tests)."""
         self._own_client = client is None
-        self._client = client or httpx.Client(timeout=timeout, follow_redirects=False)
+        self._client = client or pinned_client(policy, timeout)
         self._create_url = require_secure_url(create_url)
 
     def close(self) -> None:
@@ -192,13 +202,19 @@ class SimpleFINProvider:
         claim_url = decode_setup_token(setup_token)
         origin = public_origin(claim_url)
         response = send(self._client, "POST", claim_url, origin, content=b"")
-        if response.status_code == 403:
+        status = response.status_code
+        if status == 403:
             raise SetupTokenRejected(
                 f"The SimpleFIN server at {origin} refused the setup token: it was already "
                 "claimed or does not exist. If you did not claim it yourself, it may be "
                 "compromised: disable it at your SimpleFIN server and create a new one."
             )
-        check_status(response, origin, None)
+        if status != 200:
+            # Whatever answered is not shown: a token may point anywhere (docs/banking.md).
+            error = TransientError if status >= 500 else ProviderError
+            raise error(
+                f"The SimpleFIN server at {origin} did not accept the setup token (HTTP {status})."
+            )
         access_url = response.text.strip()
         try:
             access = AccessURL.parse(access_url)
@@ -221,8 +237,12 @@ class SimpleFINProvider:
     def list_accounts(self, credentials: Credentials) -> list[ProviderAccount]:
         """Accounts and balances (``balances-only=1``); warnings go to the log."""
         access = self._access(credentials)
-        answer = self._get_accounts(access, [("balances-only", "1")])
-        self._raise_for_auth(answer, None, access)
+        try:
+            answer = self._get_accounts(access, [("balances-only", "1")])
+            self._raise_for_auth(answer, None)
+        except ProviderError as exc:
+            exc.redact(access.redact)
+            raise
         for error in answer.errors:
             log.warning("SimpleFIN warning (%s): %s", error.code, access.redact(error.message))
         return [_provider_account(a) for a in answer.accounts]
@@ -246,6 +266,16 @@ class SimpleFINProvider:
         wanted = list(dict.fromkeys(account_ids)) if account_ids is not None else None
         if wanted == []:
             return []
+        try:
+            batches = self._fetch(access, wanted, window, include_pending)
+        except ProviderError as exc:
+            exc.redact(access.redact)
+            raise
+        return [_redacted(batch, access.redact) for batch in batches]
+
+    def _fetch(
+        self, access: AccessURL, wanted: list[str] | None, window: Window, include_pending: bool
+    ) -> list[Batch]:
         folds: dict[str, _AccountFold] = {a: _AccountFold(a) for a in wanted or ()}
         pieces = window.split(self.capabilities.max_window_days or window.days)
         for piece in pieces:
@@ -257,7 +287,7 @@ class SimpleFINProvider:
                 params.append(("pending", "1"))
             params += [("account", account_id) for account_id in wanted or ()]
             answer = parse_normalized_account_set(self._get_body(access, params))
-            self._raise_for_auth(answer, wanted, access)
+            self._raise_for_auth(answer, wanted)
             conn_of: dict[str, str | None] = {}
             for account, txs in zip(answer.accounts, answer.transactions, strict=True):
                 if wanted is not None and account.id not in folds:
@@ -274,8 +304,7 @@ class SimpleFINProvider:
             for error in answer.errors:
                 for fold in folds.values():
                     if _concerns(error, fold.account_id, conn_of.get(fold.account_id)):
-                        message = access.redact(error.message)
-                        fold.problems.append(Problem(error.code, message, fold.account_id))
+                        fold.problems.append(Problem(error.code, error.message, fold.account_id))
                         fold.incomplete |= error.kind in _INCOMPLETE_KINDS
         return [_batch(fold, window, len(pieces)) for fold in folds.values()]
 
@@ -306,7 +335,7 @@ class SimpleFINProvider:
 
     @staticmethod
     def _raise_for_auth(
-        answer: WireAccountSet | NormalizedAccountSet, wanted: list[str] | None, access: AccessURL
+        answer: WireAccountSet | NormalizedAccountSet, wanted: list[str] | None
     ) -> None:
         """``gen.auth`` and ``con.auth`` of a wanted account's connection need the user."""
         wanted_conns = {a.conn_id for a in answer.accounts if wanted is None or a.id in wanted}
@@ -318,8 +347,16 @@ class SimpleFINProvider:
             if relevant:
                 raise ReauthRequired(
                     "SimpleFIN needs you to sign in to your bank again "
-                    f"({error.code}): {access.redact(error.message)}"
+                    f"({error.code}): {error.message}"
                 )
+
+
+def _redacted(batch: Batch, redact: Callable[[str], str]) -> Batch:
+    """``batch`` with its problems' messages (built from the answer) redacted."""
+    if not batch.problems:
+        return batch
+    problems = tuple(replace(p, message=redact(p.message)) for p in batch.problems)
+    return replace(batch, problems=problems)
 
 
 def _provider_account(account: WireAccount) -> ProviderAccount:

@@ -5,8 +5,9 @@ claiming answers an access URL with "included Basic Auth credentials";
 ``GET /accounts`` answers 200, 402 (payment required) or 403 (authentication
 failed or access revoked). Every httpx exception and HTTP status is
 translated here, once, the way httpx translates httpcore's (STYLE.md); no
-message names more of a URL than its scheme and host, and a server that
-echoes the credentials gets them masked.
+message names more of a URL than its scheme and host, and of a failed
+answer's body only SimpleFIN's own error fields are kept, redacted and cut
+short (docs/banking.md, "Outbound requests").
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from __future__ import annotations
 import base64
 import binascii
 import email.utils
+import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
@@ -28,10 +31,18 @@ from booksync.providers.errors import (
     ReauthRequired,
     TransientError,
 )
-from booksync.providers.simplefin_wire import sanitize_message
+from booksync.providers.redaction import Redactor
+from booksync.providers.simplefin_wire import clean_text
 from booksync.providers.url_policy import public_origin, require_secure_url
 
-__all__ = ["AccessURL", "check_status", "decode_setup_token", "retry_after_seconds", "send"]
+__all__ = [
+    "AccessURL",
+    "check_status",
+    "decode_setup_token",
+    "error_fields",
+    "retry_after_seconds",
+    "send",
+]
 
 
 def decode_setup_token(setup_token: str) -> str:
@@ -52,12 +63,17 @@ def decode_setup_token(setup_token: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class AccessURL:
-    """An access URL split into a credential-free base URL and Basic auth."""
+    """An access URL split into a credential-free base URL and Basic auth.
+
+    ``redact`` masks every form of these credentials (raw, percent-encoded,
+    Base64 ``user:password``, the whole URL) in text a server sent back.
+    """
 
     base_url: str
     origin: str
     username: str = field(repr=False)
     password: str = field(repr=False)
+    redact: Redactor = field(repr=False, compare=False)
 
     @classmethod
     def parse(cls, access_url: str) -> AccessURL:
@@ -74,14 +90,9 @@ class AccessURL:
             raise ProviderProtocolError("The SimpleFIN access URL carries no credentials.")
         host = parts.netloc.rpartition("@")[2]
         base = f"{parts.scheme}://{host}{parts.path.rstrip('/')}"
-        return cls(base, public_origin(url), unquote(parts.username), unquote(parts.password))
-
-    def redact(self, text: str) -> str:
-        """``text`` with the password and user name masked (servers may echo them)."""
-        for secret in (self.password, self.username):
-            if len(secret) >= 3:  # masking "a" everywhere would garble the message
-                text = text.replace(secret, "***")
-        return text
+        username, password = unquote(parts.username), unquote(parts.password)
+        redactor = Redactor.for_url(access_url)
+        return cls(base, public_origin(url), username, password, redactor)
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -129,14 +140,45 @@ def send(
         ) from None
 
 
+_MAX_REASON = 200
+_MAX_ERROR_BODY = 64 * 1024
+
+
+def error_fields(response: httpx.Response, redact: Callable[[str], str]) -> str:
+    """The server's own error messages in a failed answer, redacted and cut short.
+
+    Only SimpleFIN's error fields (``errlist`` messages, or the v1 ``errors``
+    strings) of a JSON body are kept: any other body (an HTML page, an echo
+    of the request) is never shown or stored. Redaction comes before the
+    cut, so a cut cannot fall inside a secret.
+    """
+    content = response.content
+    if not content or len(content) > _MAX_ERROR_BODY:
+        return ""
+    try:
+        data = json.loads(content)
+    except (ValueError, RecursionError):
+        return ""
+    if not isinstance(data, dict):
+        return ""
+    errlist, errors = data.get("errlist"), data.get("errors")
+    messages: list[object] = []
+    if isinstance(errlist, list):
+        messages = [e.get("msg") for e in errlist if isinstance(e, dict)]
+    elif isinstance(errors, list):
+        messages = errors
+    text = "; ".join(m for m in messages if isinstance(m, str) and m.strip())
+    reason = redact(clean_text(text))
+    return reason if len(reason) <= _MAX_REASON else reason[: _MAX_REASON - 1] + "…"
+
+
 def check_status(response: httpx.Response, origin: str, access: AccessURL | None) -> None:
     """Spec: 200 ok, 402 payment required, 403 auth failed or revoked."""
     status = response.status_code
     if status == 200:
         return
-    reason = sanitize_message(response.text)[:200] if response.content else ""
-    if access is not None:
-        reason = access.redact(reason)
+    redact = access.redact if access is not None else Redactor(())
+    reason = error_fields(response, redact)
     because = f": {reason}" if reason else ""
     if status == 402:
         raise PaymentRequired(
