@@ -89,3 +89,52 @@ def test_every_reference_to_entries_and_lines_is_indexed(engine: Engine) -> None
                 if (column,) not in leading:
                     unindexed.append(f"{table}.{column}")
     assert unindexed == []
+
+
+def _rules(engine: Engine) -> set[tuple[str, str]]:
+    """Every trigger and trigger function of the database, with its text."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            query = "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+        else:
+            query = (
+                "SELECT tgname, pg_get_triggerdef(t.oid) FROM pg_trigger t "
+                "JOIN pg_class c ON c.oid = t.tgrelid "
+                "WHERE NOT t.tgisinternal AND c.relnamespace = current_schema()::regnamespace "
+                "UNION ALL SELECT proname, prosrc FROM pg_proc "
+                "WHERE pronamespace = current_schema()::regnamespace"
+            )
+        return {(str(name), str(sql)) for name, sql in conn.execute(text(query))}
+
+
+def _move_counter_on(engine: Engine, company_id: int) -> None:
+    """Skip five numbers of the company's counter (rolled back if the database allows it)."""
+    with engine.connect() as conn:
+        conn.execute(text("UPDATE sequence SET last_number = last_number + 5 "
+                          "WHERE company_id = :c"), {"c": company_id})
+        conn.rollback()
+
+
+def test_an_existing_database_gains_the_guards_of_any_connection(engine: Engine) -> None:
+    """0005 upgrades books that already hold entries, and goes down to 0004's rules exactly."""
+    company_id, _ = _company_and_journal(engine)
+    with session_factory(engine)() as session, session.begin():
+        company = session.get(Company, company_id)
+        assert company is not None
+        data = EntryInput("MISC", dt.date(2026, 3, 1), (
+            LineInput("6100", debit=Decimal("10.00")), LineInput("1000", credit=Decimal("10.00"))))
+        add_entries(session, company, [data], post=True)
+    with engine.connect() as conn:
+        before = [tuple(r) for r in conn.execute(text("SELECT * FROM entry ORDER BY id"))]
+    _to(engine, "0004")
+    at_0004 = _rules(engine)
+    _move_counter_on(engine, company_id)  # 0004 lets the numbering skip
+    _to(engine, "head")
+    with pytest.raises(DBAPIError, match="numbering of a journal only moves forward"):
+        _move_counter_on(engine, company_id)
+    with engine.connect() as conn:
+        after = [tuple(r) for r in conn.execute(text("SELECT * FROM entry ORDER BY id"))]
+    assert after == before
+    assert {name for name, _ in _rules(engine)} > {name for name, _ in at_0004}
+    _to(engine, "0004")
+    assert _rules(engine) == at_0004

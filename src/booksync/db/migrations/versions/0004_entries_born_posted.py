@@ -29,11 +29,11 @@ minutes instead of seconds).
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 from types import ModuleType
 
 from alembic import op
+
+from booksync.db.migrations.earlier import revision_module, trigger
 
 revision = "0004"
 down_revision = "0003"
@@ -161,16 +161,7 @@ def upgrade() -> None:
 
 def _revision_0002() -> ModuleType:
     """Migration 0002's module, whose statements the downgrade puts back."""
-    path = Path(__file__).with_name("0002_posted_books_immutable.py")
-    spec = importlib.util.spec_from_file_location("booksync_migration_0002", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _trigger(statements: list[str], name: str) -> str:
-    return next(sql for sql in statements if f"CREATE TRIGGER {name} " in sql)
+    return revision_module("0002_posted_books_immutable.py")
 
 
 def downgrade() -> None:
@@ -180,8 +171,8 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         op.execute("DROP TRIGGER entry_insert_check")
         op.execute("DROP TRIGGER line_insert_guard")
-        op.execute(_trigger(before.SQLITE, "entry_insert_draft"))
-        op.execute(_trigger(before.SQLITE, "line_insert_guard"))
+        op.execute(trigger(before.SQLITE, "entry_insert_draft"))
+        op.execute(trigger(before.SQLITE, "line_insert_guard"))
         return
     op.execute("ALTER TABLE line ALTER CONSTRAINT fk_line_entry_id_entry NOT DEFERRABLE")
     for sql in before.POSTGRESQL:
