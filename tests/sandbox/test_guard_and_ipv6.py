@@ -75,6 +75,9 @@ def test_a_rebound_host_name_is_refused(bank: SandboxHandle) -> None:
     assert call(f"{bank.url}/_sandbox/advance", "POST", ADVANCE, headers).status == 403
     assert call(f"{bank.url}/_sandbox/state", headers={"Host": host}).status == 403
     assert _today(bank) == before
+    for broken in ("[::1", "", "a b"):
+        headers = {"Content-Type": "application/json", "Host": broken}
+        assert call(f"{bank.url}/_sandbox/advance", "POST", ADVANCE, headers).status in (400, 403)
     local = {"Content-Type": "application/json", "Host": f"localhost:{port}"}
     assert call(f"{bank.url}/_sandbox/advance", "POST", ADVANCE, local).status == 200
 

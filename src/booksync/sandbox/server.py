@@ -149,7 +149,10 @@ class _Handler(BaseHTTPRequestHandler):
 
         Any other name reaching a loopback socket came by DNS rebinding.
         """
-        name = (urlsplit(f"//{host}").hostname or "") if host else ""
+        try:
+            name = urlsplit(f"//{host}").hostname or ""
+        except ValueError:  # "[::1" and the like
+            return False
         if name == "localhost" or (self.server.public_host or "").strip("[]") == name:
             return True
         try:
