@@ -348,8 +348,9 @@ def test_error_fields_are_cut_after_redaction() -> None:
     for pad in range(180, 200):
         message = "x" * pad + PASSWORD + " tail"
         answer = httpx.Response(402, json={"errors": [message]})
+        server = FakeServer(lambda request: answer)  # noqa: B023 - used before the next loop
         with pytest.raises(PaymentRequired) as caught:
-            FakeServer(lambda request, a=answer: a).provider().fetch(CREDS, None, WINDOW)
+            server.provider().fetch(CREDS, None, WINDOW)
         text = str(caught.value)
         assert len(text) < 320
         for size in range(4, len(PASSWORD) + 1):
