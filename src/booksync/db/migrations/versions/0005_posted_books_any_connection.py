@@ -22,8 +22,8 @@ enforced"):
   connection with ``trusted_schema`` off refuses in triggers: such a
   connection can insert no line at all (refused, never let through).
 - SQLite: posting checks that every line's account exists (a join used to
-  drop lines whose account was missing) and that a posted entry's journal
-  and reversed entry exist in its company.
+  drop lines whose account was missing).
+- Both: a posted entry's journal and reversed entry exist in its company.
 - Both: the numbering counter only moves forward, to the number the last
   posted entry of its journal and year holds; it is never deleted once used.
 - Both: an account's type and company, a company's currency, a journal's
@@ -200,6 +200,13 @@ SQLITE_SEQUENCE = [
     BEGIN SELECT RAISE(ABORT, '{NUMBERING}'); END""",
 ]
 
+# A posted entry's journal or reversed entry is missing or of another company.
+ELSEWHERE = """NOT EXISTS (SELECT 1 FROM journal WHERE id = NEW.journal_id
+                      AND company_id = NEW.company_id)
+          OR (NEW.reversal_of_id IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM entry WHERE id = NEW.reversal_of_id
+                              AND company_id = NEW.company_id))"""
+
 SQLITE_ENTRY = [
     # OR REPLACE must never reach a posted entry through number or reversal_of_id
     # (id and uid: migration 0002).
@@ -218,12 +225,7 @@ SQLITE_ENTRY = [
     BEGIN SELECT RAISE(ABORT, '{IMMUTABLE}'); END""",
     *[
         f"""CREATE TRIGGER entry_{event}_references BEFORE {spec} ON entry
-        WHEN NEW.state = 'posted' AND (
-          NOT EXISTS (SELECT 1 FROM journal WHERE id = NEW.journal_id
-                      AND company_id = NEW.company_id)
-          OR (NEW.reversal_of_id IS NOT NULL
-              AND NOT EXISTS (SELECT 1 FROM entry WHERE id = NEW.reversal_of_id
-                              AND company_id = NEW.company_id)))
+        WHEN NEW.state = 'posted' AND ({ELSEWHERE})
         BEGIN SELECT RAISE(ABORT, '{REFERENCES}'); END"""
         for event, spec in [("insert", "INSERT"), ("update", "UPDATE")]
     ],
@@ -285,7 +287,18 @@ PG_SEQUENCE = [
         for t in ("sequence", "statement_line", "transaction_alias")
     ],
 ]
-POSTGRESQL = [*PG_SEQUENCE, *[sql for guard in MASTER + BANKING for sql in _pg_guard(guard)]]
+PG_ENTRY = [
+    f"""CREATE FUNCTION booksync_entry_references() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF {ELSEWHERE} THEN RAISE EXCEPTION '{REFERENCES}'; END IF;
+      RETURN NEW;
+    END $$""",
+    """CREATE TRIGGER entry_references BEFORE INSERT OR UPDATE ON entry
+    FOR EACH ROW WHEN (NEW.state = 'posted') EXECUTE FUNCTION booksync_entry_references()""",
+]
+POSTGRESQL = [
+    *PG_ENTRY, *PG_SEQUENCE, *[sql for guard in MASTER + BANKING for sql in _pg_guard(guard)],
+]
 
 
 def _posting_sees_missing_accounts() -> list[str]:
