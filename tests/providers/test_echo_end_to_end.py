@@ -94,6 +94,7 @@ def test_an_echoing_bank_leaks_nothing(
     listed = cli("connection", "list", "--json")[1]
     assert json.loads(listed)[0]["last_error"]
     cli("connection", "list")
+    cli("sync", "log")
 
     engine = make_engine(db_url)
     try:
