@@ -353,3 +353,12 @@ def test_the_counter_follows_posting_on_a_plain_connection(
         last = conn.execute(text("SELECT last_number FROM sequence WHERE id = :id"),
                             {"id": books["misc_sequence"]}).scalar()
     assert last == 3
+
+
+def test_the_counter_cannot_step_over_a_number_nobody_holds(
+    engine: Engine, books: dict[str, Any]
+) -> None:
+    """MISC/2026/00003 was never posted: the counter cannot reach 00004 past it."""
+    _accepted(engine, books, POST_DRAFT.replace("00003", "00004"))
+    assert NUMBERING in refused(
+        engine, books, "UPDATE sequence SET last_number = 4 WHERE id = :misc_sequence")

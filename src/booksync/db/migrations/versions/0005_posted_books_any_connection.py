@@ -24,8 +24,9 @@ enforced"):
 - SQLite: posting checks that every line's account exists (a join used to
   drop lines whose account was missing).
 - Both: a posted entry's journal and reversed entry exist in its company.
-- Both: the numbering counter only moves forward, to the number the last
-  posted entry of its journal and year holds; it is never deleted once used.
+- Both: the numbering counter only moves forward, over numbers that posted
+  entries of its journal and year hold, up to the last one; it is never
+  deleted once used.
 - Both: an account's type and company, a company's currency, a journal's
   company and code, a partner's company, and a currency's code and exponent
   cannot change while entries or lines use them; on SQLite such rows cannot
@@ -151,9 +152,8 @@ def _sqlite_guard(guard: Guarded) -> list[str]:
     ]
 
 
-def _number(dialect: str, counter: str) -> str:
-    """The entry number the writer gives ``counter`` (``SAL/2026/00042``)."""
-    code = "(SELECT code FROM journal WHERE journal.id = NEW.journal_id)"
+def _number(dialect: str, code: str, counter: str) -> str:
+    """The number the writer gives ``counter`` in the journal ``code``: ``SAL/2026/00042``."""
     if dialect == "sqlite":
         return f"printf('%s/%d/%05d', {code}, NEW.year, {counter})"
     digits = f"CASE WHEN {counter} < 100000 THEN lpad(({counter})::text, 5, '0') " \
@@ -162,15 +162,31 @@ def _number(dialect: str, counter: str) -> str:
 
 
 def _counter_refused(dialect: str) -> str:
-    """A counter update that goes back, skips, or moves a counter elsewhere."""
-    posted = "EXISTS (SELECT 1 FROM entry WHERE entry.company_id = NEW.company_id " \
-             "AND entry.number = {n} AND entry.state = 'posted')"
+    """A counter update that goes back, skips, or moves a counter elsewhere.
+
+    Posting writes the counter back once per transaction, after the entries
+    it numbered: every number from the old value up to the new one is then
+    held by a posted entry (one index lookup each), and the next is not.
+    """
+    if dialect == "sqlite":
+        counters = ("(WITH RECURSIVE c(n) AS (SELECT OLD.last_number + 1 UNION ALL "
+                    "SELECT n + 1 FROM c WHERE n < NEW.last_number) SELECT n FROM c) AS k")
+    else:
+        counters = "generate_series(OLD.last_number + 1, NEW.last_number) AS k(n)"
+    held = f"""(SELECT count(*) FROM {counters}
+          JOIN journal ON journal.id = NEW.journal_id
+          JOIN entry ON entry.company_id = NEW.company_id
+           AND entry.number = {_number(dialect, "journal.code", "k.n")}
+           AND entry.state = 'posted')"""
+    code = "(SELECT code FROM journal WHERE journal.id = NEW.journal_id)"
     return f"""NEW.id <> OLD.id OR NEW.company_id <> OLD.company_id
       OR NEW.journal_id <> OLD.journal_id OR NEW.year <> OLD.year
       OR NEW.last_number < OLD.last_number
       OR (NEW.last_number > OLD.last_number AND (
-          NOT {posted.format(n=_number(dialect, "NEW.last_number"))}
-          OR {posted.format(n=_number(dialect, "NEW.last_number + 1"))}))"""
+          NEW.last_number - OLD.last_number <> {held}
+          OR EXISTS (SELECT 1 FROM entry WHERE entry.company_id = NEW.company_id
+                     AND entry.number = {_number(dialect, code, "NEW.last_number + 1")}
+                     AND entry.state = 'posted')))"""
 
 
 # On SQLite, the writer's "create the counter unless it exists" is an INSERT
