@@ -362,3 +362,25 @@ def test_the_counter_cannot_step_over_a_number_nobody_holds(
     _accepted(engine, books, POST_DRAFT.replace("00003", "00004"))
     assert NUMBERING in refused(
         engine, books, "UPDATE sequence SET last_number = 4 WHERE id = :misc_sequence")
+
+
+def test_sqlite_without_trusted_schema_refuses_lines_instead_of_letting_them_through(
+    engine: Engine, books: dict[str, Any]
+) -> None:
+    """The line check reads ``pragma_foreign_keys``, which such a connection forbids."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("trusted_schema is a SQLite setting")
+    before = state(engine, books["company"])
+    conn = sqlite3.connect(_sqlite_path(engine))
+    try:
+        conn.execute("PRAGMA trusted_schema = OFF")
+        with pytest.raises(sqlite3.DatabaseError, match="unsafe use of virtual table"):
+            conn.execute(
+                "INSERT INTO line (uid, version, created_at, company_id, entry_id, account_id, "
+                f"debit, credit, date, posted) SELECT {NEW_UID}, 1, created_at, company_id, 999, "
+                "account_id, debit, credit, date, 1 FROM line WHERE entry_id = :misc",
+                {"misc": books["misc"]})
+        conn.commit()
+    finally:
+        conn.close()
+    assert state(engine, books["company"]) == before
