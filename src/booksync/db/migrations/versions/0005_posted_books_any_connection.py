@@ -58,7 +58,7 @@ NO_ENTRY = (
 )
 REFERENCES = "booksync: the journal and reversed entry of a posted entry must exist in its company"
 NUMBERING = (
-    "booksync: the numbering of a journal only moves forward, to its last posted entry"
+    "booksync: the numbering of a journal only moves forward, over numbers its posted entries hold"
 )
 BANK = "booksync: booked statement lines and their transaction ids cannot be changed or deleted"
 NO_TRUNCATE = "booksync: the books cannot be truncated"
