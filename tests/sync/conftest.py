@@ -22,9 +22,8 @@ def factory(engine: Engine) -> sessionmaker[Session]:
 
 @pytest.fixture
 def bank() -> Iterator[SandboxHandle]:
-    handle = start(world=World(5, today=TODAY))
-    yield handle
-    handle.stop()
+    with start(world=World(5, today=TODAY)) as handle:
+        yield handle
 
 
 @pytest.fixture
@@ -42,6 +41,31 @@ def lean_books(
     factory: sessionmaker[Session], session: Session, company: Company, bank: SandboxHandle
 ) -> Books:
     """Only the busy EUR business and USD accounts: enough to prove a point, quick to sync."""
+    return _linked(factory, session, company, bank, ("business", "usd"))
+
+
+def _linked(
+    factory: sessionmaker[Session],
+    session: Session,
+    company: Company,
+    bank: SandboxHandle,
+    profiles: tuple[str, ...],
+) -> Books:
     add_rates(session, company)
     session.commit()
-    return connect(factory, company.id, bank, profiles=("business", "usd"))
+    return connect(factory, company.id, bank, profiles=profiles)
+
+
+@pytest.fixture
+def live_bank() -> Iterator[SandboxHandle]:
+    """A sandbox bank whose today is the real one, as the CLI's window is."""
+    with start(world=World(5)) as handle:
+        yield handle
+
+
+@pytest.fixture
+def live_books(
+    factory: sessionmaker[Session], session: Session, company: Company, live_bank: SandboxHandle
+) -> Books:
+    """The EUR business account of ``live_bank``: for runs of the CLI in other processes."""
+    return _linked(factory, session, company, live_bank, ("business",))

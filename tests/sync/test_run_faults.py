@@ -9,6 +9,7 @@ catches up, booking everything exactly once.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 
 import pytest
@@ -16,7 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from booksync.banking.models import Connection
 from booksync.banking.secrets import seal
+from booksync.providers.errors import RateLimited
 from booksync.providers.simplefin import SimpleFINProvider
+from booksync.sync.outcome import RATE_LIMIT_FLOOR, RATE_LIMIT_WAIT, rate_limit_wait
 from booksync.sync.run import ERROR_RETRY, RetryPolicy, RunAborted
 from tests.sync.support import (
     Books,
@@ -138,6 +141,31 @@ def test_rate_limit_keeps_the_watermark_and_waits_retry_after(lean_books: Books)
     _catches_up(books)
 
 
+def test_retry_after_zero_means_soon_not_an_hour(lean_books: Books) -> None:
+    books = lean_books
+    _synced_then_moved(books)
+    books.bank.inject("rate_limit", 1, retry_after=0)
+    result = books.sync(clock=_clock)
+    assert result.state == "rate_limited"
+    connection = connection_row(books.factory, books)
+    assert connection.next_sync_at == NOW + RATE_LIMIT_FLOOR
+    _catches_up(books)
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "wait"),
+    [
+        (None, RATE_LIMIT_WAIT),  # the bank did not say: the default
+        (0, RATE_LIMIT_FLOOR),  # "now", but a worker must not hammer the bank
+        (0.4, RATE_LIMIT_FLOOR),
+        (90, dt.timedelta(seconds=90)),
+        (7200, dt.timedelta(hours=2)),
+    ],
+)
+def test_rate_limit_wait(retry_after: float | None, wait: dt.timedelta) -> None:
+    assert rate_limit_wait(RateLimited("slow down", retry_after)) == wait
+
+
 # -- re-authorisation: no more runs until renewed -----------------------------------------
 
 
@@ -251,3 +279,24 @@ def test_a_crash_on_the_first_sync_writes_nothing(
     result = books.sync()
     assert result.state == "success", result.error
     assert_exactly_once(factory, books)
+
+
+def _leaky_crash() -> None:
+    raise RuntimeError("power cut while holding https://user:hunter2@bank.example/")
+
+
+def test_an_unexpected_error_keeps_its_traceback_for_the_debug_log(
+    lean_books: Books, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The stored and shown message is one secret-free sentence; the traceback goes to debug."""
+    caplog.set_level(logging.DEBUG, logger="booksync.sync.run")
+    result = lean_books.sync(before_commit=_leaky_crash)
+    assert result.error == "the run stopped on an unexpected error (RuntimeError)"
+    assert run_row(lean_books.factory, result.run).error == result.error
+    traced = [r for r in caplog.records if r.exc_info and r.levelno == logging.DEBUG]
+    assert len(traced) == 1
+    assert traced[0].exc_info is not None
+    assert isinstance(traced[0].exc_info[1], RuntimeError)
+    assert "_leaky_crash" in caplog.text  # the traceback itself, naming where it happened
+    above_debug = [r.getMessage() for r in caplog.records if r.levelno > logging.DEBUG]
+    assert not any("hunter2" in m for m in above_debug)

@@ -303,6 +303,42 @@ def test_worker_polls_and_stops_on_sigterm(
     assert signal.getsignal(signal.SIGTERM) is before
 
 
+class TickingClock(Clock):
+    """Two hours later at every look: the connection is due again at each claim."""
+
+    def __call__(self) -> dt.datetime:
+        self.now += 2 * HOUR
+        return self.now
+
+
+def test_a_long_running_worker_keeps_a_bounded_history(
+    engine: Engine, session: Session, company: Company
+) -> None:
+    """Weeks of runs in a few seconds: counted, but only the last ``keep`` results retained."""
+    (ident,) = _connect(session, company)
+    worker = _worker(engine, TickingClock(), FakeBank(), poll_interval=0.01, keep=5)
+
+    def stop_after_many() -> None:
+        while worker.runs < 40 and not worker.stopping:
+            time.sleep(0.01)
+        worker.stop()
+
+    stopper = threading.Thread(target=stop_after_many)
+    stopper.start()
+    timer = threading.Timer(120, worker.stop)  # a guard, should the loop never get there
+    timer.start()
+    try:
+        results = worker.run_forever()
+    finally:
+        timer.cancel()
+        stopper.join(10)
+    assert worker.runs >= 40
+    assert worker.failed == 0
+    assert 1 <= len(results) <= 5
+    assert len(worker._results) <= 5  # what the worker holds between runs, not just a copy
+    assert {r.connection for r in results} == {ident}
+
+
 def test_worker_once_cli_over_the_sandbox_bank(
     db_url: str, session: Session, company: Company, capsys: pytest.CaptureFixture[str]
 ) -> None:

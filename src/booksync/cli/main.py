@@ -31,6 +31,7 @@ from booksync.cli import (
     worker,
 )
 from booksync.cli.context import AppState
+from booksync.db.errors import locked_message
 from booksync.ledger.errors import LedgerError
 from booksync.money import MoneyError
 from booksync.providers.errors import ProviderError
@@ -78,6 +79,9 @@ worker.register(app)
 
 def _database_message(exc: SQLAlchemyError) -> str:
     """The first line of the driver's message; the trigger texts are already sentences."""
+    locked = locked_message(exc)
+    if locked:
+        return locked
     orig = getattr(exc, "orig", None) if isinstance(exc, DBAPIError) else None
     text = str(orig if orig is not None else exc).strip().splitlines()[0]
     if "booksync:" in text:

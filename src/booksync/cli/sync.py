@@ -12,6 +12,7 @@ so the command hands the runner a session factory, not the command's session.
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -145,13 +146,20 @@ def run_connections(
     *,
     since: dt.date | None = None,
     today: Callable[[], dt.date] | None = None,
+    force: bool = False,
 ) -> list[RunResult]:
     runner = SyncRunner(
         session_factory(state(ctx).engine),
         providers=lambda name: registry.provider_for(name),
         today=today,
     )
-    return [runner.run(i, since=since) for i in ids]
+    results = []
+    for ident in ids:
+        result = runner.run(ident, since=since, force=force)
+        if result.took_over:  # on stderr: stdout may be JSON
+            sys.stderr.write(f"connection {ident}: took the lease over from {result.took_over}\n")
+        results.append(result)
+    return results
 
 
 @sync_app.command("run")
@@ -162,12 +170,18 @@ def sync_run(
     since: str | None = typer.Option(
         None, "--since", help="Fetch from this bank date (YYYY-MM-DD) instead of the watermark."
     ),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="Take the connection over from a run that holds it (one whose process hangs "
+        "or died); that run is closed as an error.",
+    ),
     as_json: bool = JSON,
 ) -> None:
     """Synchronize the named connections (or --all) now; exit 1 if any run failed."""
     start = parse_date(since, "--since") if since else None
     ids = _chosen(ctx, connections or [], every)
-    results = run_connections(ctx, ids, since=start)
+    results = run_connections(ctx, ids, since=start, force=force)
     rows = [r.as_dict() for r in results]
     if as_json:
         emit_json(rows)

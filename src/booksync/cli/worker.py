@@ -53,13 +53,12 @@ def worker(
         mode = "draining what is due" if once else f"polling every {poll:g}s"
         logger.info("worker %s: %s, concurrency %d", runner.worker_id, mode, concurrency)
         with runner.stop_on_signals():
-            results = runner.run_once() if once else runner.run_forever()
-        failed = sum(1 for r in results if not r.ok)
+            runner.run_once() if once else runner.run_forever()
         logger.info(
             "worker %s: stopped after %d runs (%d not successful)",
             runner.worker_id,
-            len(results),
-            failed,
+            runner.runs,
+            runner.failed,
         )
     finally:
         logger.removeHandler(handler)

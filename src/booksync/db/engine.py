@@ -40,14 +40,28 @@ def normalize_url(url: str) -> str:
     return url
 
 
+BUSY_TIMEOUT_MS = 10 * 60 * 1000
+"""How long an SQLite writer waits for another process's write transaction.
+
+SQLite admits one writer at a time; the others queue on this timeout.  The
+longest writes (a first sync of a 300,000-transaction account, a
+million-entry import) take minutes, so a worker and a manual sync must wait
+that long rather than fail.  A URL's ``?timeout=SECONDS`` (the driver's own
+option) sets another wait; the driver's default of 5 s is replaced by this.
+"""
+_DRIVER_DEFAULT_MS = 5000
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
+    (busy,) = cur.execute("PRAGMA busy_timeout").fetchone()
+    if busy == _DRIVER_DEFAULT_MS:  # not chosen in the URL: first, so the pragmas below wait too
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
     # REPLACE's implicit deletes must fire the immutability triggers too.
     cur.execute("PRAGMA recursive_triggers=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA temp_store=MEMORY")
     cur.close()
 

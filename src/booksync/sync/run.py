@@ -2,14 +2,17 @@
 
 Three short transactions, never one long one around the network:
 
-1. claim the connection (a lease, so no other worker runs it), open the
-   ``SyncRun`` row with its window, and commit;
+1. claim the connection (a lease, so no other worker runs it: see
+   :mod:`booksync.sync.lease`), open the ``SyncRun`` row with its window,
+   and commit;
 2. fetch from the provider outside any transaction, retrying transient
-   errors with exponential back-off;
-3. in ONE transaction: statement lines, entries, aliases, pending rows,
-   balances, watermarks, the run's counts and the connection's state. A
-   crash or an error before this commit leaves the books exactly as they
-   were; the run row then records the error in a transaction of its own.
+   errors with exponential back-off, while a heartbeat renews the lease;
+3. in ONE transaction: confirm the lease, then statement lines, entries,
+   aliases, pending rows, balances, watermarks, the run's counts and the
+   connection's state. A crash or an error before this commit leaves the
+   books exactly as they were; the run row then records the error in a
+   transaction of its own, retried until the database lets it write, so a
+   run never stays ``running`` after its process has given up on it.
 
 Outcomes by error kind: transient (after retries) and malformed answers ->
 state ``error``; rate limit -> watermark kept, next try after
@@ -23,16 +26,17 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import replace
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from booksync.banking.importer import AccountResult, StatementImporter
 from booksync.banking.models import Connection, PendingTransaction, ProviderAccount, SyncRun
 from booksync.banking.secrets import unseal
 from booksync.db.base import utcnow
+from booksync.db.errors import locked_message
 from booksync.ledger.errors import LedgerError
 from booksync.ledger.models import Company
 from booksync.ledger.pipeline import gc_relaxed
@@ -45,91 +49,19 @@ from booksync.providers.errors import (
     TransientError,
 )
 from booksync.providers.registry import provider_for
+from booksync.sync import lease
+from booksync.sync.lease import LEASE, Heartbeat, LeaseLost
+from booksync.sync.outcome import (
+    CLOSE_RETRIES,
+    ERROR_RETRY,
+    RetryPolicy,
+    RunAborted,
+    RunResult,
+    rate_limit_wait,
+)
 from booksync.sync.window import next_watermark, run_window
 
 log = logging.getLogger(__name__)
-
-LEASE = dt.timedelta(minutes=30)
-ERROR_RETRY = dt.timedelta(hours=1)
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """Tries of a transient failure within one run: ``attempts`` in all."""
-
-    attempts: int = 3
-    base_delay: float = 1.0
-
-    def delay(self, attempt: int) -> float:
-        return float(self.base_delay * 2 ** (attempt - 1))
-
-
-@dataclass(frozen=True, slots=True)
-class RunResult:
-    """What ``booksync sync`` reports for one run."""
-
-    connection: int
-    run: int | None
-    state: str
-    fetched: int = 0
-    new: int = 0
-    duplicates: int = 0
-    pending: int = 0
-    updated: int = 0
-    balance_difference: str | None = None
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.state in ("success", "partial")
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "connection": self.connection,
-            "run": self.run,
-            "state": self.state,
-            "fetched": self.fetched,
-            "new": self.new,
-            "duplicates": self.duplicates,
-            "pending": self.pending,
-            "updated": self.updated,
-            "balance_difference": self.balance_difference,
-            "error": self.error,
-        }
-
-
-class RunAborted(Exception):
-    """Raised by a test hook between fetch and commit to prove nothing is written."""
-
-
-def _claim(
-    session: Session, connection_id: int, worker: str, now: dt.datetime, *, leased: bool = False
-) -> Connection | None:
-    """Take the lease unless another run holds it; interrupted runs are closed.
-
-    ``leased``: the scheduler already gave this worker the lease
-    (:func:`booksync.sync.scheduler.claim_due`); it is renewed only while
-    ``worker`` still holds it, so a lease that expired and went elsewhere
-    is refused like any other.
-    """
-    free = or_(Connection.claimed_until.is_(None), Connection.claimed_until < now)
-    claimed = session.execute(
-        update(Connection)
-        .where(
-            Connection.id == connection_id,
-            Connection.claimed_by == worker if leased else free,
-        )
-        .values(claimed_until=now + LEASE, claimed_by=worker)
-        .returning(Connection.id)
-    ).first()
-    if claimed is None:
-        return None
-    session.execute(
-        update(SyncRun)
-        .where(SyncRun.connection_id == connection_id, SyncRun.state == "running")
-        .values(state="interrupted", finished_at=now, error="the run stopped before it ended")
-    )
-    return session.get(Connection, connection_id, populate_existing=True)
 
 
 def _linked(connection: Connection) -> list[ProviderAccount]:
@@ -155,7 +87,7 @@ class SyncRunner:
         *,
         providers: Callable[[str], Provider] = provider_for,
         retry: RetryPolicy | None = None,
-        worker: str = "manual",
+        worker: str | None = None,
         today: Callable[[], dt.date] | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
         sleep: Callable[[float], None] = time.sleep,
@@ -163,7 +95,7 @@ class SyncRunner:
         self.factory = factory
         self.providers = providers
         self.retry = retry or RetryPolicy()
-        self.worker = worker
+        self.worker = worker or lease.holder_id("manual")
         self.clock = clock
         self.today = today or (lambda: self.clock().date())
         self.sleep = sleep
@@ -176,19 +108,40 @@ class SyncRunner:
         trigger: str = "manual",
         before_commit: Callable[[], None] | None = None,
         leased: bool = False,
+        force: bool = False,
     ) -> RunResult:
-        """Run one connection now; ``leased``: the scheduler claimed it for this worker."""
+        """Run one connection now.
+
+        ``leased``: the scheduler claimed it for this worker; ``force``: take
+        the lease even from a live holder (``booksync sync --force``).
+        """
+        try:
+            return self._run(connection_id, since, trigger, before_commit, leased, force)
+        except DBAPIError as exc:  # the claim itself could not write
+            message = locked_message(exc)
+            if message is None:
+                raise
+            return RunResult(connection_id, None, "error", error=message)
+
+    def _run(
+        self,
+        connection_id: int,
+        since: dt.date | None,
+        trigger: str,
+        before_commit: Callable[[], None] | None,
+        leased: bool,
+        force: bool,
+    ) -> RunResult:
         now = self.clock()
         today = self.today()
         with self.factory.begin() as session:
-            connection = _claim(session, connection_id, self.worker, now, leased=leased)
+            connection, took = lease.claim(
+                session, connection_id, self.worker, now, leased=leased, force=force
+            )
             if connection is None:
-                return RunResult(
-                    connection_id,
-                    None,
-                    "busy",
-                    error="the connection is being synchronized by another run",
-                )
+                message = lease.busy_message(session, connection_id)
+                return RunResult(connection_id, None, "busy", error=message)
+            took_over = took.describe() if took else None
             refusal = self._refusal(connection)
             accounts = _linked(connection)
             window = run_window(
@@ -212,40 +165,69 @@ class SyncRunner:
             run_id = run.id
             if refusal:
                 self._close(session, connection, run, "error", refusal, now, reschedule=False)
-                return RunResult(connection_id, run_id, "error", error=refusal)
+                return RunResult(connection_id, run_id, "error", error=refusal, took_over=took_over)
             sealed = connection.credentials
             provider_name = connection.provider
             include_pending = connection.include_pending
             account_ids = [a.provider_account_id for a in accounts]
         assert sealed is not None
+        result = self._work(
+            connection_id,
+            run_id,
+            lambda: self._fetch(
+                provider_name,
+                Credentials(provider_name, unseal(sealed)),
+                account_ids,
+                window,
+                include_pending,
+            ),
+            window,
+            today,
+            before_commit,
+        )
+        return replace(result, took_over=took_over) if took_over else result
+
+    def _work(
+        self,
+        connection_id: int,
+        run_id: int,
+        fetch: Callable[[], tuple[list[Batch], int]],
+        window: Window,
+        today: dt.date,
+        before_commit: Callable[[], None] | None,
+    ) -> RunResult:
+        """Fetch and book under a renewed lease; any failure closes the run with its reason."""
         try:
-            credentials = Credentials(provider_name, unseal(sealed))
-            with gc_relaxed():  # a first sync makes millions of short-lived objects
-                batches, attempts = self._fetch(
-                    provider_name, credentials, account_ids, window, include_pending
-                )
+            # gc_relaxed: a first sync makes millions of short-lived objects.
+            with Heartbeat(self.factory, connection_id, self.worker, self.clock), gc_relaxed():
+                batches, attempts = fetch()
                 return self._commit(
                     connection_id, run_id, batches, window, today, attempts, before_commit
                 )
         except RateLimited as exc:
-            wait = dt.timedelta(seconds=exc.retry_after or 3600)
-            return self._fail(connection_id, run_id, "rate_limited", str(exc), retry_in=wait)
+            return self._fail(
+                connection_id, run_id, "rate_limited", str(exc), retry_in=rate_limit_wait(exc)
+            )
         except ReauthRequired as exc:
             return self._fail(connection_id, run_id, "reauth_required", str(exc))
-        except (ProviderError, LedgerError, MoneyError, RunAborted) as exc:
+        except (ProviderError, LedgerError, MoneyError, RunAborted, LeaseLost) as exc:
             return self._fail(connection_id, run_id, "error", str(exc))
         except Exception as exc:
             # Anything else (a database error, a bug): the commit was rolled back, so
             # the books are as before; close the run and release the lease instead of
             # leaving a "running" run that blocks the connection until the lease ends.
-            # The message names the type only: an unexpected text may hold a secret.
+            # The stored message names the type only: an unexpected text may hold a
+            # secret; the traceback goes to the debug log for whoever investigates.
             log.error(
                 "sync run %s of connection %s failed unexpectedly (%s)",
                 run_id,
                 connection_id,
                 type(exc).__name__,
             )
-            message = f"the run stopped on an unexpected error ({type(exc).__name__})"
+            log.debug("sync run %s: the unexpected error", run_id, exc_info=True)
+            message = locked_message(exc) or (
+                f"the run stopped on an unexpected error ({type(exc).__name__})"
+            )
             return self._fail(connection_id, run_id, "error", message)
 
     @staticmethod
@@ -296,6 +278,7 @@ class SyncRunner:
     ) -> RunResult:
         now = self.clock()
         with self.factory.begin() as session:
+            lease.confirm(session, connection_id, self.worker, now)
             connection = session.get(Connection, connection_id, populate_existing=True)
             run = session.get(SyncRun, run_id)
             assert connection is not None and run is not None
@@ -373,6 +356,8 @@ class SyncRunner:
         run.state = state
         run.error = error
         run.finished_at = now
+        if connection.claimed_by != self.worker:
+            return  # taken over: the connection is the new holder's to change
         if connection_state:
             connection.state = connection_state
         if error or state in ("success", "partial"):
@@ -394,12 +379,39 @@ class SyncRunner:
         *,
         retry_in: dt.timedelta | None = None,
     ) -> RunResult:
-        """Record a failed run in its own transaction; the books are untouched."""
+        """Record a failed run in its own transaction; the books are untouched.
+
+        The database may refuse the write (SQLite busy with another process's
+        long write): each try is a fresh transaction, with growing pauses, and
+        only if all fail is the run left for the next claim to close.
+        """
+        for pause in (*CLOSE_RETRIES, None):
+            try:
+                self._record_failure(connection_id, run_id, state, message, retry_in)
+                break
+            except DBAPIError as exc:
+                if pause is None:
+                    log.warning("sync run %s could not be closed: %s", run_id, exc.orig)
+                    break
+                log.info("sync run %s: closing it waits for the database", run_id)
+                self.sleep(pause)
+        return RunResult(connection_id, run_id, state, error=message)
+
+    def _record_failure(
+        self,
+        connection_id: int,
+        run_id: int,
+        state: str,
+        message: str,
+        retry_in: dt.timedelta | None,
+    ) -> None:
         now = self.clock()
         with self.factory.begin() as session:
             connection = session.get(Connection, connection_id, populate_existing=True)
-            run = session.get(SyncRun, run_id)
+            run = session.get(SyncRun, run_id, populate_existing=True)
             assert connection is not None and run is not None
+            if run.state != "running":
+                return  # already closed by the run that took the connection over
             if state == "reauth_required":
                 connection_state = "reauth_required"
             elif state == "rate_limited":
@@ -418,7 +430,14 @@ class SyncRunner:
                 connection_state=connection_state,
                 retry_in=retry_in,
             )
-        return RunResult(connection_id, run_id, state, error=message)
 
 
-__all__ = ["RetryPolicy", "RunAborted", "RunResult", "SyncRunner"]
+__all__ = [
+    "ERROR_RETRY",
+    "LEASE",
+    "RetryPolicy",
+    "RunAborted",
+    "RunResult",
+    "SyncRunner",
+    "rate_limit_wait",
+]

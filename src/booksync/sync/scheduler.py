@@ -26,12 +26,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import signal
-import socket
 import threading
 import time
-import uuid
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -42,9 +40,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from booksync.banking.models import Connection
 from booksync.db.base import utcnow
+from booksync.db.errors import locked_message
 from booksync.providers.base import Provider
 from booksync.providers.registry import provider_for
-from booksync.sync.run import ERROR_RETRY, LEASE, RetryPolicy, RunResult, SyncRunner
+from booksync.sync.lease import holder_id, lease_length
+from booksync.sync.run import ERROR_RETRY, RetryPolicy, RunResult, SyncRunner
 
 __all__ = ["DUE_STATES", "Worker", "claim_due", "default_worker_id", "release"]
 
@@ -56,7 +56,7 @@ DUE_STATES = ("connected", "error")
 
 def default_worker_id() -> str:
     """``host:pid:random``: unique per worker process, readable in ``claimed_by``."""
-    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return holder_id()
 
 
 def claim_due(
@@ -94,7 +94,7 @@ def claim_due(
         rows = session.execute(
             update(Connection)
             .where(Connection.id.in_(due))
-            .values(claimed_until=now + LEASE, claimed_by=worker_id)
+            .values(claimed_until=now + lease_length(), claimed_by=worker_id)
             .returning(Connection.id)
             .execution_options(synchronize_session=False)
         )
@@ -123,6 +123,9 @@ def release(
 
 def _describe(exc: BaseException) -> str:
     """A one-line reason without SQL parameters (they could hold sealed credentials)."""
+    locked = locked_message(exc)
+    if locked:
+        return locked
     if isinstance(exc, DBAPIError) and exc.orig is not None:
         text = str(exc.orig).strip().splitlines()
         return f"{type(exc.orig).__name__}: {text[0] if text else ''}"
@@ -136,6 +139,9 @@ class Worker:
     provider clients): sessions are never shared between threads.  Each
     thread claims one connection at a time, so a lease is only ever held by
     a run that is about to start, and a slow bank delays nobody else.
+
+    A worker runs for weeks: it counts its runs (``runs``, ``failed``) and
+    keeps only the last ``keep`` results, so its memory stays flat.
     """
 
     def __init__(
@@ -149,6 +155,7 @@ class Worker:
         retry: RetryPolicy | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
         sleep: Callable[[float], None] = time.sleep,
+        keep: int = 100,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -161,7 +168,10 @@ class Worker:
         self.clock = clock
         self.sleep = sleep
         self._stop = threading.Event()
-        self._results: list[RunResult] = []
+        self.keep = keep
+        self._results: deque[RunResult] = deque(maxlen=keep)
+        self.runs = 0
+        self.failed = 0
         self._lock = threading.Lock()
 
     # -- control ---------------------------------------------------------
@@ -202,7 +212,7 @@ class Worker:
     # -- running ---------------------------------------------------------
 
     def run_once(self) -> list[RunResult]:
-        """Drain what is due now, then return every run's result.
+        """Drain what is due now, then return every run's result (the drain's, all of them).
 
         "Now" is fixed when the drain starts: a connection rescheduled during
         the drain (a short rate-limit wait) waits for the next drain.
@@ -210,11 +220,16 @@ class Worker:
         return self._run(once=True)
 
     def run_forever(self) -> list[RunResult]:
-        """Run until :meth:`stop`; poll every ``poll_interval`` seconds when idle."""
+        """Run until :meth:`stop`; poll every ``poll_interval`` seconds when idle.
+
+        Returns the last ``keep`` results; ``runs`` and ``failed`` count them all.
+        """
         return self._run(once=False)
 
     def _run(self, *, once: bool) -> list[RunResult]:
-        self._results = []
+        # A drain is bounded by what is due when it starts; a loop is not.
+        self._results = deque(maxlen=None if once else self.keep)
+        self.runs = self.failed = 0
         due_by = self.clock() if once else None
         threads = [
             threading.Thread(
@@ -275,6 +290,8 @@ class Worker:
         elapsed = time.perf_counter() - started
         with self._lock:
             self._results.append(result)
+            self.runs += 1
+            self.failed += not result.ok
         log.info(
             "connection %d run %s: %s fetched=%d new=%d duplicates=%d pending=%d "
             "updated=%d in %.2fs%s",

@@ -1,0 +1,87 @@
+"""What a synchronization run reports, how it retries, and how long it waits after a failure."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from booksync.providers.errors import RateLimited
+
+ERROR_RETRY = dt.timedelta(hours=1)
+RATE_LIMIT_WAIT = dt.timedelta(hours=1)
+"""The wait after a rate limit whose answer did not say how long."""
+RATE_LIMIT_FLOOR = dt.timedelta(minutes=1)
+"""The least wait after a rate limit: ``Retry-After: 0`` must not make a worker hammer the bank."""
+CLOSE_RETRIES = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
+"""Pauses between tries to record a failed run while the database refuses writes."""
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Tries of a transient failure within one run: ``attempts`` in all."""
+
+    attempts: int = 3
+    base_delay: float = 1.0
+
+    def delay(self, attempt: int) -> float:
+        return float(self.base_delay * 2 ** (attempt - 1))
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """What ``booksync sync`` reports for one run."""
+
+    connection: int
+    run: int | None
+    state: str
+    fetched: int = 0
+    new: int = 0
+    duplicates: int = 0
+    pending: int = 0
+    updated: int = 0
+    balance_difference: str | None = None
+    error: str | None = None
+    took_over: str | None = None
+    """With ``force``: whose lease the run took (not part of the JSON shape)."""
+
+    @property
+    def ok(self) -> bool:
+        return self.state in ("success", "partial")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "connection": self.connection,
+            "run": self.run,
+            "state": self.state,
+            "fetched": self.fetched,
+            "new": self.new,
+            "duplicates": self.duplicates,
+            "pending": self.pending,
+            "updated": self.updated,
+            "balance_difference": self.balance_difference,
+            "error": self.error,
+        }
+
+
+class RunAborted(Exception):
+    """Raised by a test hook between fetch and commit to prove nothing is written."""
+
+
+def rate_limit_wait(exc: RateLimited) -> dt.timedelta:
+    """The provider's ``Retry-After`` (0 included: "now", floored), or an hour if unknown."""
+    if exc.retry_after is None:
+        return RATE_LIMIT_WAIT
+    return max(RATE_LIMIT_FLOOR, dt.timedelta(seconds=exc.retry_after))
+
+
+__all__ = [
+    "CLOSE_RETRIES",
+    "ERROR_RETRY",
+    "RATE_LIMIT_FLOOR",
+    "RATE_LIMIT_WAIT",
+    "RetryPolicy",
+    "RunAborted",
+    "RunResult",
+    "rate_limit_wait",
+]
