@@ -2,23 +2,26 @@
 
 Arbitrary text, arbitrary Base64 of arbitrary text, and URL-shaped text end
 in a value or a :class:`ProviderError` (one sentence for the user), never in
-another exception, and in bounded time (hypothesis's deadline).
+another exception, and in bounded time (hypothesis's deadline); so do the
+bodies of failed answers.
 """
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 import socket
 from collections.abc import Sequence
 from typing import Any
 
+import httpx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from booksync.providers.errors import ProviderError
 from booksync.providers.redaction import Redactor
-from booksync.providers.simplefin_http import AccessURL, decode_setup_token
+from booksync.providers.simplefin_http import AccessURL, check_status, decode_setup_token
 from booksync.providers.url_policy import OutboundPolicy, public_origin, require_secure_url
 
 FUZZ = settings(max_examples=300, deadline=dt.timedelta(seconds=2))
@@ -92,3 +95,22 @@ def test_claim_urls_inside_setup_tokens(url: str) -> None:
         return
     for policy in POLICIES:
         _calm(policy.resolve, claim_url)
+
+
+@FUZZ
+@given(
+    st.sampled_from([400, 402, 403, 404, 429, 500]),
+    st.binary(max_size=300)
+    | st.builds(
+        lambda items: json.dumps({"errors": items}).encode(),
+        st.lists(st.text(max_size=80) | st.integers(), max_size=4),
+    ),
+)
+def test_failed_answers_of_any_body(status: int, body: bytes) -> None:
+    """A failed answer's body never escapes as another exception, nor whole."""
+    access = AccessURL.parse("https://user-1:pass-word-2@bank.example/simplefin")
+    response = httpx.Response(status, content=body)
+    try:
+        check_status(response, access.origin, access)
+    except ProviderError as exc:
+        assert len(str(exc)) <= 400 and "pass-word-2" not in str(exc)
