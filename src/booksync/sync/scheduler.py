@@ -279,6 +279,7 @@ class Worker:
         except Exception as exc:  # contain it: one broken run must not stop the worker
             reason = _describe(exc)
             log.error("connection %d: the run failed unexpectedly: %s", connection_id, reason)
+            log.debug("connection %d: the unexpected error", connection_id, exc_info=True)
             retry_at = self.clock() + ERROR_RETRY
             try:
                 release(self.factory, connection_id, self.worker_id, retry_at)
