@@ -33,6 +33,9 @@ class _Server(ThreadingHTTPServer):
         self.hosts: list[str] = []
         super().__init__(address, _Handler)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Quiet: a client that stops reading (a capped claim) is expected."""
+
     def get_request(self) -> tuple[socket.socket, Any]:
         request, client = super().get_request()
         self.accepted.append(client)

@@ -224,3 +224,14 @@ def test_a_claim_answered_with_something_else_shows_none_of_it() -> None:
         provider.claim(token(_claim_url("127.0.0.1", listener.server_address[1])))
     assert "did not answer the claim with an access URL" in str(caught.value)
     assert "BODY-MARKER" not in str(caught.value) and "root" not in str(caught.value)
+
+
+def test_a_huge_claim_answer_is_not_read_whole() -> None:
+    huge = Answer(200, b"https://u:p@bank.example/simplefin" + b"A" * (2 * 1024 * 1024))
+    with (
+        listening("127.0.0.1", huge) as listener,
+        SimpleFINProvider() as provider,
+        pytest.raises(ProviderError, match="larger than") as caught,
+    ):
+        provider.claim(token(_claim_url("127.0.0.1", listener.server_address[1])))
+    assert "AAAA" not in str(caught.value) and "u:p@" not in str(caught.value)

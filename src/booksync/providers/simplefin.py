@@ -79,6 +79,9 @@ CAPABILITIES = Capabilities(
     requests_per_day=24,
 )
 
+# An access URL is a few hundred bytes: more is not a SimpleFIN server's answer.
+_CLAIM_LIMIT = 64 * 1024
+
 # Errors that mean an account's data in this answer may be incomplete.
 _INCOMPLETE_KINDS = frozenset({"gen.", "con.", "act.", "act.failed", "act.missingdata"})
 
@@ -201,7 +204,7 @@ class SimpleFINProvider:
         """Claim a setup token once (spec "POST /claim/:token") for the access URL."""
         claim_url = decode_setup_token(setup_token)
         origin = public_origin(claim_url)
-        response = send(self._client, "POST", claim_url, origin, content=b"")
+        response = send(self._client, "POST", claim_url, origin, content=b"", limit=_CLAIM_LIMIT)
         status = response.status_code
         if status == 403:
             raise SetupTokenRejected(

@@ -117,11 +117,32 @@ def send(
     content: bytes | None = None,
     params: list[tuple[str, str]] | None = None,
     auth: httpx.Auth | None = None,
+    limit: int | None = None,
 ) -> httpx.Response:
-    """One request, with httpx's exceptions mapped into the provider tree."""
+    """One request, with httpx's exceptions mapped into the provider tree.
+
+    ``limit`` caps the body read, in bytes: a setup token may point at any
+    server, and what answers its claim must not fill the memory. The answer
+    then comes back as status and body only.
+    """
     try:
         query = tuple(params) if params is not None else None
-        return client.request(method, url, content=content, params=query, auth=auth)
+        if limit is None:
+            return client.request(method, url, content=content, params=query, auth=auth)
+        request = client.build_request(method, url, content=content, params=query)
+        response = client.send(request, auth=auth, stream=True)
+        try:
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > limit:
+                    raise ProviderProtocolError(
+                        f"The SimpleFIN server at {origin} sent an answer larger than "
+                        f"{limit} bytes."
+                    )
+        finally:
+            response.close()
+        return httpx.Response(response.status_code, content=bytes(body), request=request)
     except httpx.TimeoutException:
         raise TransientError(f"The SimpleFIN server at {origin} did not answer in time.") from None
     except httpx.UnsupportedProtocol:
