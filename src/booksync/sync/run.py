@@ -48,6 +48,7 @@ from booksync.providers.errors import (
     ReauthRequired,
     TransientError,
 )
+from booksync.providers.redaction import redact_secret
 from booksync.providers.registry import provider_for
 from booksync.sync import lease
 from booksync.sync.lease import LEASE, Heartbeat, LeaseLost
@@ -171,20 +172,18 @@ class SyncRunner:
             include_pending = connection.include_pending
             account_ids = [a.provider_account_id for a in accounts]
         assert sealed is not None
-        result = self._work(
-            connection_id,
-            run_id,
-            lambda: self._fetch(
-                provider_name,
-                Credentials(provider_name, unseal(sealed)),
-                account_ids,
-                window,
-                include_pending,
-            ),
-            window,
-            today,
-            before_commit,
-        )
+        unsealed: list[Credentials] = []
+
+        def fetch() -> tuple[list[Batch], int]:
+            unsealed.append(Credentials(provider_name, unseal(sealed)))
+            return self._fetch(provider_name, unsealed[0], account_ids, window, include_pending)
+
+        def secret_free(text: str) -> str:
+            # Providers mask credentials at their edge; this is the second line
+            # before a message is stored on the run and shown (docs/banking.md).
+            return redact_secret(text, unsealed[0]) if unsealed else text
+
+        result = self._work(connection_id, run_id, fetch, secret_free, window, today, before_commit)
         return replace(result, took_over=took_over) if took_over else result
 
     def _work(
@@ -192,6 +191,7 @@ class SyncRunner:
         connection_id: int,
         run_id: int,
         fetch: Callable[[], tuple[list[Batch], int]],
+        secret_free: Callable[[str], str],
         window: Window,
         today: dt.date,
         before_commit: Callable[[], None] | None,
@@ -205,13 +205,14 @@ class SyncRunner:
                     connection_id, run_id, batches, window, today, attempts, before_commit
                 )
         except RateLimited as exc:
+            message = secret_free(str(exc))
             return self._fail(
-                connection_id, run_id, "rate_limited", str(exc), retry_in=rate_limit_wait(exc)
+                connection_id, run_id, "rate_limited", message, retry_in=rate_limit_wait(exc)
             )
         except ReauthRequired as exc:
-            return self._fail(connection_id, run_id, "reauth_required", str(exc))
+            return self._fail(connection_id, run_id, "reauth_required", secret_free(str(exc)))
         except (ProviderError, LedgerError, MoneyError, RunAborted, LeaseLost) as exc:
-            return self._fail(connection_id, run_id, "error", str(exc))
+            return self._fail(connection_id, run_id, "error", secret_free(str(exc)))
         except Exception as exc:
             # Anything else (a database error, a bug): the commit was rolled back, so
             # the books are as before; close the run and release the lease instead of
