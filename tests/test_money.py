@@ -120,7 +120,8 @@ def test_exponents_follow_iso_4217() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(minor=st.integers(min_value=-(10**15), max_value=10**15), exp=st.sampled_from([0, 2, 3]))
+@given(minor=st.integers(min_value=1 - 10**15, max_value=10**15 - 1),
+       exp=st.sampled_from([0, 2, 3]))
 def test_round_trip(minor: int, exp: int) -> None:
     assert to_minor(to_decimal(minor, exp), exp) == minor
     assert to_minor(format_minor(minor, exp), exp) == minor
@@ -138,3 +139,34 @@ def test_to_minor_is_exact_or_refuses(value: Decimal, exp: int) -> None:
     else:
         with pytest.raises(MoneyError):
             to_minor(value, exp)
+
+
+# --- bounds checked before any arithmetic (docs/ledger.md, "Limits") ------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ("1e-999999999", "out of range: at most 30 decimal places"),
+        (Decimal("1e-999999999"), "out of range: at most 30 decimal places"),
+        (Decimal("0e-999999999"), "out of range"),
+        ("1e31", "out of range"),
+        ("1" * 31, "has more than 30 digits"),
+        ("1" * 101, "is longer than 100 characters"),
+    ],
+)
+def test_sizes_beyond_the_bounds_are_refused_before_any_arithmetic(
+    value: str | Decimal, fragment: str
+) -> None:
+    with pytest.raises(MoneyError, match=fragment):
+        to_minor(value, 2)
+
+
+def test_a_line_amount_has_at_most_fifteen_digits_of_minor_units() -> None:
+    assert to_minor("9999999999999.99", 2) == 10**15 - 1
+    assert to_minor("999999999999999", 0) == 10**15 - 1
+    with pytest.raises(MoneyError, match=r"too large: a line holds at most 9999999999999\.99$"):
+        to_minor("10000000000000", 2)
+    with pytest.raises(MoneyError, match=r"too large: a line holds at most 999999999999999$"):
+        to_minor("-1000000000000000", 0)
+    assert to_minor("0e30", 2) == 0  # zero at any allowed power of ten

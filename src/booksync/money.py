@@ -11,19 +11,30 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from booksync.ledger.limits import (
+    MAX_AMOUNT_TEXT,
+    MAX_EXPONENT,
+    MAX_LINE_DIGITS,
+    MAX_LINE_MINOR,
+    MAX_SIGNIFICANT_DIGITS,
+    shown,
+)
+
 __all__ = [
     "CURRENCIES",
     "MoneyError",
+    "check_size",
     "exponent",
     "format_minor",
     "parse_amount",
+    "size_ok",
     "to_decimal",
     "to_minor",
 ]
 
 
-# Minor units are stored as 64-bit integers: 18 digits always fit.
-MAX_DIGITS = 18
+# Digits of minor units one amount may have (see booksync.ledger.limits).
+MAX_DIGITS = MAX_LINE_DIGITS
 
 
 class MoneyError(ValueError):
@@ -115,34 +126,73 @@ def exponent(currency: str) -> int:
 def parse_amount(text: str | int | Decimal) -> Decimal:
     """Read a user-supplied amount (``"150"``, ``"150.00"``, ``"-3.5"``) as ``Decimal``.
 
-    Floats are refused: they cannot say which decimal the user meant.
+    Floats are refused: they cannot say which decimal the user meant.  The
+    text and its decimal form are bounded (:func:`check_size`) before any
+    arithmetic, so no input can make reading it slow.
     """
     if isinstance(text, float | bool):
         raise MoneyError(f"amount {text!r} must be a decimal string, not a float")
+    if isinstance(text, Decimal):
+        return check_size(text)
+    raw = str(text)
+    if len(raw) > MAX_AMOUNT_TEXT:
+        raise MoneyError(f"amount {shown(raw)} is longer than {MAX_AMOUNT_TEXT} characters")
     try:
-        value = Decimal(str(text).strip().replace("_", "")) if text != "" else Decimal(0)
+        value = Decimal(raw.strip().replace("_", "")) if raw != "" else Decimal(0)
     except InvalidOperation:
-        raise MoneyError(f"{text!r} is not an amount") from None
+        raise MoneyError(f"{shown(raw)} is not an amount") from None
+    return check_size(value, raw)
+
+
+def check_size(value: Decimal, text: str | None = None) -> Decimal:
+    """``value`` if it is finite and small enough to compute with; else one clear sentence.
+
+    At most ``MAX_SIGNIFICANT_DIGITS`` digits, the last of them at a power
+    of ten within ``-MAX_EXPONENT .. MAX_EXPONENT``: any real amount or rate
+    fits, and no arithmetic on it can take long.  ``text`` is what the user
+    wrote, for the error.
+    """
+    if size_ok(value):
+        return value
+    said = shown(text if text is not None else str(value))
     if not value.is_finite():
-        raise MoneyError(f"{text!r} is not an amount")
-    return value
+        raise MoneyError(f"{said} is not an amount")
+    if len(value.as_tuple().digits) > MAX_SIGNIFICANT_DIGITS:
+        raise MoneyError(f"amount {said} has more than {MAX_SIGNIFICANT_DIGITS} digits")
+    raise MoneyError(
+        f"amount {said} is out of range: at most {MAX_EXPONENT} decimal places, "
+        f"and no power of ten beyond 1e{MAX_EXPONENT}"
+    )
+
+
+def size_ok(value: Decimal) -> bool:
+    """Whether ``value`` is finite and within the bounds :func:`check_size` explains."""
+    _, digits, exp = value.as_tuple()
+    return (
+        isinstance(exp, int)  # not NaN or infinite
+        and len(digits) <= MAX_SIGNIFICANT_DIGITS
+        and -MAX_EXPONENT <= exp <= MAX_EXPONENT
+    )
 
 
 def to_minor(amount: Decimal | str | int, exp: int) -> int:
     """``Decimal("12.34")`` with exponent 2 -> ``1234``; refuses ``12.345``.
 
     Computed on the Decimal's exact digits with integer arithmetic, so no
-    context precision can round a long fraction away.
+    context precision can round a long fraction away; the size is checked
+    first (:func:`check_size`), so the powers of ten stay small.  At most
+    ``MAX_DIGITS`` digits of minor units fit a line.
     """
-    value = amount if isinstance(amount, Decimal) else parse_amount(amount)
-    if not value.is_finite():
-        raise MoneyError(f"{value} is not an amount")
+    value = check_size(amount) if isinstance(amount, Decimal) else parse_amount(amount)
     sign, digits, exponent = value.as_tuple()
     assert isinstance(exponent, int)
-    magnitude = int("".join(map(str, digits)) or "0")
+    magnitude = int("".join(map(str, digits)))
     shift = exponent + exp
-    if len(digits) + shift > MAX_DIGITS:
-        raise MoneyError(f"amount {value} is too large")
+    if magnitude and len(digits) + shift > MAX_DIGITS:
+        raise MoneyError(
+            f"amount {value} is too large: a line holds at most "
+            f"{to_decimal(MAX_LINE_MINOR, exp)}"
+        )
     minor: int
     if shift >= 0:
         minor = magnitude * 10**shift

@@ -62,7 +62,7 @@ def books(session: Session, company: Company) -> None:
         ), "INV/2025/0001"),
         EntryInput("PUR", day("2026-01-05"), (
             line("6300", "84.03", partner='Contoso "Quoted" \\ Co',
-                 label='toner "black"\nand paper'),
+                 label='toner "black" and paper'),
             line("1600", "15.97", partner='Contoso "Quoted" \\ Co'),
             line("2000", credit="100.00", partner='Contoso "Quoted" \\ Co'),
         )),

@@ -39,6 +39,7 @@ from booksync.banking.models import (
 )
 from booksync.ledger.entries import PreparedEntry, PreparedLine, check_postable
 from booksync.ledger.errors import LedgerError
+from booksync.ledger.limits import MAX_NAME, fit_text
 from booksync.ledger.models import Account, Company, Journal
 from booksync.ledger.rates import RateTable
 from booksync.ledger.writer import EntryWriter
@@ -101,7 +102,7 @@ def _chunks(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
 
 def line_label(tx: Transaction) -> str:
     """The statement line's label for a transaction, as stored."""
-    return (tx.description or DEFAULT_LABEL)[:500]
+    return fit_text(tx.description or DEFAULT_LABEL)
 
 
 def fingerprint(tx: Transaction, amount: int, occurrence: int) -> str:
@@ -149,7 +150,7 @@ class StatementImporter:
         less one) is converted with one exact integer division; a remainder
         or anything else takes ``to_minor``, which names what is wrong.
         """
-        if amount.is_finite() and amount.adjusted() + self.exp < MAX_DIGITS:
+        if amount.is_finite() and 0 <= amount.adjusted() + self.exp < MAX_DIGITS:
             num, den = amount.as_integer_ratio()
             minor, rest = divmod(num * self._scale, den)
             if not rest:
@@ -315,7 +316,8 @@ class StatementImporter:
                     amount,
                     currency,
                     label[:500],
-                    tx.counterparty_name if tx else None,
+                    fit_text(tx.counterparty_name, MAX_NAME) if tx and tx.counterparty_name
+                    else None,
                     tx.counterparty_iban if tx else None,
                     fetched.ids[0] if fetched else None,
                     fetched is None,
@@ -357,8 +359,10 @@ class StatementImporter:
                         or (tx.transacted_at.date() if tx.transacted_at else None),
                         "amount": self._minor(tx.amount, "a pending amount"),
                         "currency_code": self.account.currency_code,
-                        "label": (tx.description or "")[:500],
-                        "partner_name": tx.counterparty_name,
+                        "label": fit_text(tx.description or ""),
+                        "partner_name": fit_text(tx.counterparty_name, MAX_NAME)
+                        if tx.counterparty_name
+                        else None,
                         "raw": tx.raw,
                     }
                     for tx in pending

@@ -25,6 +25,7 @@ from booksync.ledger.entries import (
     reverse_entry,
 )
 from booksync.ledger.errors import InvalidEntry
+from booksync.ledger.limits import shown as quoted
 from booksync.ledger.models import Entry
 from booksync.money import CURRENCIES, MoneyError, format_minor, parse_amount
 
@@ -40,18 +41,18 @@ def parse_date(text: str, what: str = "date") -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise InvalidEntry(f"{what} {text!r} is not a date (YYYY-MM-DD)") from None
+        raise InvalidEntry(f"{what} {quoted(text)} is not a date (YYYY-MM-DD)") from None
 
 
 def parse_line(spec: str) -> LineInput:
     """``ACCOUNT:DEBIT:CREDIT[:PARTNER[:LABEL]]``; the label may itself hold colons."""
     parts = spec.split(":", 4)
     if len(parts) < 3:
-        raise InvalidEntry(f"line {spec!r} must be ACCOUNT:DEBIT:CREDIT[:PARTNER[:LABEL]]")
+        raise InvalidEntry(f"line {quoted(spec)} must be ACCOUNT:DEBIT:CREDIT[:PARTNER[:LABEL]]")
     try:
         debit, credit = parse_amount(parts[1] or "0"), parse_amount(parts[2] or "0")
     except MoneyError as exc:
-        raise InvalidEntry(f"line {spec!r}: {exc}") from None
+        raise InvalidEntry(f"line {quoted(spec)}: {exc}") from None
     return LineInput(
         account=parts[0],
         debit=debit,
@@ -155,8 +156,10 @@ def entry_import(
         disable=not shown,
     )
     with books(ctx) as (session, company), progress:
-        # Entries are counted by lines: one pass over the file, only when the bar is seen.
-        task = progress.add_task("import", total=_count_lines(file) if shown else None)
+        # Entries are counted by lines: one pass over the file, only when the bar is seen
+        # (and only over a regular file: a device such as /dev/zero has no end to count to).
+        counted = shown and file.is_file()
+        task = progress.add_task("import", total=_count_lines(file) if counted else None)
         importer = EntryImporter(session, company, post=post)
         done = importer.import_stream(
             partial(read_prepared_file, file),

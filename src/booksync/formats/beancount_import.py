@@ -46,6 +46,7 @@ from sqlalchemy.orm import Session
 from booksync.ledger.accounts import add_account
 from booksync.ledger.entries import EntryImporter, EntryInput, LineInput
 from booksync.ledger.errors import LedgerError
+from booksync.ledger.limits import MAX_BEANCOUNT_BYTES, MAX_CODE, MAX_NAME, fit_text
 from booksync.ledger.models import Account, AccountType, Company, Partner
 from booksync.ledger.partners import add_partner
 
@@ -61,7 +62,6 @@ _ROOT_OPTIONS = {
     "name_income": AccountType.INCOME,
     "name_expenses": AccountType.EXPENSE,
 }
-_CODE_MAX, _NAME_MAX, _TEXT_MAX = 128, 200, 500
 _weight: Callable[[Any], Any] = convert.get_weight  # Beancount's own, untyped
 
 
@@ -112,9 +112,9 @@ def _account_spec(open_: data.Open, kind: AccountType) -> _AccountSpec:
     elif not isinstance(name, str) or not name.strip():
         name = code
     code = code.strip()
-    if len(code) > _CODE_MAX:
-        raise LedgerError(f"{where}: account code {code[:40]}... is longer than {_CODE_MAX}")
-    return _AccountSpec(code, name.strip()[:_NAME_MAX], kind, where)
+    if len(code) > MAX_CODE:
+        raise LedgerError(f"{where}: account code {code[:40]}... is longer than {MAX_CODE}")
+    return _AccountSpec(code, fit_text(name.strip(), MAX_NAME), kind, where)
 
 
 def _account_specs(entries: list[Any], options: dict[str, Any]) -> dict[str, _AccountSpec]:
@@ -165,12 +165,12 @@ def _entry_inputs(
                     debit=number if number > 0 else ZERO,
                     credit=-number if number < 0 else ZERO,
                     partner=partner or None,
-                    label=label[:_TEXT_MAX] if isinstance(label, str) else None,
+                    label=fit_text(label) if isinstance(label, str) else None,
                 )
             )
         if all(not line.debit and not line.credit for line in lines):
             continue
-        ref = (entry.narration or "").strip()[:_TEXT_MAX] or None
+        ref = fit_text((entry.narration or "").strip()) or None
         yield where, EntryInput(JOURNAL, entry.date, tuple(lines), ref)
 
 
@@ -224,8 +224,8 @@ def _ensure_partners(session: Session, company: Company, names: set[str]) -> int
     )
     missing = sorted(names - existing)
     for name in missing:
-        if len(name) > _NAME_MAX:
-            raise LedgerError(f"payee {name[:40]}... is longer than {_NAME_MAX} characters")
+        if len(name) > MAX_NAME:
+            raise LedgerError(f"payee {name[:40]}... is longer than {MAX_NAME} characters")
         add_partner(session, company, name)
     return len(missing)
 
@@ -234,6 +234,11 @@ def import_beancount(session: Session, company: Company, path: str | Path) -> Im
     """Book the Beancount file at ``path`` into ``company`` as posted MISC entries."""
     if not Path(path).is_file():
         raise LedgerError(f"there is no Beancount file at {path}")
+    if Path(path).stat().st_size > MAX_BEANCOUNT_BYTES:
+        raise LedgerError(
+            f"the Beancount file {path} is larger than {MAX_BEANCOUNT_BYTES >> 20} MiB: "
+            "Beancount reads a file whole, so split it by year"
+        )
     entries, errors, options = loader.load_file(str(path))
     _refuse_errors(errors, str(path))
     specs = _account_specs(entries, options)

@@ -41,6 +41,7 @@ from booksync.ledger.entries import (
     prepare,
 )
 from booksync.ledger.errors import InvalidEntry
+from booksync.ledger.limits import MAX_JSONL_LINE, text_ok
 from booksync.money import MAX_DIGITS, MoneyError, parse_amount
 
 ZERO = Decimal(0)
@@ -110,10 +111,25 @@ def parse_entry(obj: Any) -> EntryInput:
     return EntryInput(journal, date, tuple(lines), _text(obj.get("ref"), "ref"))
 
 
+def _lines(stream: Iterable[bytes]) -> Iterator[bytes]:
+    """The lines of ``stream``, none longer than ``MAX_JSONL_LINE`` bytes.
+
+    A file is read a bounded line at a time (``readline(limit)``), so even an
+    endless line (``/dev/zero``) never holds more than the bound in memory.
+    """
+    limit = MAX_JSONL_LINE + 1  # the newline ends a line but is not part of it
+    readline = getattr(stream, "readline", None)
+    lines = iter(lambda: readline(limit), b"") if readline is not None else iter(stream)
+    for number, raw in enumerate(lines, 1):
+        if len(raw) >= limit and (len(raw) > limit or not raw.endswith(b"\n")):
+            raise InvalidEntry(f"line {number} is longer than {MAX_JSONL_LINE} bytes")
+        yield raw
+
+
 def _objects(stream: Iterable[bytes]) -> Iterator[tuple[int, Any]]:
     """``(line number, decoded JSON)`` for each non-blank line."""
     loads, decode_error = orjson.loads, orjson.JSONDecodeError
-    for number, raw in enumerate(stream, 1):
+    for number, raw in enumerate(_lines(stream), 1):
         if not raw or raw.isspace():
             continue
         try:
@@ -200,7 +216,9 @@ def _prepare_common(resolver: Resolver, obj: Any) -> PreparedEntry | None:
     if type(journal) is not str or type(raw_date) is not str or type(raw_lines) is not list:
         return None
     journal_id = resolver.journals.get(journal)
-    if journal_id is None or not raw_lines or (ref is not None and type(ref) is not str):
+    if journal_id is None or not raw_lines:
+        return None
+    if ref is not None and (type(ref) is not str or not text_ok(ref)):
         return None
     try:
         date = dt.date.fromisoformat(raw_date)
@@ -227,7 +245,7 @@ def _prepare_common(resolver: Resolver, obj: Any) -> PreparedEntry | None:
             partner_id = partners[partner]
         else:
             return None
-        if label is not None and type(label) is not str:
+        if label is not None and (type(label) is not str or not text_ok(label)):
             return None
         if raw.get("currency") is not None or raw.get("amount_currency") is not None:
             return None

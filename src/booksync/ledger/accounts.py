@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from booksync.ledger.errors import LedgerError
+from booksync.ledger.limits import MAX_CODE, MAX_NAME, check_text
 from booksync.ledger.models import Account, AccountRole, AccountType, Company
 
 
@@ -28,9 +29,10 @@ def add_account(
     role: str | None = None,
 ) -> Account:
     """A new account; the code must be new in the company and the type known."""
-    code = code.strip()
+    code = check_text(code.strip(), "account code", MAX_CODE) or ""
     if not code or ":" in code:
         raise LedgerError(f"account code {code!r} must be non-empty and contain no ':'")
+    name = check_text(name.strip(), "account name", MAX_NAME) or ""
     try:
         account_type = AccountType(type.lower())
     except ValueError:
@@ -49,7 +51,7 @@ def add_account(
     account = Account(
         company_id=company.id,
         code=code,
-        name=name.strip() or code,
+        name=name or code,
         type=account_type,
         role=account_role,
         reconcile=reconcile,

@@ -25,10 +25,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from booksync.ledger.errors import InvalidEntry, LockedPeriod, NotFound, UnbalancedEntry
+from booksync.ledger.limits import shown
+from booksync.ledger.line_values import attach_foreign, entry_ref, line_label
+from booksync.ledger.line_values import line_minor as _minor
 from booksync.ledger.models import Account, Company, Entry, Journal, Partner
 from booksync.ledger.pipeline import gc_relaxed, produced_in_process
 from booksync.ledger.writer import BatchRows, EntryWriter, RowBuilder
-from booksync.money import CURRENCIES, MAX_DIGITS, MoneyError, format_minor, to_minor
+from booksync.money import format_minor
 
 ZERO = Decimal(0)
 
@@ -115,7 +118,7 @@ class Resolver:
     def account(self, code: str) -> int:
         found = self.accounts.get(code)
         if found is None:
-            raise InvalidEntry(f"unknown account {code!r}")
+            raise InvalidEntry(f"unknown account {shown(code)}")
         if not found[1]:
             raise InvalidEntry(f"account {code} is inactive")
         return found[0]
@@ -123,7 +126,7 @@ class Resolver:
     def journal(self, code: str) -> int:
         found = self.journals.get(code)
         if found is None:
-            raise InvalidEntry(f"unknown journal {code!r}")
+            raise InvalidEntry(f"unknown journal {shown(code)}")
         return found
 
     def partner(self, name: str | None) -> int | None:
@@ -131,7 +134,7 @@ class Resolver:
             return None
         found = self.partners.get(name)
         if found is None:
-            raise InvalidEntry(f"unknown partner {name!r}")
+            raise InvalidEntry(f"unknown partner {shown(name)}")
         return found
 
     def check_postable(self, entry: PreparedEntry) -> None:
@@ -141,51 +144,6 @@ class Resolver:
         process may call it.
         """
         _check_postable(entry, self.exponent, self.currency_code, self.lock_date)
-
-
-# 10**exp by exponent, and the first amount in minor units that no longer fits (money.MAX_DIGITS)
-_POW10: tuple[int, ...] = tuple(10**n for n in range(MAX_DIGITS + 1))
-_MINOR_LIMIT: int = 10**MAX_DIGITS
-
-
-def _minor(value: Decimal, exp: int, what: str) -> int:
-    if not value:  # half of all amounts are the empty side of a line
-        return 0
-    # The common case in integer arithmetic: exact, non-negative and small enough.
-    # Anything else takes the full path below, which names what is wrong.
-    if type(value) is Decimal and value.is_finite() and value.adjusted() + exp < MAX_DIGITS:
-        num, den = value.as_integer_ratio()
-        minor, rest = divmod(num * _POW10[exp], den)
-        if not rest and 0 < minor < _MINOR_LIMIT:
-            return minor
-    try:
-        minor = to_minor(value, exp)
-    except MoneyError as exc:
-        raise InvalidEntry(f"{what}: {exc}") from None
-    if minor < 0:
-        raise InvalidEntry(f"{what} must not be negative ({value})")
-    return minor
-
-
-def _foreign(prepared: PreparedLine, line: LineInput) -> None:
-    """Attach a line's amount in a foreign currency, signed like its side."""
-    code = (line.currency or "").upper()
-    if code not in CURRENCIES or line.amount_currency is None:
-        raise InvalidEntry(
-            f"a line on {line.account} needs both a known currency and an amount in it"
-        )
-    amount = line.amount_currency
-    try:
-        minor = to_minor(amount, CURRENCIES[code][0])
-    except MoneyError as exc:
-        raise InvalidEntry(f"amount in {code}: {exc}") from None
-    if (minor < 0 and prepared.debit) or (minor > 0 and prepared.credit):
-        raise InvalidEntry(
-            f"the {code} amount of a line on {line.account} must have the sign of its side "
-            "(positive for a debit, negative for a credit)"
-        )
-    prepared.currency_code = code
-    prepared.amount_currency = minor
 
 
 def prepare(resolver: Resolver, data: EntryInput) -> PreparedEntry:
@@ -206,26 +164,25 @@ def prepare(resolver: Resolver, data: EntryInput) -> PreparedEntry:
             debit,
             credit,
             partner(line.partner) if line.partner else None,
-            line.label or None,
+            line_label(line.label),
         )
         if line.currency is not None or line.amount_currency is not None:
-            _foreign(prepared, line)
+            attach_foreign(prepared, line)
         lines.append(prepared)
-    ref = data.ref.strip() if data.ref else None
-    return PreparedEntry(resolver.journal(data.journal), data.date, ref or None, lines)
+    return PreparedEntry(resolver.journal(data.journal), data.date, entry_ref(data.ref), lines)
 
 
 def check_postable(company: Company, entry: PreparedEntry) -> None:
-    """Balance to the minor unit, and a date the lock date leaves open."""
+    """Balance to the minor unit, a date the lock date leaves open, and an amount."""
     _check_postable(entry, company.currency.exponent, company.currency_code, company.lock_date)
 
 
 def _check_postable(
     entry: PreparedEntry, exp: int, currency_code: str, lock_date: dt.date | None
 ) -> None:
-    diff = entry.difference()
+    debits = sum(line.debit for line in entry.lines)
+    diff = debits - sum(line.credit for line in entry.lines)
     if diff:
-        debits = sum(line.debit for line in entry.lines)
         raise UnbalancedEntry(
             f"entry is not balanced: debits {format_minor(debits, exp)}, credits "
             f"{format_minor(debits - diff, exp)}, difference {format_minor(abs(diff), exp)} "
@@ -236,6 +193,10 @@ def _check_postable(
             f"entry date {entry.date.isoformat()} is on or before the lock date "
             f"{lock_date.isoformat()}"
         )
+    if not debits:
+        # Zero lines inside an entry are allowed (ERPs keep them too); an entry
+        # that moves nothing would only take a number of the gap-free sequence.
+        raise InvalidEntry("entry has no amount: every line is zero, so there is nothing to post")
 
 
 class EntryImporter:

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from booksync.ledger.errors import LedgerError
+from booksync.ledger.limits import MAX_NAME, check_text
 from booksync.ledger.models import Company, Partner
 
 
@@ -29,6 +30,8 @@ def add_partner(
     name = name.strip()
     if not name:
         raise LedgerError("a partner needs a name")
+    check_text(name, "partner name", MAX_NAME)
+    check_text(email, "email", MAX_NAME)
     if email is not None and "@" not in email:
         raise LedgerError(f"{email!r} is not an email address")
     clean_iban = iban.replace(" ", "").upper() if iban else None

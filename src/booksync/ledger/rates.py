@@ -16,8 +16,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from booksync.ledger.errors import LedgerError, NotFound
+from booksync.ledger.limits import (
+    MAX_LINE_DIGITS,
+    MAX_LINE_MINOR,
+    MAX_RATE,
+    MAX_RATE_DIGITS,
+    MIN_RATE,
+    shown,
+)
 from booksync.ledger.models import Company, Currency, ExchangeRate
-from booksync.money import MoneyError, parse_amount
+from booksync.money import MoneyError, format_minor, parse_amount
 
 
 def _currency(session: Session, code: str) -> Currency:
@@ -31,9 +39,13 @@ def set_rate(
     session: Session, company: Company, currency: str, date: dt.date, rate: Decimal | str
 ) -> ExchangeRate:
     """Record (or replace) the rate of ``currency`` on ``date``."""
-    value = parse_amount(rate)
-    if value <= 0:
-        raise LedgerError(f"an exchange rate must be positive, not {value}")
+    try:
+        value = parse_amount(rate)
+    except MoneyError:
+        raise LedgerError(
+            f"exchange rate {shown(rate)} is not a number between {MIN_RATE:f} and {MAX_RATE:f}"
+        ) from None
+    check_rate(value)
     code = _currency(session, currency).code
     if code == company.currency_code:
         raise LedgerError(f"{code} is the company currency: its rate is always 1")
@@ -51,6 +63,27 @@ def set_rate(
         row.rate = str(value)
     session.flush()
     return row
+
+
+def check_rate(value: Decimal) -> Decimal:
+    """``value`` if it is a sane rate: positive, within ``MIN_RATE .. MAX_RATE``, few digits.
+
+    A rate beyond that range is a typing mistake (no two currencies are a
+    billion times apart), and it would book amounts as 0.00 or as more than
+    a line can hold.
+    """
+    if value <= 0:
+        raise LedgerError(f"an exchange rate must be positive, not {value}")
+    if not MIN_RATE <= value <= MAX_RATE:
+        raise LedgerError(
+            f"an exchange rate must lie between {MIN_RATE:f} and {MAX_RATE:f}, not {value}"
+        )
+    significant = len(bytes(value.as_tuple().digits).rstrip(b"\0"))  # trailing zeros aside
+    if significant > MAX_RATE_DIGITS:
+        raise LedgerError(
+            f"an exchange rate has at most {MAX_RATE_DIGITS} significant digits, not {significant}"
+        )
+    return value
 
 
 def rate_at(session: Session, company: Company, currency: str, date: dt.date) -> Decimal:
@@ -122,5 +155,24 @@ class RateTable:
                 f"no {self.currency.code} exchange rate on or before {date.isoformat()}: "
                 f"record one with `booksync currency rate set {self.currency.code} RATE`"
             )
-        value = Decimal(amount_minor).scaleb(-self.currency.exponent) * self._rates[index]
-        return int(value.scaleb(self._exp).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+        rate = self._rates[index]
+        try:
+            value = (Decimal(amount_minor).scaleb(-self.currency.exponent) * rate).scaleb(self._exp)
+            too_large = value.adjusted() >= MAX_LINE_DIGITS  # quantize would overflow, too
+        except ArithmeticError:  # a rate recorded before rates were bounded
+            too_large = True
+        converted = 0 if too_large else int(value.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+        if too_large or abs(converted) > MAX_LINE_MINOR:
+            raise self._unbookable(amount_minor, index, "more than a line can hold")
+        if amount_minor and not converted:
+            raise self._unbookable(amount_minor, index, "zero")
+        return converted
+
+    def _unbookable(self, amount_minor: int, index: int, result: str) -> LedgerError:
+        """The error of a conversion that would book a wrong amount rather than a rounded one."""
+        code, mine = self.currency.code, self.company.currency_code
+        return LedgerError(
+            f"{format_minor(amount_minor, self.currency.exponent)} {code} at the rate "
+            f"{self._rates[index]} of {self._dates[index].isoformat()} is {result} in {mine}: "
+            f"record the right rate with `booksync currency rate set {code} RATE --date DATE`"
+        )

@@ -39,13 +39,14 @@ from collections.abc import Sequence as Seq
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Executable, select, update
+from sqlalchemy import ColumnElement, Executable, func, select, update
 from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.orm import Session
 
 from booksync.db.base import utcnow
 from booksync.db.uuid7 import uuid7_ints
 from booksync.ledger.models import Company, Entry, Journal, Line, Sequence
+from booksync.ledger.totals import PostedTotal
 
 if TYPE_CHECKING:
     from booksync.ledger.entries import PreparedEntry
@@ -80,6 +81,7 @@ LINE_INSERT = (
 POSTED_LINE_INSERT = (LINE_INSERT[0], LINE_INSERT[1].replace("FALSE", "TRUE"))
 LINE_WIDTH = 12  # parameters per line row
 LINE_ENTRY_ID = 3  # where a line row holds its entry's id
+LINE_DEBIT = 6  # where a line row holds its debit
 POST = (
     "WITH posting (id, number, posted_at) AS (VALUES {rows}) "
     "UPDATE entry SET state = 'posted', number = posting.number, "
@@ -275,6 +277,7 @@ class EntryWriter:
         self._sql = _Statements(self._dialect)
         self.rows = RowBuilder(company.id, self._dialect)
         self._saved_cache_size: int | None = None
+        self._posted = PostedTotal(session, company)
 
     def tune_for_bulk(self) -> None:
         """Give SQLite a page cache that holds a big import's working set.
@@ -322,6 +325,7 @@ class EntryWriter:
         Until the entries arrive, the lines' references to them dangle, so the
         foreign key waits for the commit, which fails if an entry never came.
         """
+        self._posted.add(sum(batch.line_rows[LINE_DEBIT::LINE_WIDTH]))
         number = self._next_number
         numbers = [number(journal_id, year) for journal_id, year in batch.sequences]
         ids = self._allocate_ids(conn, batch.count)
@@ -363,10 +367,16 @@ class EntryWriter:
 
     def post(self, entries: Seq[tuple[int, int, dt.date]]) -> None:
         """Number and post drafts given as ``(id, journal_id, date)``, in that order."""
+        ids = [entry_id for entry_id, _, _ in entries]
+        self._posted.add(
+            int(self.session.scalar(
+                select(func.coalesce(func.sum(Line.debit), 0)).where(Line.entry_id.in_(ids))
+            ) or 0)
+        )
         now = self.rows.stamp(utcnow())
         number = self._next_number
         flat: list[Any] = [now] * (3 * len(entries))
-        flat[0::3] = [entry_id for entry_id, _, _ in entries]
+        flat[0::3] = ids
         flat[1::3] = [number(journal_id, date.year) for _, journal_id, date in entries]
         conn = self.session.connection()
         for count, params in _chunked(flat, 3):

@@ -26,6 +26,7 @@ from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
+from booksync.money import size_ok
 from booksync.providers.base import Transaction
 from booksync.providers.errors import ProviderProtocolError
 from booksync.providers.simplefin_json import load_answer
@@ -113,6 +114,8 @@ def _amount(obj: Mapping[str, Any], key: str, where: str, *, required: bool) -> 
         raise _bad(f"'{key}' of {where} is not a number") from None
     if not number.is_finite():
         raise _bad(f"'{key}' of {where} is not a finite number")
+    if not size_ok(number):  # before any arithmetic: 1e-999999999 would take minutes
+        raise _bad(f"'{key}' of {where} is out of range (too many digits or decimals)")
     return number
 
 
@@ -195,7 +198,7 @@ def _parts(value: Any, account_where: str, index: int, dumps: Callable[[Any], st
                 number = Decimal(amount.strip())
             except InvalidOperation:
                 number = None
-            if number is not None and number.is_finite():
+            if number is not None and number.is_finite() and size_ok(number):
                 return (
                     tx_id if tx_id.strip() else None,
                     posted,
