@@ -13,7 +13,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -28,10 +28,9 @@ from booksync.providers import registry
 from booksync.providers.base import Credentials, LinkSession, Provider
 from booksync.providers.simplefin import SimpleFINProvider
 from booksync.sandbox import SandboxHandle, start
+from tests.cli.clitools import Cli, Result, ok_json
+from tests.cli.clitools import one_error as assert_error
 from tests.helpers import ACCOUNT_KEYS, CONNECTION_KEYS
-
-Result = tuple[int, str, str]
-Cli = Callable[..., Result]
 
 RUN_KEYS = {
     "connection",
@@ -62,7 +61,9 @@ LOG_KEYS = {
     "state",
     "error",
 }
-LINE_KEYS = {"date", "label", "amount", "partner", "provider_transaction_id", "entry", "reconciled"}
+LINE_KEYS = {
+    "id", "date", "label", "amount", "partner", "provider_transaction_id", "entry", "reconciled"
+}
 
 
 @pytest.fixture
@@ -70,43 +71,6 @@ def bank() -> Iterator[SandboxHandle]:
     handle = start(port=0, seed=3)
     yield handle
     handle.stop()
-
-
-@pytest.fixture
-def cli(db_url: str, capsys: pytest.CaptureFixture[str]) -> Cli:
-    """``cli("connection", "list")`` -> (exit code, stdout, stderr)."""
-
-    def call(*args: str) -> Result:
-        code = run(["--db", db_url, *args])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return call
-
-
-@pytest.fixture
-def acme(cli: Cli) -> Cli:
-    code, _, err = cli("init", "--company", "Acme Ltd")
-    assert code == 0, err
-    return cli
-
-
-def ok_json(cli: Cli, *args: str) -> Any:
-    code, out, err = cli(*args, "--json")
-    assert code == 0, err
-    return json.loads(out)
-
-
-def assert_error(result: Result, *fragments: str) -> str:
-    code, out, err = result
-    assert code != 0
-    assert "Traceback" not in err + out
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("error: ")
-    for fragment in fragments:
-        assert fragment in lines[0]
-    return lines[0]
 
 
 def rates(cli: Cli, bank: SandboxHandle) -> None:

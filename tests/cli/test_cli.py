@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -14,49 +13,8 @@ import pytest
 
 from booksync.cli.main import run
 from booksync.ledger.chart import DEFAULT_JOURNALS, GENERIC_CHART
-
-Result = tuple[int, str, str]
-Cli = Callable[..., Result]
-
-
-@pytest.fixture
-def cli(db_url: str, capsys: pytest.CaptureFixture[str]) -> Cli:
-    """``cli("entry", "list", "--json")`` -> (exit code, stdout, stderr) on a fresh database."""
-
-    def call(*args: str, company: str | None = None) -> Result:
-        argv = ["--db", db_url]
-        if company:
-            argv += ["--company", company]
-        code = run([*argv, *args])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return call
-
-
-@pytest.fixture
-def acme(cli: Cli) -> Cli:
-    code, _, err = cli("init", "--company", "Acme Ltd")
-    assert code == 0, err
-    return cli
-
-
-def ok_json(cli: Cli, *args: str, company: str | None = None) -> Any:
-    code, out, err = cli(*args, "--json", company=company)
-    assert code == 0, err
-    return json.loads(out)
-
-
-def assert_error(result: Result, *fragments: str) -> str:
-    code, out, err = result
-    assert code != 0
-    assert "Traceback" not in err and "Traceback" not in out
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("error: ")
-    for fragment in fragments:
-        assert fragment in lines[0]
-    return lines[0]
+from tests.cli.clitools import Cli, ok_json
+from tests.cli.clitools import one_error as assert_error
 
 
 def entries(cli: Cli) -> list[dict[str, Any]]:

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from booksync.banking.connections import get_connection, iso
 from booksync.banking.models import Connection, ProviderAccount, SyncRun
+from booksync.ledger.errors import NotFound
 from booksync.ledger.models import Company
 from booksync.money import CURRENCIES, format_minor
 
@@ -31,13 +32,34 @@ def _exponent(accounts: list[ProviderAccount], difference: int, default: int) ->
 
 
 def run_log(
-    session: Session, company: Company, connection: int | str | None = None, limit: int = 20
+    session: Session,
+    company: Company,
+    connection: int | str | None = None,
+    limit: int | None = 20,
+    *,
+    after: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Runs of one connection (or all of the company's), newest first."""
+    """Runs of one connection (or all of the company's), newest first.
+
+    ``after`` is the last run of the previous page: the page goes on with the
+    runs listed after it (older ones), a keyset on (start, id).
+    """
     query = select(SyncRun).where(SyncRun.company_id == company.id)
     if connection is not None:
         found = get_connection(session, company, connection)
         query = query.where(SyncRun.connection_id == found.id)
+    if after is not None:
+        started = session.scalar(
+            select(SyncRun.started_at).where(SyncRun.company_id == company.id, SyncRun.id == after)
+        )
+        if started is None:
+            raise NotFound(f"no synchronization run {after}")
+        query = query.where(
+            or_(
+                SyncRun.started_at < started,
+                and_(SyncRun.started_at == started, SyncRun.id < after),
+            )
+        )
     runs = list(
         session.scalars(query.order_by(SyncRun.started_at.desc(), SyncRun.id.desc()).limit(limit))
     )

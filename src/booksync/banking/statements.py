@@ -8,16 +8,21 @@ apart, from the staging table: they are shown, never booked.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from booksync.banking.models import PendingTransaction, ProviderAccount, StatementLine
 from booksync.ledger.errors import LedgerError
 from booksync.ledger.journals import get_journal
+from booksync.ledger.listing import BATCH, keyset_page
 from booksync.ledger.models import Company, Entry, Journal, JournalType
 from booksync.money import CURRENCIES, format_minor
+
+UNDATED = dt.date(1, 1, 1)  # where pending transactions without a date sort
 
 
 def bank_journal(session: Session, company: Company, code: str) -> Journal:
@@ -31,17 +36,32 @@ def _amount(minor: int, currency: str) -> str:
     return format_minor(minor, CURRENCIES[currency][0])
 
 
-def statement_lines(session: Session, company: Company, code: str) -> list[dict[str, Any]]:
-    """Booked lines of a bank journal by date; ``entry`` is the entry's number."""
+def statement_lines(
+    session: Session,
+    company: Company,
+    code: str,
+    *,
+    after: int | None = None,
+    limit: int | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Booked lines of a bank journal by date, then id; ``entry`` is the entry's number.
+
+    Read in batches; ``after`` (a line's ``id``) and ``limit`` give one page.
+    """
     journal = bank_journal(session, company, code)
-    rows = session.execute(
+    query = (
         select(StatementLine, Entry.number)
         .join(Entry, Entry.id == StatementLine.entry_id)
         .where(StatementLine.company_id == company.id, StatementLine.journal_id == journal.id)
-        .order_by(StatementLine.date, StatementLine.id)
     )
-    return [
-        {
+    query = keyset_page(
+        session, query, StatementLine.date, StatementLine.id, after=after, limit=limit,
+        owner=StatementLine.journal_id == journal.id,
+        missing=f"no statement line {after} in journal {journal.code}",
+    )
+    for line, number in session.execute(query, execution_options={"yield_per": BATCH}):
+        yield {
+            "id": line.id,
             "date": line.date.isoformat(),
             "label": line.label,
             "amount": _amount(line.amount, line.currency_code),
@@ -50,23 +70,38 @@ def statement_lines(session: Session, company: Company, code: str) -> list[dict[
             "entry": number,
             "reconciled": line.reconciled,
         }
-        for line, number in rows
-    ]
 
 
-def pending_lines(session: Session, company: Company, code: str) -> list[dict[str, Any]]:
-    """The staged pending transactions of the accounts linked to a bank journal."""
+def pending_lines(
+    session: Session,
+    company: Company,
+    code: str,
+    *,
+    after: int | None = None,
+    limit: int | None = None,
+) -> Iterator[dict[str, Any]]:
+    """The staged pending transactions of the accounts linked to a bank journal.
+
+    By date (undated ones first, on every database), then id; paged like
+    :func:`statement_lines`.
+    """
     journal = bank_journal(session, company, code)
-    rows = session.scalars(
+    day = func.coalesce(PendingTransaction.date, UNDATED)
+    query = (
         select(PendingTransaction)
         .join(ProviderAccount, ProviderAccount.id == PendingTransaction.provider_account_id)
         .where(
             PendingTransaction.company_id == company.id, ProviderAccount.journal_id == journal.id
         )
-        .order_by(PendingTransaction.date, PendingTransaction.id)
     )
-    return [
-        {
+    query = keyset_page(
+        session, query, day, PendingTransaction.id, after=after, limit=limit,
+        owner=PendingTransaction.company_id == company.id,
+        missing=f"no pending transaction {after} in journal {journal.code}",
+    )
+    for tx in session.scalars(query, execution_options={"yield_per": BATCH}):
+        yield {
+            "id": tx.id,
             "date": tx.date.isoformat() if tx.date else None,
             "label": tx.label,
             "amount": _amount(tx.amount, tx.currency_code),
@@ -75,8 +110,6 @@ def pending_lines(session: Session, company: Company, code: str) -> list[dict[st
             "entry": None,
             "reconciled": False,
         }
-        for tx in rows
-    ]
 
 
 __all__ = ["bank_journal", "pending_lines", "statement_lines"]

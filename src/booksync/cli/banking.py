@@ -12,7 +12,7 @@ import typer
 from booksync.banking.bank_accounts import create_bank_account
 from booksync.banking.institutions import search_institutions
 from booksync.cli.context import books, transaction
-from booksync.cli.output import console, emit_json, table
+from booksync.cli.output import emit_json, say, table
 
 institution_app = typer.Typer(help="The catalogue of banks to connect to.", no_args_is_help=True)
 bank_account_app = typer.Typer(help="Bank accounts entered by hand.", no_args_is_help=True)
@@ -48,7 +48,7 @@ def institution_list(
         emit_json(rows)
         return
     if not rows:
-        console.print("no institution matches: add your bank with `booksync bank-account create`")
+        say("no institution matches: add your bank with `booksync bank-account create`")
         return
     table(
         "Institutions",
@@ -108,8 +108,7 @@ def bank_account_create(
         return
     how = "a new journal" if made.new_journal else "journal"
     bic_text = f" ({data['bic']})" if data["bic"] else ""
-    console.print(
+    say(
         f"created bank account {data['account_number']} at {data['bank']}{bic_text} "
-        f"in {data['currency']}, booked in {how} {data['journal']}",
-        highlight=False,
+        f"in {data['currency']}, booked in {how} {data['journal']}"
     )

@@ -26,7 +26,8 @@ from booksync.banking.connections import (
 )
 from booksync.banking.secrets import unseal
 from booksync.cli.context import books
-from booksync.cli.output import console, emit_json, errors, moment, table
+from booksync.cli.ids import parse_id
+from booksync.cli.output import emit_json, moment, say, table
 from booksync.ledger.errors import LedgerError
 from booksync.ledger.journals import get_journal
 from booksync.ledger.models import JournalType
@@ -87,7 +88,7 @@ def _next(row: dict[str, Any]) -> str:
 def print_connections(rows: list[dict[str, Any]]) -> None:
     """The Online Synchronization page as two tables: connections, then accounts."""
     if not rows:
-        console.print("no connections yet: `booksync connect simplefin SETUP_TOKEN`")
+        say("no connections yet: `booksync connect simplefin SETUP_TOKEN`")
         return
     table(
         "Bank connections",
@@ -221,10 +222,9 @@ def connect_simplefin(
         emit_json(data)
         return
     print_connections([data])
-    console.print(
+    say(
         f"Connected {len(data['accounts'])} account(s) through SimpleFIN; the first "
-        f"synchronization is due now: `booksync sync {data['id']}`",
-        highlight=False,
+        f"synchronization is due now: `booksync sync {data['id']}`"
     )
 
 
@@ -257,8 +257,9 @@ def connection_set(
 ) -> None:
     """Change a connection's schedule or data-to-sync settings."""
     seconds = parse_interval(interval) if interval is not None else None
+    ident = parse_id(connection, "a connection id")
     with books(ctx) as (session, company):
-        found = get_connection(session, company, connection)
+        found = get_connection(session, company, ident)
         if found.state == "disconnected":
             raise LedgerError(f"connection {found.id} is disconnected: connect the bank again")
         set_connection(
@@ -279,8 +280,9 @@ def connection_disconnect(
     as_json: bool = JSON,
 ) -> None:
     """Forget a connection's credentials and stop syncing it; the books and log stay."""
+    ident = parse_id(connection, "a connection id")
     with books(ctx) as (session, company):
-        found = get_connection(session, company, connection)
+        found = get_connection(session, company, ident)
         if found.credentials is not None:
             _revoke(found.provider, found.credentials)
         disconnect(found)
@@ -289,10 +291,9 @@ def connection_disconnect(
     if as_json:
         emit_json(data)
         return
-    console.print(
+    say(
         f"disconnected connection {data['id']} ({data['institution']}): its credentials are "
-        "forgotten; its statement lines, entries and run log stay",
-        highlight=False,
+        "forgotten; its statement lines, entries and run log stay"
     )
 
 
@@ -307,4 +308,4 @@ def _revoke(provider_name: str, sealed: bytes) -> None:
             if callable(close):
                 close()
     except (ProviderError, LedgerError) as exc:
-        errors.print(f"warning: the provider was not told: {exc}", highlight=False)
+        say(f"warning: the provider was not told: {exc}", err=True)

@@ -13,21 +13,27 @@ import typer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from booksync.db.engine import make_engine, session_factory
+from booksync.db.engine import DatabaseUnavailable, make_engine, session_factory
 from booksync.ledger.companies import find_company
 from booksync.ledger.models import Company
 
 
 @dataclass
 class AppState:
+    """The global options; ``creates`` is set by ``init``, the one command that may
+    create the database (every other one needs it to exist and be initialised)."""
+
     db: str | None = None
     company: str | None = None
+    creates: bool = False
     _engine: Engine | None = None
 
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = make_engine(self.db)
+            if self.db is not None and not self.db.strip():
+                raise DatabaseUnavailable("--db is empty")
+            self._engine = make_engine(self.db, must_exist=not self.creates)
         return self._engine
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from booksync.cli.context import books, transaction
 from booksync.cli.entries import parse_date
-from booksync.cli.output import console, emit_json, table
+from booksync.cli.output import emit_json, say, table
 from booksync.ledger.companies import ensure_currencies
 from booksync.ledger.models import Currency
 from booksync.ledger.rates import list_rates, set_rate
@@ -50,7 +50,7 @@ def rate_set(
     day = parse_date(date, "--date") if date else dt.date.today()
     with books(ctx) as (session, company):
         row = set_rate(session, company, currency, day, rate)
-        console.print(f"1 {row.currency_code} = {row.rate} {company.currency_code} on {day}")
+        say(f"1 {row.currency_code} = {row.rate} {company.currency_code} on {day}")
 
 
 @rate_app.command("list")

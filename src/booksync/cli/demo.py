@@ -13,7 +13,7 @@ from pathlib import Path
 import typer
 
 from booksync.banking.institutions import seed_catalogue
-from booksync.cli.output import console
+from booksync.cli.output import console, say
 from booksync.cli.reports import print_balance_sheet, print_profit_loss, print_trial_balance
 from booksync.db.engine import make_engine, session_factory
 from booksync.db.migrate import upgrade
@@ -81,7 +81,7 @@ def demo(
             bank_demo(engine, COMPANY, seed)
     finally:
         engine.dispose()
-    console.print(
+    say(
         f"The demo books are in {path}. Explore them with, for example:\n"
         f"  booksync --db {path} entry list\n"
         f"  booksync --db {path} report ledger 1200"

@@ -24,7 +24,7 @@ from booksync.banking.runs import run_log
 from booksync.banking.secrets import ENV_KEY
 from booksync.banking.statements import statement_lines
 from booksync.cli.connections import print_connections
-from booksync.cli.output import console
+from booksync.cli.output import console, say
 from booksync.cli.reports import print_trial_balance
 from booksync.cli.statements import print_statement
 from booksync.cli.sync import print_log, print_results
@@ -66,7 +66,7 @@ def bank_demo(engine: Engine, company_name: str, seed: int = 0) -> None:
     """Connect the demo company to the sandbox bank and show what the syncs booked."""
     with throwaway_key(), start(port=0, seed=seed) as bank:
         _run(engine, company_name, bank)
-    console.print(
+    say(
         "The sandbox bank stopped with the demo, and the connection's credentials were "
         "sealed with a throwaway key: to try syncing by hand, run `booksync sandbox serve` "
         "and connect to it (see docs/banking.md)."
@@ -78,8 +78,7 @@ def _run(engine: Engine, company_name: str, bank: SandboxHandle) -> None:
     world = bank.world
     console.print(
         f"\n[bold]Online banking[/bold]: the sandbox bank serves SimpleFIN at {bank.url} "
-        f"(bank date {world.today})",
-        highlight=False,
+        f"(bank date {world.today})"
     )
     with factory.begin() as session:
         company = find_company(session, company_name)
@@ -88,11 +87,10 @@ def _run(engine: Engine, company_name: str, bank: SandboxHandle) -> None:
         for currency, rate in RATES.items():
             set_rate(session, company, currency, since, rate)
     rates = ", ".join(f"1 {c} = {r} {home}" for c, r in RATES.items())
-    console.print(
+    say(
         f"Recorded exchange rates from {since}: {rates}. The sandbox has USD and JPY "
         f"accounts, and a bank journal in a foreign currency books each line at its "
-        f"{home} value (with the foreign amount kept on the line).",
-        highlight=False,
+        f"{home} value (with the foreign amount kept on the line)."
     )
     with SimpleFINProvider(timeout=10.0) as simplefin:
         credentials = simplefin.claim(bank.setup_token())
@@ -102,18 +100,16 @@ def _run(engine: Engine, company_name: str, bank: SandboxHandle) -> None:
         connection = create_connection(session, company, credentials, accounts)
         connection_id = connection.id
         journals = [a.journal.code for a in connection.accounts if a.journal]
-    console.print(
+    say(
         f"Claimed a SimpleFIN setup token and linked {len(accounts)} accounts to new bank "
-        f"journals {', '.join(journals)}.",
-        highlight=False,
+        f"journals {', '.join(journals)}."
     )
     runner = SyncRunner(factory, today=lambda: world.today)
     _sync(runner, connection_id, "First synchronization (90 days of history)")
     events = world.advance(ADVANCE_DAYS)
-    console.print(
+    say(
         f"The bank's clock moves {ADVANCE_DAYS} days to {world.today}: {len(events)} events "
-        "(new payments, pending card payments booking under new ids, late postings).",
-        highlight=False,
+        "(new payments, pending card payments booking under new ids, late postings)."
     )
     _sync(runner, connection_id, "Second synchronization (only what is new is booked)")
     with factory.begin() as session:
@@ -121,7 +117,7 @@ def _run(engine: Engine, company_name: str, bank: SandboxHandle) -> None:
         shown = [connection_dict(c) for c in list_connections(session, company)]
         log = run_log(session, company, connection_id)
         first = journals[0]
-        lines = statement_lines(session, company, first)
+        lines = list(statement_lines(session, company, first))
         tb = reports.trial_balance(session, company).as_dict()
     print_connections(shown)
     print_log(log)

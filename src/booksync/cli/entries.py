@@ -10,9 +10,11 @@ from typing import Any
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy.orm import object_session
 
 from booksync.cli.context import books
-from booksync.cli.output import console, emit_json, table
+from booksync.cli.ids import Page, after_option, entry_ref, limit_option, more_follow
+from booksync.cli.output import console, emit_json, emit_json_rows, say, table
 from booksync.formats.jsonl import read_prepared_file
 from booksync.ledger.entries import (
     EntryImporter,
@@ -20,17 +22,18 @@ from booksync.ledger.entries import (
     LineInput,
     add_entries,
     get_entry,
-    list_entries,
     post_entry,
     reverse_entry,
 )
 from booksync.ledger.errors import InvalidEntry
 from booksync.ledger.limits import shown as quoted
-from booksync.ledger.models import Entry
-from booksync.money import CURRENCIES, MoneyError, format_minor, parse_amount
+from booksync.ledger.listing import entry_shape, entry_shapes
+from booksync.ledger.models import Company, Entry
+from booksync.money import MoneyError, parse_amount
 
 entry_app = typer.Typer(help="Journal entries.", no_args_is_help=True)
 JSON = typer.Option(False, "--json", help="Print JSON.")
+TABLE_LIMIT = "100"  # the table's first page; --json lists every entry unless --limit
 
 
 def register(app: typer.Typer) -> None:
@@ -63,35 +66,12 @@ def parse_line(spec: str) -> LineInput:
 
 
 def entry_dict(entry: Entry, exp: int) -> dict[str, Any]:
-    """The JSON shape of one entry."""
-    state = "reversed" if entry.state == "posted" and entry.reversed_by else entry.state
-    return {
-        "id": entry.id,
-        "uid": str(entry.uid),
-        "number": entry.number,
-        "journal": entry.journal.code,
-        "date": entry.date.isoformat(),
-        "ref": entry.ref,
-        "state": state,
-        "reversal_of": entry.reversal_of.number if entry.reversal_of else None,
-        "reversed_by": entry.reversed_by.number if entry.reversed_by else None,
-        "lines": [
-            {
-                "account": line.account.code,
-                "partner": line.partner.name if line.partner else None,
-                "label": line.label,
-                "debit": format_minor(line.debit, exp),
-                "credit": format_minor(line.credit, exp),
-                "currency": line.currency_code,
-                "amount_currency": None
-                if line.amount_currency is None or line.currency_code is None
-                else format_minor(line.amount_currency, CURRENCIES[line.currency_code][0]),
-            }
-            for line in entry.lines
-        ],
-        "total_debit": format_minor(sum(ln.debit for ln in entry.lines), exp),
-        "total_credit": format_minor(sum(ln.credit for ln in entry.lines), exp),
-    }
+    """The JSON shape of an entry held as an ORM object (in the company's ``exp``)."""
+    session = object_session(entry)
+    company = session.get(Company, entry.company_id) if session else None
+    if session is None or company is None or company.currency.exponent != exp:
+        raise ValueError("entry_dict needs an entry of a session and its company's exponent")
+    return entry_shape(session, company, entry.id)
 
 
 def _show(data: dict[str, Any], as_json: bool) -> None:
@@ -128,7 +108,7 @@ def entry_add(
     data = EntryInput(journal, parse_date(date), tuple(parse_line(s) for s in lines), ref)
     with books(ctx) as (session, company):
         (entry_id,) = add_entries(session, company, [data], post=post)
-        shown = entry_dict(get_entry(session, company, entry_id), company.currency.exponent)
+        shown = entry_shape(session, company, entry_id)
     _show(shown, as_json)
 
 
@@ -167,7 +147,7 @@ def entry_import(
         )
         importer.finish()
     state = "posted" if post else "draft"
-    console.print(f"imported {done} entries ({state})")
+    say(f"imported {done} entries ({state})")
 
 
 @entry_app.command("post")
@@ -176,8 +156,8 @@ def entry_post(
 ) -> None:
     """Post a draft entry: checked, numbered, and from then on unchangeable."""
     with books(ctx) as (session, company):
-        posted = post_entry(session, company, get_entry(session, company, entry))
-        console.print(f"posted {posted.number}")
+        posted = post_entry(session, company, get_entry(session, company, entry_ref(entry)))
+        say(f"posted {posted.number}")
 
 
 @entry_app.command("reverse")
@@ -190,8 +170,9 @@ def entry_reverse(
     """Post the mirror entry of a posted entry."""
     when = parse_date(date) if date else None
     with books(ctx) as (session, company):
-        reversal = reverse_entry(session, company, get_entry(session, company, entry), when)
-        shown = entry_dict(reversal, company.currency.exponent)
+        original = get_entry(session, company, entry_ref(entry))
+        reversal = reverse_entry(session, company, original, when)
+        shown = entry_shape(session, company, reversal.id)
     _show(shown, as_json)
 
 
@@ -203,7 +184,7 @@ def entry_show(
 ) -> None:
     """Show one entry with its lines."""
     with books(ctx) as (session, company):
-        shown = entry_dict(get_entry(session, company, entry), company.currency.exponent)
+        shown = entry_shape(session, company, get_entry(session, company, entry_ref(entry)).id)
     _show(shown, as_json)
 
 
@@ -211,21 +192,39 @@ def entry_show(
 def entry_list(
     ctx: typer.Context,
     journal: str | None = typer.Option(None, "--journal", help="Only this journal."),
+    limit: str | None = limit_option(
+        None, "At most N entries (default: 100 in the table, all with --json)."
+    ),
+    after: str | None = after_option("entry id"),
     as_json: bool = JSON,
 ) -> None:
-    """List entries by date."""
-    with books(ctx) as (session, company):
-        exp = company.currency.exponent
-        rows = [entry_dict(e, exp) for e in list_entries(session, company, journal)]
+    """List entries by date (then id), a page at a time with --limit and --after.
+
+    JSON is written as the entries are read, so a long listing needs little memory.
+    """
     if as_json:
-        emit_json(rows)
+        page = Page.read(limit, after)
+        with books(ctx) as (session, company):
+            emit_json_rows(
+                entry_shapes(session, company, journal=journal, after=page.after,
+                             limit=page.limit)
+            )
         return
+    page = Page.read(limit or TABLE_LIMIT, after)
+    with books(ctx) as (session, company):
+        rows = list(
+            entry_shapes(session, company, journal=journal, after=page.after,
+                         limit=page.one_more())
+        )
+    shown = rows[: page.limit]
     table(
         "Entries",
         ["Id", "Number", "Journal", "Date", "Ref", "State", "Amount"],
         [
             (r["id"], r["number"], r["journal"], r["date"], r["ref"], r["state"], r["total_debit"])
-            for r in rows
+            for r in shown
         ],
         right=["Amount"],
     )
+    if page.limit is not None and len(rows) > page.limit:
+        more_follow("entries", shown[-1]["id"], page.limit)

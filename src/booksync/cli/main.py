@@ -31,6 +31,8 @@ from booksync.cli import (
     worker,
 )
 from booksync.cli.context import AppState
+from booksync.cli.output import human
+from booksync.db.engine import DatabaseUnavailable
 from booksync.db.errors import locked_message
 from booksync.ledger.errors import LedgerError
 from booksync.money import MoneyError
@@ -125,18 +127,19 @@ def run(argv: Sequence[str] | None = None) -> int:
     except (click.exceptions.Abort, typer.Abort):
         sys.stderr.write("aborted\n")
         return 1
-    except (LedgerError, MoneyError, ProviderError) as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        return 1
+    except (LedgerError, MoneyError, ProviderError, DatabaseUnavailable) as exc:
+        return _fail(str(exc))
     except SQLAlchemyError as exc:
-        sys.stderr.write(f"error: {_database_message(exc)}\n")
-        return 1
+        return _fail(_database_message(exc))
     except OSError as exc:
-        sys.stderr.write(
-            f"error: {exc.strerror or exc}: {exc.filename or ''}\n".replace(": \n", "\n")
-        )
-        return 1
+        return _fail(f"{exc.strerror or exc}: {exc.filename or ''}".removesuffix(": "))
     return result if isinstance(result, int) else 0
+
+
+def _fail(message: str) -> int:
+    """One line on stderr: the message's own control characters (and line breaks) escaped."""
+    sys.stderr.write(f"error: {human(message)}\n")
+    return 1
 
 
 def main() -> None:

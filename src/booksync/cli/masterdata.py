@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from booksync.cli.context import books
-from booksync.cli.output import console, emit_json, table
+from booksync.cli.output import emit_json, say, table
 from booksync.ledger.accounts import add_account, list_accounts
 from booksync.ledger.journals import list_journals
 from booksync.ledger.partners import add_partner, list_partners
@@ -59,7 +59,7 @@ def account_add(
     """Add an account to the chart."""
     with books(ctx) as (session, company):
         account = add_account(session, company, code, name, type, reconcile=reconcile)
-        console.print(f"added account {account.code} {account.name}")
+        say(f"added account {account.code} {account.name}")
 
 
 @journal_app.command("list")
@@ -86,7 +86,7 @@ def partner_add(
     """Add a partner."""
     with books(ctx) as (session, company):
         partner = add_partner(session, company, name, iban=iban, email=email)
-        console.print(f"added partner {partner.name}")
+        say(f"added partner {partner.name}")
 
 
 @partner_app.command("list")

@@ -9,7 +9,7 @@ import typer
 
 from booksync.cli.context import books
 from booksync.cli.entries import parse_date
-from booksync.cli.output import console, emit_json, table
+from booksync.cli.output import emit_json, say, table
 from booksync.ledger import reports
 
 report_app = typer.Typer(help="Reports on posted entries.", no_args_is_help=True)
@@ -150,7 +150,7 @@ def ledger(
          ln["credit"], ln["balance"])
         for ln in data["lines"]
     ]
-    console.print(f"Opening balance {data['opening_balance']}")
+    say(f"Opening balance {data['opening_balance']}")
     table(
         f"Ledger {data['account']} {data['name']} ({data['currency']})",
         ["Date", "Entry", "Label", "Partner", *AMOUNTS],

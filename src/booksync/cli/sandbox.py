@@ -13,7 +13,7 @@ from types import FrameType
 
 import typer
 
-from booksync.cli.output import console
+from booksync.cli.output import say
 from booksync.sandbox.server import start
 
 sandbox_app = typer.Typer(
@@ -36,16 +36,16 @@ def serve(
 ) -> None:
     """Run the sandbox bank until Ctrl-C."""
     handle = start(host, port, seed, bulk_transactions=bulk)
-    console.print(f"Sandbox bank listening on {handle.url}", highlight=False)
-    console.print(f"SimpleFIN setup token: {handle.setup_token()}", highlight=False, soft_wrap=True)
-    console.print(f"More tokens: GET {handle.url}/simplefin/create   Stop: Ctrl-C", highlight=False)
+    say(f"Sandbox bank listening on {handle.url}")
+    say(f"SimpleFIN setup token: {handle.setup_token()}", soft_wrap=True)
+    say(f"More tokens: GET {handle.url}/simplefin/create   Stop: Ctrl-C")
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         handle.wait()
     finally:
         signal.signal(signal.SIGTERM, previous)
         handle.stop()
-    console.print("Sandbox bank stopped.")
+    say("Sandbox bank stopped.")
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

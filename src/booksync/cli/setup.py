@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from booksync.banking.institutions import seed_catalogue
 from booksync.cli.context import state, transaction
-from booksync.cli.output import console
+from booksync.cli.output import say
 from booksync.db.migrate import upgrade
 from booksync.ledger.companies import create_company, ensure_currencies
 from booksync.ledger.models import Company
@@ -28,17 +28,18 @@ def init(
     The institutions catalogue is seeded too (the sandbox bank's banks), so
     ``institution list`` has something to search from the start.
     """
+    state(ctx).creates = True
     upgrade(state(ctx).engine)
     name = company or state(ctx).company
     with transaction(ctx) as session:
         ensure_currencies(session)
         seed_catalogue(session)
         if name is None:
-            console.print("database is up to date")
+            say("database is up to date")
             return
         existing = session.scalar(select(Company).where(Company.name == name))
         if existing is None:
             create_company(session, name, currency, country)
-            console.print(f"created company {name} ({currency.upper()})")
+            say(f"created company {name} ({currency.upper()})")
         else:
-            console.print(f"company {name} exists ({existing.currency_code})")
+            say(f"company {name} exists ({existing.currency_code})")

@@ -14,7 +14,8 @@ import typer
 
 from booksync.banking.statements import pending_lines, statement_lines
 from booksync.cli.context import books
-from booksync.cli.output import console, emit_json, table
+from booksync.cli.ids import Page, after_option, limit_option, more_follow
+from booksync.cli.output import emit_json_rows, say, table
 
 statement_app = typer.Typer(help="Bank statement lines.", no_args_is_help=True)
 JSON = typer.Option(False, "--json", help="Print JSON.")
@@ -29,7 +30,7 @@ def print_statement(
 ) -> None:
     """The lines (or the last ``tail`` of them) and the total of all of them."""
     if not rows:
-        console.print(f"{title}: no {'pending transactions' if pending else 'lines'}")
+        say(f"{title}: no {'pending transactions' if pending else 'lines'}")
         return
     total = sum((Decimal(r["amount"]) for r in rows), Decimal(0))
     shown = rows[-tail:] if tail and len(rows) > tail else rows
@@ -63,13 +64,26 @@ def statement_list(
     pending: bool = typer.Option(
         False, "--pending", help="List the staged pending transactions instead."
     ),
+    limit: str | None = limit_option(None, "At most N lines (default: all)."),
+    after: str | None = after_option("line id"),
     as_json: bool = JSON,
 ) -> None:
-    """List a bank journal's statement lines by date (or its pending transactions)."""
-    with books(ctx) as (session, company):
-        rows = (pending_lines if pending else statement_lines)(session, company, journal)
+    """List a bank journal's statement lines by date (or its pending transactions).
+
+    With --limit or --after the table's total is the total of the lines shown.
+    """
+    page = Page.read(limit, after)
+    lister = pending_lines if pending else statement_lines
     if as_json:
-        emit_json(rows)
+        with books(ctx) as (session, company):
+            emit_json_rows(
+                lister(session, company, journal, after=page.after, limit=page.limit)
+            )
         return
+    with books(ctx) as (session, company):
+        rows = list(lister(session, company, journal, after=page.after, limit=page.one_more()))
+    shown = rows[: page.limit]
     kind = "Pending transactions" if pending else "Statement lines"
-    print_statement(rows, f"{kind} of {journal}", pending=pending)
+    print_statement(shown, f"{kind} of {journal}", pending=pending)
+    if page.limit is not None and len(rows) > page.limit:
+        more_follow("lines", shown[-1]["id"], page.limit)

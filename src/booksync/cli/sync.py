@@ -25,7 +25,8 @@ from booksync.banking.models import Connection
 from booksync.banking.runs import run_log
 from booksync.cli.context import books, state
 from booksync.cli.entries import parse_date
-from booksync.cli.output import console, emit_json, moment, table
+from booksync.cli.ids import Page, after_option, limit_option, more_follow, parse_id
+from booksync.cli.output import emit_json, moment, say, table
 from booksync.db.engine import session_factory
 from booksync.ledger.errors import LedgerError
 from booksync.providers import registry
@@ -85,7 +86,7 @@ def print_results(results: list[dict[str, Any]], title: str = "Synchronization")
 
 def print_log(rows: list[dict[str, Any]]) -> None:
     if not rows:
-        console.print("no synchronization runs yet")
+        say("no synchronization runs yet")
         return
     table(
         "Synchronization runs, newest first",
@@ -128,6 +129,7 @@ def _chosen(ctx: typer.Context, ids: list[str], every: bool) -> list[int]:
         raise LedgerError("name connections or give --all, not both")
     if not every and not ids:
         raise LedgerError("name the connections to synchronize (see `connection list`) or --all")
+    numbers = [parse_id(i, "a connection id") for i in ids]
     with books(ctx) as (session, company):
         if every:
             return list(
@@ -137,7 +139,7 @@ def _chosen(ctx: typer.Context, ids: list[str], every: bool) -> list[int]:
                     .order_by(Connection.id)
                 )
             )
-        return sorted({get_connection(session, company, i).id for i in ids})
+        return sorted({get_connection(session, company, i).id for i in numbers})
 
 
 def run_connections(
@@ -188,7 +190,7 @@ def sync_run(
     elif rows:
         print_results(rows)
     else:
-        console.print("no connections to synchronize")
+        say("no connections to synchronize")
     if not all(r.ok for r in results):
         raise typer.Exit(1)
 
@@ -197,13 +199,19 @@ def sync_run(
 def sync_log(
     ctx: typer.Context,
     connection: str | None = typer.Argument(None, help="Only this connection."),
-    limit: int = typer.Option(20, "--limit", min=1, help="How many runs."),
+    limit: str | None = limit_option("20", "How many runs (default: 20)."),
+    after: str | None = after_option("run (older runs follow)"),
     as_json: bool = JSON,
 ) -> None:
-    """Show the synchronization runs, newest first."""
+    """Show the synchronization runs, newest first, a page at a time with --after."""
+    page = Page.read(limit, after)
+    only = None if connection is None else parse_id(connection, "a connection id")
     with books(ctx) as (session, company):
-        rows = run_log(session, company, connection, limit)
+        rows = run_log(session, company, only, page.one_more(), after=page.after)
+    shown = rows[: page.limit]
     if as_json:
-        emit_json(rows)
-    else:
-        print_log(rows)
+        emit_json(shown)
+        return
+    print_log(shown)
+    if page.limit is not None and len(rows) > page.limit:
+        more_follow("runs", shown[-1]["run"], page.limit)

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from booksync.cli.context import books
-from booksync.cli.output import console
+from booksync.cli.output import say
 from booksync.formats.beancount_export import export_beancount
 
 export_app = typer.Typer(help="Write the books in another ledger's format.", no_args_is_help=True)
@@ -38,7 +38,7 @@ def export_beancount_command(
         partial.replace(file)
     finally:
         partial.unlink(missing_ok=True)
-    console.print(f"exported {count} transactions to {file}")
+    say(f"exported {count} transactions to {file}")
 
 
 @import_app.command("beancount")
@@ -52,9 +52,10 @@ def import_beancount_command(
 
     with books(ctx) as (session, company):
         summary = import_beancount(session, company, file)
-    console.print(
+    say(
         f"imported {summary.entries_imported} entries from {file} "
         f"({summary.accounts_created} new accounts, {summary.partners_created} new partners"
-        + (f", {summary.accounts_closed} accounts closed" if summary.accounts_closed else "")
+        + (f", {summary.accounts_closed} accounts closed" if summary.accounts_closed else ""
+    )
         + ")"
     )
