@@ -127,6 +127,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     # REPLACE's implicit deletes must fire the immutability triggers too.
     cur.execute("PRAGMA recursive_triggers=ON")
+    # The line guard reads pragma_foreign_keys inside a trigger, which a build
+    # that defaults trusted_schema off forbids (docs/ledger.md).
+    cur.execute("PRAGMA trusted_schema=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA temp_store=MEMORY")
     cur.close()
