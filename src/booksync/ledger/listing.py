@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from booksync.ledger.errors import NotFound
@@ -46,7 +46,8 @@ def keyset_page(
         last = session.execute(select(day).where(owner, ident == after)).first()
         if last is None:
             raise NotFound(missing)
-        query = query.where(or_(day > last[0], and_(day == last[0], ident > after)))
+        # A row value, so that both databases seek the listing index to the page's start.
+        query = query.where(tuple_(day, ident) > tuple_(last[0], after))
     return query.order_by(day, ident).limit(limit)
 
 

@@ -146,6 +146,7 @@ class Entry(CompanyOwned, Base):
         CheckConstraint("state IN ('draft', 'posted')", name="state"),
         UniqueConstraint("company_id", "number"),
         Index("ix_entry_company_journal_date", "company_id", "journal_id", "date"),
+        Index("ix_entry_company_date_id", "company_id", "date", "id"),  # listing order
     )
 
     journal_id: Mapped[int] = mapped_column(ForeignKey("journal.id"))
