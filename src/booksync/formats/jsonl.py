@@ -41,7 +41,7 @@ from booksync.ledger.entries import (
     prepare,
 )
 from booksync.ledger.errors import InvalidEntry
-from booksync.ledger.limits import MAX_JSONL_LINE, text_ok
+from booksync.ledger.limits import MAX_JSONL_LINE, MAX_TEXT, text_ok
 from booksync.money import MAX_DIGITS, MoneyError, parse_amount
 
 ZERO = Decimal(0)
@@ -245,7 +245,12 @@ def _prepare_common(resolver: Resolver, obj: Any) -> PreparedEntry | None:
             partner_id = partners[partner]
         else:
             return None
-        if label is not None and (type(label) is not str or not text_ok(label)):
+        if (
+            label is not None
+            # inline: the common label, printable and short, without a call per line
+            and not (type(label) is str and len(label) <= MAX_TEXT and label.isprintable())
+            and (type(label) is not str or not text_ok(label))
+        ):
             return None
         if raw.get("currency") is not None or raw.get("amount_currency") is not None:
             return None

@@ -63,8 +63,12 @@ def shown(value: object) -> str:
 
 
 def text_ok(value: str, limit: int = MAX_TEXT) -> bool:
-    """Whether ``value`` fits ``limit`` characters and holds no control character."""
-    return len(value) <= limit and _CONTROL.search(value) is None
+    """Whether ``value`` fits ``limit`` characters and holds no control character.
+
+    Printable text (nearly all of it) holds none and ``isprintable`` says so
+    several times faster than the search, which a bulk import feels.
+    """
+    return len(value) <= limit and (value.isprintable() or _CONTROL.search(value) is None)
 
 
 def check_text(value: str | None, what: str, limit: int = MAX_TEXT) -> str | None:
