@@ -15,14 +15,13 @@ import json
 from decimal import Decimal
 from typing import Any
 
-import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from booksync.cli.entries import parse_date, parse_line
-from booksync.formats.jsonl import parse_entry, read_entries, read_prepared
+from booksync.formats.jsonl import read_entries, read_prepared
 from booksync.ledger.entries import Resolver, prepare
 from booksync.ledger.errors import LedgerError
 from booksync.ledger.models import Company
@@ -139,8 +138,7 @@ def test_jsonl_lines_through_the_bulk_path(resolver: Resolver, lines: list[bytes
     except LedgerError:
         bulk = None
     try:
-        full = [prepare(resolver, parse_entry(orjson.loads(line)))
-                for line in data.split(b"\n") if line.strip()]
+        full = [prepare(resolver, entry) for _, entry in read_entries(io.BytesIO(data))]
     except (LedgerError, ValueError):
         full = None
     if bulk is not None:

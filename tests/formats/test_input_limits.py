@@ -125,6 +125,19 @@ def test_entry_import_refuses_hostile_lines(
     assert json.loads(listed.stdout) == []
 
 
+def test_entry_import_refuses_a_bare_json_number_that_a_float_would_turn_to_zero(
+    books: str, tmp_path: Path
+) -> None:
+    """``"debit": 1e-999999999`` is not 0.0: the line is read exactly, and refused at once."""
+    tiny = json.dumps(sale("0")).replace('"debit": "0"', '"debit": 1e-999999999')
+    assert "1e-999999999" in tiny
+    file = tmp_path / "e.jsonl"
+    file.write_text(json.dumps(sale()) + "\n" + tiny + "\n")
+    one_sentence(booksync(books, "entry", "import", str(file), "--post"), "line 2:")
+    listed = booksync(books, "entry", "list", "--json")
+    assert json.loads(listed.stdout) == []
+
+
 def test_the_bulk_path_refuses_long_and_control_text(session: Session, company: Company) -> None:
     resolver = Resolver(session, company)
     for bad, fragment in [({"label": "x" * 501}, "label is longer than 500"),

@@ -58,14 +58,30 @@ def test_parse_entry() -> None:
     )
 
 
-def test_numbers_and_codes() -> None:
-    e = parse_entry(good(lines=[{"account": 1100, "debit": 12.5}, {"account": "4000",
-                                                                    "credit": 12}]))
+def _read_one(line: str) -> EntryInput:
+    ((_, entry),) = read_entries(io.BytesIO(line.encode()))
+    return entry
+
+
+@pytest.mark.parametrize(
+    ("number", "exact"),
+    [("12.5", "12.5"), ("0.1", "0.1"), ("1.0000000000000002", "1.0000000000000002"),
+     ("1e20", "1E+20"), ("12345678901234567.891", "12345678901234567.891"),
+     ("1e-999999999", None)],
+)
+def test_json_numbers_are_read_exactly_as_written(number: str, exact: str | None) -> None:
+    """A float would round or underflow (``1e-999999999`` -> 0.0): the text is kept."""
+    line = (f'{{"journal": "MISC", "date": "2026-01-31", "lines": [{{"account": 1100, '
+            f'"debit": {number}}}, {{"account": "4000", "credit": 12}}]}}')
+    if exact is None:
+        with pytest.raises(InvalidEntry, match="line 1: entry line 1 debit"):
+            _read_one(line)
+        return
+    e = _read_one(line)
     assert e.lines[0].account == "1100"
-    assert e.lines[0].debit == Decimal("12.5")
+    assert str(e.lines[0].debit) == exact
     assert e.lines[1].credit == Decimal(12)
-    assert parse_entry(good(lines=[{"account": "1", "debit": 0.1}])).lines[0].debit == Decimal(
-        "0.1")
+
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,11 @@
 A line may also state its amount in a foreign currency:
 ``"currency": "USD", "amount_currency": "-100.00"`` (signed like its side).
 
-Amounts should be decimal strings.  A JSON number is accepted when its
-shortest decimal form is unambiguous (at most 15 significant digits), which
-is exactly the text the file held; anything longer is refused rather than
-guessed.  Blank lines are skipped; every error names its line number.
+Amounts should be decimal strings.  A JSON number is read exactly as the
+file writes it: the fast decoder reads numbers as floats, which round long
+ones and turn ``1e-999999999`` into ``0.0``, so a line holding one is
+decoded again with numbers as ``Decimal`` and bounded like any amount.
+Blank lines are skipped; every error names its line number.
 
 :func:`read_prepared` is the bulk path: it resolves the common shape of a
 line (amounts as plain decimal strings, known codes, no foreign currency)
@@ -25,10 +26,12 @@ with the same result.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+import json
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -45,6 +48,7 @@ from booksync.ledger.limits import MAX_JSONL_LINE, MAX_TEXT, text_ok
 from booksync.money import MAX_DIGITS, MoneyError, parse_amount
 
 ZERO = Decimal(0)
+T = TypeVar("T")
 
 
 def _amount(value: Any, field: str) -> Decimal:
@@ -53,14 +57,27 @@ def _amount(value: Any, field: str) -> Decimal:
     if isinstance(value, bool):
         raise InvalidEntry(f"{field} must be an amount, not {value!r}")
     if isinstance(value, float):
-        text = repr(value)
-        if len(text.lstrip("-").replace(".", "").lstrip("0")) > 15 or "e" in text:
-            raise InvalidEntry(f"{field} {value!r} must be written as a decimal string")
-        value = text
+        raise _InexactNumber(f"{field} {value!r} must be written as a decimal string")
     try:
         return parse_amount(value)
     except MoneyError as exc:
         raise InvalidEntry(f"{field}: {exc}") from None
+
+
+class _InexactNumber(InvalidEntry):
+    """An amount decoded as a float: the line readers decode its line again exactly.
+
+    To a caller of :func:`parse_entry` with floats in hand it is an ordinary
+    refusal: a float cannot say which decimal the file held.
+    """
+
+
+def _exactly(parse: Callable[[Any], T], obj: Any, raw: bytes) -> T:
+    """``parse(obj)``, or ``parse`` of ``raw`` decoded with its numbers as ``Decimal``."""
+    try:
+        return parse(obj)
+    except _InexactNumber:
+        return parse(json.loads(raw, parse_float=Decimal))
 
 
 def _text(value: Any, field: str) -> str | None:
@@ -126,8 +143,8 @@ def _lines(stream: Iterable[bytes]) -> Iterator[bytes]:
         yield raw
 
 
-def _objects(stream: Iterable[bytes]) -> Iterator[tuple[int, Any]]:
-    """``(line number, decoded JSON)`` for each non-blank line."""
+def _objects(stream: Iterable[bytes]) -> Iterator[tuple[int, Any, bytes]]:
+    """``(line number, decoded JSON, the line)`` for each non-blank line."""
     loads, decode_error = orjson.loads, orjson.JSONDecodeError
     for number, raw in enumerate(_lines(stream), 1):
         if not raw or raw.isspace():
@@ -136,16 +153,17 @@ def _objects(stream: Iterable[bytes]) -> Iterator[tuple[int, Any]]:
             obj = loads(raw)
         except decode_error as exc:
             raise InvalidEntry(f"line {number}: not valid JSON ({exc})") from None
-        yield number, obj
+        yield number, obj, raw
 
 
 def read_entries(stream: Iterable[bytes]) -> Iterator[tuple[int, EntryInput]]:
     """``(line number, entry)`` for each non-blank line of a JSONL byte stream."""
-    for number, obj in _objects(stream):
+    for number, obj, raw in _objects(stream):
         try:
-            yield number, parse_entry(obj)
+            entry = _exactly(parse_entry, obj, raw)
         except InvalidEntry as exc:
             raise InvalidEntry(f"line {number}: {exc}") from None
+        yield number, entry
 
 
 def read_prepared(
@@ -156,11 +174,12 @@ def read_prepared(
     The same entries, checked by the same rules, as :func:`read_entries`
     followed by :func:`prepare`, in about half the time.
     """
-    for number, obj in _objects(stream):
+    for number, obj, raw in _objects(stream):
         try:
-            yield number, prepare_object(resolver, obj)
+            entry = _exactly(partial(prepare_object, resolver), obj, raw)
         except InvalidEntry as exc:
             raise type(exc)(f"line {number}: {exc}") from None
+        yield number, entry
 
 
 def read_prepared_file(path: Path, resolver: Resolver) -> Iterator[tuple[int, PreparedEntry]]:
