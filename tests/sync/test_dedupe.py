@@ -8,7 +8,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from booksync.banking.importer import fingerprint
+from booksync.banking.bank_values import fingerprint
 from booksync.providers.base import Transaction, TransactionStatus
 from booksync.sync.dedupe import Fetched, KnownLine, Plan, plan
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from booksync.banking.models import Bank, BankAccount
 from booksync.ledger.errors import LedgerError
 from booksync.ledger.journals import create_bank_journal, get_journal
+from booksync.ledger.limits import MAX_NAME, check_text
 from booksync.ledger.models import Company, JournalType
 from booksync.money import CURRENCIES
 
@@ -72,6 +73,7 @@ def create_bank_account(
     bic_code = normalize_bic(bic) if bic else None
     if not bank_name.strip():
         raise LedgerError("a bank name is needed")
+    bank_name = check_text(bank_name.strip(), "bank name", MAX_NAME) or ""
     exists = session.scalar(
         select(BankAccount.id).where(
             BankAccount.company_id == company.id, BankAccount.account_number == number

@@ -15,12 +15,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booksync.banking.institutions import upsert_institutions
+from booksync.banking.institutions import institution_key, upsert_institutions
 from booksync.banking.models import Connection, Institution, ProviderAccount
 from booksync.banking.secrets import seal
 from booksync.db.base import utcnow
 from booksync.ledger.errors import LedgerError, NotFound
 from booksync.ledger.journals import create_bank_journal, get_journal
+from booksync.ledger.limits import MAX_NAME, fit_text, shown, text_ok
 from booksync.ledger.models import Company, JournalType
 from booksync.money import CURRENCIES, format_minor
 from booksync.providers.base import Credentials
@@ -55,7 +56,7 @@ def _institution(session: Session, provider: str, accounts: Sequence[RemoteAccou
     first = next((a for a in accounts if a.institution), None)
     if first is None or first.institution is None:
         return None
-    ident = first.institution_id or first.institution
+    ident = institution_key(first.institution_id or first.institution)
     known = session.scalar(
         select(Institution.id).where(
             Institution.provider == provider, Institution.provider_institution_id == ident
@@ -98,7 +99,7 @@ def create_connection(
         company_id=company.id,
         provider=credentials.provider,
         institution_id=institution_id,
-        label=label or credentials.provider,
+        label=fit_text(label or credentials.provider, MAX_NAME),
         credentials=seal(credentials.secret),
         state="connected",
         next_sync_at=utcnow(),
@@ -109,6 +110,11 @@ def create_connection(
     session.add(connection)
     session.flush()
     for remote in accounts:
+        if not text_ok(remote.id, MAX_NAME):
+            raise LedgerError(
+                f"the bank's account id {shown(remote.id)} cannot be kept: at most "
+                f"{MAX_NAME} printable characters"
+            )
         currency = remote.currency.upper()
         if currency not in CURRENCIES:
             raise LedgerError(f"account {remote.name!r} is in an unknown currency {currency!r}")
@@ -125,9 +131,9 @@ def create_connection(
                 company_id=company.id,
                 connection_id=connection.id,
                 provider_account_id=remote.id,
-                name=remote.name,
+                name=fit_text(remote.name, MAX_NAME),
                 currency_code=currency,
-                iban=remote.iban,
+                iban=remote.iban if remote.iban and text_ok(remote.iban, 34) else None,
                 journal_id=journal.id,
             )
         )

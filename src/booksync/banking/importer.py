@@ -19,7 +19,6 @@ converted once, and new lines go to the database a few thousand at a time
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +29,13 @@ from typing import TypeVar
 from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from booksync.banking.bank_values import (
+    counterparty_iban,
+    fingerprint,
+    line_label,
+    partner_name,
+    stored_id,
+)
 from booksync.banking.bulk import BulkInsert
 from booksync.banking.models import (
     PendingTransaction,
@@ -39,7 +45,7 @@ from booksync.banking.models import (
 )
 from booksync.ledger.entries import PreparedEntry, PreparedLine, check_postable
 from booksync.ledger.errors import LedgerError
-from booksync.ledger.limits import MAX_NAME, fit_text
+from booksync.ledger.limits import fit_text
 from booksync.ledger.models import Account, Company, Journal
 from booksync.ledger.rates import RateTable
 from booksync.ledger.writer import EntryWriter
@@ -75,7 +81,6 @@ LINE_COLUMNS = (
     "raw",
 )
 ALIAS_COLUMNS = ("company_id", "provider_account_id", "statement_line_id", "transaction_id")
-DEFAULT_LABEL = "Bank transaction"
 
 # A line to write: the fetched transaction (None for the opening line), date, amount, label.
 Item = tuple[Fetched[Transaction] | None, dt.date, int, str]
@@ -98,21 +103,6 @@ def _chunks(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
     it = iter(items)
     while chunk := list(islice(it, size)):
         yield chunk
-
-
-def line_label(tx: Transaction) -> str:
-    """The statement line's label for a transaction, as stored."""
-    return fit_text(tx.description or DEFAULT_LABEL)
-
-
-def fingerprint(tx: Transaction, amount: int, occurrence: int) -> str:
-    """A stand-in id for a transaction the bank gave no id (blank ids are not ids).
-
-    Date, amount and text, plus the occurrence number among identical ones in
-    the same answer, so two genuine identical payments stay two.
-    """
-    text = hashlib.sha256(tx.description.encode()).hexdigest()[:16]
-    return f"~{tx.booking_date}:{amount}:{text}#{occurrence}"
 
 
 class StatementImporter:
@@ -172,10 +162,12 @@ class StatementImporter:
             amount = minor(tx.amount, "an amount")
             tx_id = tx.provider_transaction_id
             if tx_id and not tx.alternative_ids:  # the usual case, without the lists
-                out.append(Fetched((tx_id,), tx.booking_date, amount, tx, line_label(tx)))
+                out.append(
+                    Fetched((stored_id(tx_id),), tx.booking_date, amount, tx, line_label(tx))
+                )
                 continue
-            ids = [tx_id] if tx_id else []
-            ids += [i for i in tx.alternative_ids if i not in ids]
+            ids = [stored_id(tx_id)] if tx_id else []
+            ids += [i for i in map(stored_id, tx.alternative_ids) if i not in ids]
             if not ids:
                 key = (tx.booking_date, amount, tx.description)
                 occurrences[key] += 1
@@ -316,9 +308,8 @@ class StatementImporter:
                     amount,
                     currency,
                     label[:500],
-                    fit_text(tx.counterparty_name, MAX_NAME) if tx and tx.counterparty_name
-                    else None,
-                    tx.counterparty_iban if tx else None,
+                    partner_name(tx) if tx else None,
+                    counterparty_iban(tx) if tx else None,
                     fetched.ids[0] if fetched else None,
                     fetched is None,
                     False,
@@ -354,15 +345,15 @@ class StatementImporter:
                     {
                         "company_id": self.company.id,
                         "provider_account_id": self.account.id,
-                        "transaction_id": tx.provider_transaction_id,
+                        "transaction_id": stored_id(tx.provider_transaction_id)
+                        if tx.provider_transaction_id
+                        else None,
                         "date": tx.booking_date
                         or (tx.transacted_at.date() if tx.transacted_at else None),
                         "amount": self._minor(tx.amount, "a pending amount"),
                         "currency_code": self.account.currency_code,
                         "label": fit_text(tx.description or ""),
-                        "partner_name": fit_text(tx.counterparty_name, MAX_NAME)
-                        if tx.counterparty_name
-                        else None,
+                        "partner_name": partner_name(tx),
                         "raw": tx.raw,
                     }
                     for tx in pending

@@ -7,29 +7,37 @@ from collections.abc import Iterable
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from booksync.banking.bank_values import stored_id
 from booksync.banking.models import Institution
+from booksync.ledger.limits import MAX_NAME, fit_text, text_ok
 from booksync.providers.base import Institution as ProviderInstitution
+
+
+def institution_key(provider_id: str) -> str:
+    """A provider's institution id as the catalogue keys it (its column holds 128)."""
+    return stored_id(provider_id, 128)
 
 
 def upsert_institutions(session: Session, found: Iterable[ProviderInstitution]) -> int:
     """Add or refresh catalogue rows from a provider's list; returns how many changed."""
     changed = 0
     for inst in found:
+        ident = institution_key(inst.id)
         row = session.scalar(
             select(Institution).where(
                 Institution.provider == inst.provider,
-                Institution.provider_institution_id == inst.id,
+                Institution.provider_institution_id == ident,
             )
         )
-        values = {
-            "name": inst.name,
-            "bic": inst.bic,
-            "country": inst.country.upper() if inst.country else None,
+        values = {  # a provider's catalogue, made to fit like any bank value
+            "name": fit_text(inst.name, MAX_NAME),
+            "bic": inst.bic if inst.bic and text_ok(inst.bic, 11) else None,
+            "country": inst.country.upper() if inst.country and text_ok(inst.country, 2) else None,
             "online_sync": inst.online_sync,
         }
         if row is None:
             session.add(
-                Institution(provider=inst.provider, provider_institution_id=inst.id, **values)
+                Institution(provider=inst.provider, provider_institution_id=ident, **values)
             )
             changed += 1
         elif any(getattr(row, k) != v for k, v in values.items()):

@@ -111,6 +111,11 @@ USAGE_ERRORS = _usage_error_types()
 
 def run(argv: Sequence[str] | None = None) -> int:
     """Run one command and return its exit code (tests call this directly)."""
+    if argv is not None and any("\x00" in arg for arg in argv):
+        # A shell cannot pass one; a caller in-process can, and PostgreSQL would
+        # refuse it mid-query where SQLite would store it.
+        sys.stderr.write("error: an argument holds a NUL character, which no command accepts\n")
+        return 1
     command = typer.main.get_command(app)
     try:
         result = command.main(

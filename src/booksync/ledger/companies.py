@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from booksync.ledger.chart import DEFAULT_JOURNALS, GENERIC_CHART
 from booksync.ledger.errors import LedgerError, NotFound
+from booksync.ledger.limits import MAX_NAME, check_text
 from booksync.ledger.models import Account, Company, Currency, Journal
 from booksync.money import CURRENCIES, MoneyError
 
@@ -29,8 +30,9 @@ def create_company(session: Session, name: str, currency: str, country: str) -> 
         raise LedgerError(f"country {country!r} must be a two-letter ISO 3166 code")
     if not name.strip():
         raise LedgerError("a company needs a name")
+    name = check_text(name.strip(), "company name", MAX_NAME) or ""
     ensure_currencies(session)
-    company = Company(name=name.strip(), currency_code=currency, country=country.upper())
+    company = Company(name=name, currency_code=currency, country=country.upper())
     session.add(company)
     session.flush()
     accounts = {}

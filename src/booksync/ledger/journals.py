@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from booksync.ledger.errors import NotFound
+from booksync.ledger.limits import MAX_NAME, fit_text
 from booksync.ledger.models import (
     Account,
     AccountRole,
@@ -60,7 +61,7 @@ def create_bank_journal(
     while f"BNK{n}" in codes:
         n += 1
     taken = set(session.scalars(select(Account.code).where(Account.company_id == company.id)))
-    label = name.strip() or f"Bank {n}"
+    label = fit_text(name.strip(), MAX_NAME) or f"Bank {n}"  # a bank's name: made to fit
     bank = Account(
         company_id=company.id,
         code=_free_code(taken, 120000 + n),
