@@ -25,6 +25,9 @@ SCHEMES = st.sampled_from(
     ["", "sqlite://", "sqlite:///", "postgresql://", "postgres://", "postgresql+psycopg://",
      "mysql://", "x://", "://", "file:", "~", "/", "./"]
 )
+# Whole commands cost milliseconds each, where the parsers cost microseconds:
+# fewer examples for them, the parsers above take the volume.
+FUZZ_COMMANDS = settings(FUZZ, max_examples=40)
 DIGITY = st.text(alphabet="0123456789 +-_.e\u00b2\u0661\u0662\x00\n", max_size=40)
 
 
@@ -60,7 +63,7 @@ def test_check_url_answers_or_refuses_in_one_sentence(scheme: str, rest: str) ->
         assert url.get_backend_name() in ("sqlite", "postgresql")
 
 
-@FUZZ
+@FUZZ_COMMANDS
 @given(text=st.one_of(st.text(max_size=60), DIGITY))
 def test_any_id_on_the_command_line(
     acme_path: str, capsys: pytest.CaptureFixture[str], text: str
@@ -70,7 +73,7 @@ def test_any_id_on_the_command_line(
         one_answer(call(capsys, "--db", acme_path, *args))
 
 
-@FUZZ
+@FUZZ_COMMANDS
 @given(rest=st.text(max_size=60), scheme=st.sampled_from(["", "sqlite:///", "x://", "~"]))
 def test_any_db_option(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], scheme: str, rest: str,

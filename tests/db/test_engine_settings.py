@@ -1,4 +1,4 @@
-"""booksync's own SQLite connections turn on what the database's guards rely on."""
+"""booksync's own SQLite connections turn on what the guards rely on, and queue writers."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from booksync.db.engine import make_engine
+from booksync.db.engine import BUSY_TIMEOUT_MS, make_engine
 
 
 def test_sqlite_connections_enable_what_the_guards_need(tmp_path: Path) -> None:
@@ -15,7 +15,13 @@ def test_sqlite_connections_enable_what_the_guards_need(tmp_path: Path) -> None:
     with engine.connect() as conn:
         settings = {
             name: conn.execute(text(f"PRAGMA {name}")).scalar_one()
-            for name in ("foreign_keys", "recursive_triggers", "trusted_schema")
+            for name in ("foreign_keys", "recursive_triggers", "trusted_schema", "busy_timeout")
         }
     engine.dispose()
-    assert settings == {"foreign_keys": 1, "recursive_triggers": 1, "trusted_schema": 1}
+    # Writers wait ten minutes for each other: the longest write (a first sync
+    # of a large bank, a big import) takes minutes, and failing it loses a run.
+    assert settings == {
+        "foreign_keys": 1, "recursive_triggers": 1, "trusted_schema": 1,
+        "busy_timeout": BUSY_TIMEOUT_MS,
+    }
+    assert BUSY_TIMEOUT_MS >= 10 * 60 * 1000

@@ -375,7 +375,8 @@ def test_a_killed_import_leaves_no_producer_and_writes_nothing(
         parent.send_signal(how)
         parent.wait(timeout=60)
         if how == signal.SIGTERM:
-            assert parent.returncode == 128 + signal.SIGTERM  # as a shell reports it
+            # as a shell reports it
+            assert parent.returncode == 128 + signal.SIGTERM, err_file.read_text()
             assert "Traceback" not in err_file.read_text()
         assert _wait_for(lambda: not any(_alive(p) for p in producer), 10), (
             "the producer outlived the import"

@@ -27,7 +27,11 @@ The rules that keep this safe, and why:
   the child and joins it and the thread that reads its pipe.  SIGTERM is
   turned into ``SystemExit(143)`` for the block's length (main thread only),
   so the caller's cleanup runs (its transaction rolls back) instead of the
-  process vanishing with the child still running.
+  process vanishing with the child still running.  It is raised where the
+  stream hands over its next item (or at the block's end), never from
+  inside whatever the caller was doing when the signal came: raised inside
+  a database call, it left the connection unable to roll back, and the
+  command ended with a database error instead.
 - The child never outlives its parent either, even one killed with
   SIGKILL, whose cleanup never runs: a forked child closes its copy of the
   pipe's reading end at once (holding it, a child whose parent is gone
@@ -163,6 +167,8 @@ def produced_in_process(
     def consume() -> Iterator[T]:
         nonlocal ended
         while True:
+            if terminated.is_set():  # SIGTERM came: stop here, between two items
+                raise SystemExit(TERMINATED)
             message = slots.get()
             if message is None:
                 ended = True
@@ -180,7 +186,7 @@ def produced_in_process(
             raise cast(BaseException, value)
 
     try:
-        with _terminate_raises():
+        with _terminate_noted() as terminated:
             yield consume()
     finally:
         if ended:  # it is on its way out: let it go by itself
@@ -197,26 +203,31 @@ def produced_in_process(
 
 
 @contextmanager
-def _terminate_raises() -> Iterator[None]:
-    """Within the block, SIGTERM raises ``SystemExit(143)`` (main thread only).
+def _terminate_noted() -> Iterator[threading.Event]:
+    """Within the block, SIGTERM sets the event it yields (main thread only).
 
     The default action ends the process on the spot: no rollback, no joining
-    of the child.  A second SIGTERM gets the previous handler back.
+    of the child.  Whoever holds the event raises ``SystemExit(143)`` at a
+    safe point; the block's end raises it if nobody did.  A second SIGTERM
+    gets the previous handler back.
     """
+    terminated = threading.Event()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield terminated
         return
     previous = signal.getsignal(signal.SIGTERM)
 
-    def stop(signum: int, frame: FrameType | None) -> None:
+    def note(signum: int, frame: FrameType | None) -> None:
         signal.signal(signal.SIGTERM, previous)
-        raise SystemExit(TERMINATED)
+        terminated.set()
 
-    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGTERM, note)
     try:
-        yield
+        yield terminated
     finally:
         signal.signal(signal.SIGTERM, previous)
+    if terminated.is_set():
+        raise SystemExit(TERMINATED)
 
 
 class _Relaxation:
