@@ -1,4 +1,4 @@
-"""Entries: drafts, posting, numbering, the rules of DESIGN.md section 3, reversals."""
+"""Entries: drafts, posting, numbering, the rules of docs/ledger.md, reversals."""
 
 from __future__ import annotations
 

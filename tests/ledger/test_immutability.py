@@ -1,4 +1,4 @@
-"""Posted books are immutable, and the DATABASE says so too (DESIGN.md section 3).
+"""Posted books are immutable, and the DATABASE says so too (docs/ledger.md).
 
 Every statement here bypasses the services: raw SQL on a plain connection.
 Each refusal is checked twice: the statement raises, and the rows read back

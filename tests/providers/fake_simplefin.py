@@ -1,6 +1,6 @@
 """An ``httpx.MockTransport`` handler for SimpleFIN edge cases.
 
-Only for what a real server can't easily produce (DESIGN.md section 9): odd
+Only for what a real server can't easily produce (docs/architecture.md, "Errors"): odd
 statuses, broken bodies, transport failures. It records every request.
 """
 

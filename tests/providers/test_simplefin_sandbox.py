@@ -1,4 +1,4 @@
-"""SimpleFIN against the sandbox bank over real loopback HTTP (DESIGN.md section 9).
+"""SimpleFIN against the sandbox bank over real loopback HTTP (docs/architecture.md, "Errors").
 
 The ordinary path and each fault kind the sandbox can inject, through real
 sockets, headers and status codes.

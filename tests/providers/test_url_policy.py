@@ -1,4 +1,4 @@
-"""The https/loopback rule (DESIGN.md section 4)."""
+"""The https/loopback rule (docs/banking.md, "Outbound requests")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The pure exactly-once rules (booksync.sync.dedupe.plan), DESIGN.md section 5 step 3."""
+"""The pure exactly-once rules (booksync.sync.dedupe.plan), docs/banking.md."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The scheduler (DESIGN.md section 6): which connections are due, leases, workers.
+"""The scheduler (docs/banking.md): which connections are due, leases, workers.
 
 Selection, leases and catch-up run on SQLite and PostgreSQL through a tiny
 in-memory provider (the ``providers=`` seam), so only the claiming and the

@@ -1,4 +1,4 @@
-"""Which bank dates a run asks for (booksync.sync.window), DESIGN.md section 5 step 2."""
+"""Which bank dates a run asks for (booksync.sync.window), docs/banking.md."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Books one provider account's fetched batch: statement lines, entries, aliases.
 
-Called by a sync run inside its one database transaction (DESIGN.md
-section 5, step 4): everything written here commits with the run record and
+Called by a sync run inside its one database transaction (docs/banking.md,
+"A synchronization run"): everything written here commits with the run record and
 the watermark, or not at all.
 
 Each new booked transaction becomes a statement line and a posted entry in

@@ -2,7 +2,7 @@
 
 A journal's statement lines include the opening line of a first sync, so
 their amounts add up to the journal's booked balance in the account's
-currency (DESIGN.md section 5, step 5).  Pending transactions are listed
+currency (docs/banking.md, "Statement lines").  Pending transactions are listed
 apart, from the staging table: they are shown, never booked.
 """
 

@@ -1,7 +1,7 @@
 """The ``booksync`` entry point: global options, command groups, error handling.
 
 A user who makes a mistake gets one sentence on stderr and a non-zero exit,
-never a traceback (DESIGN.md section 9).
+never a traceback (docs/architecture.md, "Errors").
 """
 
 from __future__ import annotations

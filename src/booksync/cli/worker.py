@@ -1,4 +1,4 @@
-"""``booksync worker``: run due connections on a schedule (DESIGN.md section 6).
+"""``booksync worker``: run due connections on a schedule (docs/banking.md).
 
 As many workers as you like, on as many machines as share the PostgreSQL
 database: each claims due connections with ``FOR UPDATE SKIP LOCKED``, so no

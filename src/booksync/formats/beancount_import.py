@@ -5,7 +5,7 @@ includes, plugins, padding, interpolation, balance assertions), so booksync
 sees exactly the transactions Beancount's own reports would; a file with any
 Beancount error is refused whole.  What Beancount computes is then booked
 through :class:`~booksync.ledger.entries.EntryImporter`, so every ledger rule
-(DESIGN.md section 3: exact balance, active accounts, lock date) applies.
+(docs/ledger.md: exact balance, active accounts, lock date) applies.
 
 - Accounts come from ``open`` directives.  The type follows the root (the
   file's own root names, via its options).  ``code``/``name`` metadata (what

@@ -2,7 +2,7 @@
 
 Every path that books (one entry from the CLI, a JSONL file of a million
 lines, a Beancount import, later the bank importer) goes through
-:func:`prepare` and :class:`EntryWriter`, so the rules of DESIGN.md section 3
+:func:`prepare` and :class:`EntryWriter`, so the rules of docs/ledger.md
 are checked in one place:
 
 - each line names an active account of the company, a known partner, and a

@@ -1,4 +1,4 @@
-"""Reports as SQL aggregations over posted lines (DESIGN.md section 3).
+"""Reports as SQL aggregations over posted lines (docs/ledger.md, "Reports").
 
 Each report is one or two ``GROUP BY`` queries that the ``ix_line_report``
 covering index (company, posted, account, date, debit, credit) answers

@@ -1,4 +1,4 @@
-"""Bank data providers behind one contract (DESIGN.md section 4).
+"""Bank data providers behind one contract (docs/banking.md, "Providers").
 
 ``base`` holds the normalized records and the ``Provider`` protocol,
 ``errors`` the error tree, ``url_policy`` the https/loopback rule, and one

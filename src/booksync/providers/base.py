@@ -1,12 +1,12 @@
 """The provider contract: normalized records and the ``Provider`` protocol.
 
-DESIGN.md section 4. A provider module turns one wire protocol into these
+docs/banking.md, "Providers". A provider module turns one wire protocol into these
 records and nothing else; it knows nothing of booksync's database. The
 records are frozen, slotted dataclasses holding only immutable values
 (tuples, strings, ``Decimal``), so a batch can be handed between threads and
 kept as evidence of what the bank said.
 
-Conventions (STYLE.md, "In our house"):
+Conventions:
 
 - money is ``Decimal``, never ``float``; a transaction's amount is signed,
   positive = money in (as SimpleFIN and GoCardless send it);
@@ -287,7 +287,7 @@ class Capabilities:
 
 @runtime_checkable
 class Provider(Protocol):
-    """One wire protocol behind the normalized contract (DESIGN.md section 4)."""
+    """One wire protocol behind the normalized contract (docs/banking.md, "Providers")."""
 
     @property
     def name(self) -> str:

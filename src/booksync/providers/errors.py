@@ -1,8 +1,8 @@
 """The errors a bank data provider can raise, as one small typed tree.
 
-The sync engine decides what to do from the class alone (DESIGN.md section 5,
-step 6), so every provider maps its library and HTTP errors into this tree at
-its own edge, the way httpx maps httpcore's::
+The sync engine decides what to do from the class alone (docs/banking.md,
+"Providers"), so every provider maps its library and HTTP errors into this
+tree at its own edge, the way httpx maps httpcore's::
 
     ProviderError                  the provider refused or failed; run fails
     ├── TransientError             network, timeout, HTTP 5xx: retry with back-off
@@ -21,7 +21,7 @@ its own edge, the way httpx maps httpcore's::
 Every message is one clear sentence meant for the user, and never contains a
 secret: no access URL, no ``user:pass``, no token, no Authorization header.
 Each class carries a stable ``code`` for API bodies
-(``{"error": {"code": ..., "message": ...}}``, DESIGN.md section 9).
+(``{"error": {"code": ..., "message": ...}}``, docs/architecture.md, "Errors").
 """
 
 from __future__ import annotations

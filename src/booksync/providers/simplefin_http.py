@@ -4,7 +4,7 @@ Spec (simplefin.org, protocol.md): a setup token is "a Base64-encoded URL";
 claiming answers an access URL with "included Basic Auth credentials";
 ``GET /accounts`` answers 200, 402 (payment required) or 403 (authentication
 failed or access revoked). Every httpx exception and HTTP status is
-translated here, once, the way httpx translates httpcore's (STYLE.md); no
+translated here, once, the way httpx translates httpcore's; no
 message names more of a URL than its scheme and host, and of a failed
 answer's body only SimpleFIN's own error fields are kept, redacted and cut
 short (docs/banking.md, "Outbound requests").

@@ -3,7 +3,7 @@
 orjson reads a big answer several times faster than ``json`` and writes
 canonical text ten times faster, but it reads every fraction, and every
 integer beyond 64 bits, as a ``float``. Money must never pass through
-``float`` (STYLE.md), and the spec sends amounts as strings: so orjson's
+``float`` (docs/ledger.md, "Money"), and the spec sends amounts as strings: so orjson's
 tree is used only when it holds no float, which is then exactly the tree
 ``json`` makes. Otherwise, and for anything orjson refuses, ``json`` with
 ``parse_float=Decimal`` reads the answer and gives its own error messages,

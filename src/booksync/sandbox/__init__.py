@@ -1,7 +1,7 @@
 """The sandbox bank: a simulated bank served over real HTTP in SimpleFIN's wire format.
 
 It lets booksync's demo and tests run against a real protocol with no outside
-service (DESIGN.md section 2).  It knows nothing of booksync's database: the
+service (docs/architecture.md).  It knows nothing of booksync's database: the
 world (``world.py``) is its own back office, and the server (``server.py``)
 speaks only the providers' wire formats plus a few control endpoints.
 """

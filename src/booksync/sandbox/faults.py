@@ -1,7 +1,7 @@
 """Faults the sandbox bank can be told to produce on its next ``/accounts`` requests.
 
 Each kind is one failure real bridges produce and booksync must map into its
-provider error tree (DESIGN.md section 4): ``http_500`` (transient),
+provider error tree (docs/banking.md, "Providers"): ``http_500`` (transient),
 ``timeout`` (an answer that comes after the client gave up), ``rate_limit``
 (429 with ``Retry-After``), ``revoke`` (403, and the access is withdrawn for
 good), ``malformed`` (a 200 whose body is not JSON, or JSON of the wrong

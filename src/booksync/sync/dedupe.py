@@ -1,6 +1,6 @@
 """Which fetched bank transactions are new: the exactly-once rules.
 
-DESIGN.md section 5, step 3, against the bugs users keep reporting:
+docs/banking.md, "Exactly once: the dedupe rules", against the bugs users keep reporting:
 
 - A transaction is known when any of its ids (the provider's id and its
   alternative ids) is an alias of a statement line of the same provider

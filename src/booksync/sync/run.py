@@ -1,4 +1,4 @@
-"""One synchronization run of one connection (DESIGN.md section 5).
+"""One synchronization run of one connection (docs/banking.md, "A synchronization run").
 
 Three short transactions, never one long one around the network:
 

@@ -1,6 +1,6 @@
 """Scheduling: which connections are due, who runs them, and the worker loop.
 
-DESIGN.md section 6.  Each connection stores ``interval_seconds`` and
+docs/banking.md, "Leases and the worker".  Each connection stores ``interval_seconds`` and
 ``next_sync_at``; a worker *claims* due connections by setting the lease
 (``claimed_until``/``claimed_by``) in ONE ``UPDATE ... WHERE id IN
 (subquery) RETURNING id`` statement, then runs each through

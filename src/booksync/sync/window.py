@@ -1,4 +1,4 @@
-"""Which bank dates a run asks for (DESIGN.md section 5, step 2).
+"""Which bank dates a run asks for (docs/banking.md, "A synchronization run").
 
 From each linked account's watermark minus an overlap (late, back-dated
 postings land inside it), or from the oldest pending transaction if that is

@@ -3,8 +3,9 @@
 Revision ID: 0002
 Revises: 0001
 
-DESIGN.md section 3: the services refuse to change posted entries, and these
-triggers refuse it again so that no code path, raw SQL included, can.
+docs/ledger.md, "How immutability is enforced": the services refuse to change
+posted entries, and these triggers refuse it again so that no code path, raw
+SQL included, can.
 
 - On SQLite, ``INSERT OR REPLACE`` and ``UPDATE OR REPLACE`` delete the row
   they collide with without firing delete triggers (unless the connection
