@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from booksync.cli.entries import entry_dict
 from booksync.ledger.accounts import add_account, list_accounts
 from booksync.ledger.companies import create_company
 from booksync.ledger.entries import (
@@ -23,6 +22,7 @@ from booksync.ledger.entries import (
     reverse_entry,
 )
 from booksync.ledger.errors import InvalidEntry, LockedPeriod, NotFound, UnbalancedEntry
+from booksync.ledger.listing import entry_shape
 from booksync.ledger.models import Account, Company, Entry, Line, Sequence
 from booksync.ledger.partners import add_partner, list_partners
 from booksync.ledger.reports import trial_balance
@@ -322,11 +322,10 @@ def test_reversal(session: Session, company: Company) -> None:
     assert [(ln.account_id, ln.partner_id, ln.debit, ln.credit) for ln in original.lines] == before
     assert original.state == "posted"
     # shown as reversed, the reversal itself as posted
-    exp = company.currency.exponent
-    assert entry_dict(original, exp)["state"] == "reversed"
-    assert entry_dict(original, exp)["reversed_by"] == reversal.number
-    assert entry_dict(reversal, exp)["state"] == "posted"
-    assert entry_dict(reversal, exp)["reversal_of"] == original.number
+    assert entry_shape(session, company, original.id)["state"] == "reversed"
+    assert entry_shape(session, company, original.id)["reversed_by"] == reversal.number
+    assert entry_shape(session, company, reversal.id)["state"] == "posted"
+    assert entry_shape(session, company, reversal.id)["reversal_of"] == original.number
     # every account is back to zero
     assert all(row.balance == 0 for row in trial_balance(session, company).rows)
 

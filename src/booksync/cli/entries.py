@@ -10,7 +10,6 @@ from typing import Any
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-from sqlalchemy.orm import object_session
 
 from booksync.cli.context import books
 from booksync.cli.ids import Page, after_option, entry_ref, limit_option, more_follow
@@ -28,7 +27,6 @@ from booksync.ledger.entries import (
 from booksync.ledger.errors import InvalidEntry
 from booksync.ledger.limits import shown as quoted
 from booksync.ledger.listing import entry_shape, entry_shapes
-from booksync.ledger.models import Company, Entry
 from booksync.money import MoneyError, parse_amount
 
 entry_app = typer.Typer(help="Journal entries.", no_args_is_help=True)
@@ -63,15 +61,6 @@ def parse_line(spec: str) -> LineInput:
         partner=(parts[3] if len(parts) > 3 else None) or None,
         label=(parts[4] if len(parts) > 4 else None) or None,
     )
-
-
-def entry_dict(entry: Entry, exp: int) -> dict[str, Any]:
-    """The JSON shape of an entry held as an ORM object (in the company's ``exp``)."""
-    session = object_session(entry)
-    company = session.get(Company, entry.company_id) if session else None
-    if session is None or company is None or company.currency.exponent != exp:
-        raise ValueError("entry_dict needs an entry of a session and its company's exponent")
-    return entry_shape(session, company, entry.id)
 
 
 def _show(data: dict[str, Any], as_json: bool) -> None:
