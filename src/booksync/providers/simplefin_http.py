@@ -32,7 +32,7 @@ from booksync.providers.errors import (
     TransientError,
 )
 from booksync.providers.redaction import Redactor
-from booksync.providers.simplefin_wire import clean_text
+from booksync.providers.simplefin_wire import clean_text, sanitize_message
 from booksync.providers.url_policy import public_origin, require_secure_url
 
 __all__ = [
@@ -189,8 +189,7 @@ def error_fields(response: httpx.Response, redact: Callable[[str], str]) -> str:
     elif isinstance(errors, list):
         messages = errors
     text = "; ".join(m for m in messages if isinstance(m, str) and m.strip())
-    reason = redact(clean_text(text))
-    return reason if len(reason) <= _MAX_REASON else reason[: _MAX_REASON - 1] + "…"
+    return sanitize_message(redact(clean_text(text)), _MAX_REASON)
 
 
 def check_status(response: httpx.Response, origin: str, access: AccessURL | None) -> None:

@@ -49,14 +49,14 @@ def clean_text(text: str) -> str:
     return " ".join(kept.split())
 
 
-def sanitize_message(text: str) -> str:
-    """A server message made safe to show: ``clean_text``, at most 300 characters.
+def sanitize_message(text: str, limit: int = _MAX_MESSAGE) -> str:
+    """A server message made safe to show: ``clean_text``, at most ``limit`` characters.
 
     The SimpleFIN checklist requires sanitizing every error message shown
     to users.
     """
     line = clean_text(text)
-    return line if len(line) <= _MAX_MESSAGE else line[: _MAX_MESSAGE - 1] + "…"
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def epoch_to_instant(epoch: int) -> dt.datetime:
