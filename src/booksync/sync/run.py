@@ -40,6 +40,7 @@ from booksync.db.errors import locked_message
 from booksync.ledger.errors import LedgerError
 from booksync.ledger.models import Company
 from booksync.ledger.pipeline import gc_relaxed
+from booksync.ledger.writer import EntryWriter
 from booksync.money import CURRENCIES, MoneyError, format_minor
 from booksync.providers.base import Batch, Credentials, Provider, Window
 from booksync.providers.errors import (
@@ -289,12 +290,13 @@ class SyncRunner:
             totals = AccountResult()
             differences: list[str] = []
             watermark = next_watermark(window, today)
+            writer = EntryWriter(session, company)
             for account in _linked(connection):
                 batch = by_id.get(account.provider_account_id)
                 if batch is None:
                     totals.problems.append(f"{account.name}: the bank sent no data")
                     continue
-                importer = StatementImporter(session, company, account)
+                importer = StatementImporter(session, company, account, writer)
                 outcome = importer.apply(
                     batch,
                     window,
