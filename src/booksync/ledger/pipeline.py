@@ -50,7 +50,6 @@ pickle (a module-level function, or a ``functools.partial`` of one).
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import multiprocessing
 import os
@@ -89,6 +88,8 @@ def _die_with_parent(parent: int) -> None:
     """Linux: have the kernel kill this process when its parent dies; exit if it has already."""
     if sys.platform != "linux":
         return
+    import ctypes  # only in the child: no command start pays for it
+
     with suppress(OSError, AttributeError):  # no libc prctl: the closed pipe end still ends us
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:  # it died before the request above took effect
