@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import select
@@ -18,7 +19,8 @@ from booksync.banking.connections import (
     parse_interval,
     set_connection,
 )
-from booksync.banking.models import Connection, ProviderAccount
+from booksync.banking.models import Connection, Institution, ProviderAccount
+from booksync.cli.sandbox_catalogue import seed_sandbox_catalogue, uses_sandbox
 from booksync.db.base import utcnow
 from booksync.ledger.errors import LedgerError, NotFound
 from booksync.ledger.journals import create_bank_journal
@@ -35,6 +37,22 @@ def _claimed(bank: SandboxHandle) -> tuple[Credentials, list[RemoteAccount]]:
     with SimpleFINProvider(timeout=5.0) as provider:
         credentials = provider.claim(bank.setup_token())
         return credentials, provider.list_accounts(credentials)
+
+
+def test_the_sandbox_catalogue_is_seeded_once_and_reused(
+    session: Session, company: Company, bank: SandboxHandle
+) -> None:
+    assert session.scalars(select(Institution)).all() == []  # a new database has none
+    assert seed_sandbox_catalogue(session) == 3
+    assert seed_sandbox_catalogue(session) == 0
+    credentials, remote = _claimed(bank)
+    assert uses_sandbox(credentials.provider, remote)
+    assert not uses_sandbox("other", remote)
+    assert not uses_sandbox(credentials.provider, [replace(remote[0], institution="Elsewhere")])
+    connection = create_connection(session, company, credentials, remote)
+    session.commit()
+    assert connection.institution is not None and connection.institution.bic is not None
+    assert len(session.scalars(select(Institution)).all()) == 3
 
 
 def test_each_provider_account_gets_a_bank_journal_in_its_currency(

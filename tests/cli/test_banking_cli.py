@@ -99,7 +99,17 @@ def total(rows: list[dict[str, Any]]) -> Decimal:
 # --- institutions and bank accounts ------------------------------------------------------
 
 
-def test_institution_list_search_country(acme: Cli) -> None:
+def test_institution_catalogue_is_empty_after_init(acme: Cli) -> None:
+    assert ok_json(acme, "institution", "list") == []
+    assert ok_json(acme, "institution", "list", "--search", "nordwerk") == []
+    for search in ((), ("--search", "nordwerk")):
+        code, out, _ = acme("institution", "list", *search)
+        assert code == 0 and "catalogue is empty" in " ".join(out.split())
+
+
+def test_institution_list_search_country(acme: Cli, bank: SandboxHandle) -> None:
+    # connecting to the sandbox bank brings its institutions into the catalogue
+    ok_json(acme, "connect", "simplefin", bank.setup_token())
     rows = ok_json(acme, "institution", "list")
     assert [r["name"] for r in rows] == ["Banque du Lac", "Nordwerk Bank", "Sakura Shinyo Bank"]
     assert all(set(r) == {"id", "name", "bic", "country", "provider", "online_sync"} for r in rows)
@@ -124,7 +134,10 @@ def test_institution_list_search_country(acme: Cli) -> None:
     assert ok_json(acme, "institution", "list", "--country", "US") == []
     code, out, _ = acme("institution", "list", "--search", "nordwerk")
     assert code == 0 and "Nordwerk Bank" in out and "NWBKDEFF" in out
-    # init again does not double the catalogue
+    code, out, _ = acme("institution", "list", "--country", "US")
+    assert code == 0 and "no institution matches" in out
+    # connecting again, or init again, does not double the catalogue
+    ok_json(acme, "connect", "simplefin", bank.setup_token())
     assert acme("init")[0] == 0
     assert len(ok_json(acme, "institution", "list")) == 3
 
@@ -567,4 +580,7 @@ def test_demo_with_the_sandbox_bank(
     assert total(lines) == Decimal(connection["accounts"][0]["balance"])
     assert run(["--db", str(path), "report", "balance-sheet", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["balanced"] is True
+    assert run(["--db", str(path), "institution", "list", "--json"]) == 0
+    catalogue = [r["name"] for r in json.loads(capsys.readouterr().out)]
+    assert catalogue == ["Banque du Lac", "Nordwerk Bank", "Sakura Shinyo Bank"]
     assert not key_file.exists()

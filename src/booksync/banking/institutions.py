@@ -61,6 +61,11 @@ def search_institutions(
     return list(session.scalars(query.order_by(Institution.name)))
 
 
+def catalogue_is_empty(session: Session) -> bool:
+    """True until a connection (or the sandbox) has added an institution."""
+    return session.scalar(select(Institution.id).limit(1)) is None
+
+
 def find_institution(session: Session, provider: str, name: str | None) -> Institution | None:
     """The catalogue row a provider account's organisation name points at, if any."""
     if not name:
@@ -68,25 +73,3 @@ def find_institution(session: Session, provider: str, name: str | None) -> Insti
     return session.scalar(
         select(Institution).where(Institution.provider == provider, Institution.name == name)
     )
-
-
-def sandbox_institutions() -> list[ProviderInstitution]:
-    """The sandbox bank's institutions, as SimpleFIN names them.
-
-    The id is the SimpleFIN ``org`` id the sandbox serves, the same one
-    :meth:`SimpleFINProvider.list_accounts` reports as ``institution_id``,
-    so connecting later finds this row instead of adding a second one.
-    SimpleFIN publishes no institution list, so the catalogue is seeded
-    here; other providers fill it from their own lists.
-    """
-    from booksync.sandbox.catalogue import INSTITUTIONS
-
-    return [
-        ProviderInstitution(i.id, i.name, i.bic, i.country, "simplefin", True)
-        for i in INSTITUTIONS
-    ]
-
-
-def seed_catalogue(session: Session) -> int:
-    """Add the built-in institutions (idempotent); returns how many changed."""
-    return upsert_institutions(session, sandbox_institutions())

@@ -3,6 +3,7 @@
 The institutions catalogue is what "Add a bank account" searches before
 offering **Connect**; ``bank-account create`` is its "Create it" form for a
 bank that is not in the list or not online (number, bank, BIC, journal).
+A new database's catalogue is empty: connections fill it.
 """
 
 from __future__ import annotations
@@ -10,13 +11,19 @@ from __future__ import annotations
 import typer
 
 from booksync.banking.bank_accounts import create_bank_account
-from booksync.banking.institutions import search_institutions
+from booksync.banking.institutions import catalogue_is_empty, search_institutions
 from booksync.cli.context import books, transaction
 from booksync.cli.output import emit_json, say, table
 
 institution_app = typer.Typer(help="The catalogue of banks to connect to.", no_args_is_help=True)
 bank_account_app = typer.Typer(help="Bank accounts entered by hand.", no_args_is_help=True)
 JSON = typer.Option(False, "--json", help="Print JSON.")
+EMPTY_CATALOGUE = (
+    "the institutions catalogue is empty: connecting a bank adds its institution "
+    "(`booksync connect simplefin SETUP_TOKEN`; the sandbox bank's come with "
+    "`booksync demo` or a token from `booksync sandbox serve`); add any other bank "
+    "with `booksync bank-account create`"
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -44,8 +51,12 @@ def institution_list(
             }
             for i in search_institutions(session, search, country)
         ]
+        empty = not rows and catalogue_is_empty(session)
     if as_json:
         emit_json(rows)
+        return
+    if empty:
+        say(EMPTY_CATALOGUE)
         return
     if not rows:
         say("no institution matches: add your bank with `booksync bank-account create`")

@@ -28,6 +28,7 @@ from booksync.banking.secrets import unseal
 from booksync.cli.context import books
 from booksync.cli.ids import parse_id
 from booksync.cli.output import emit_json, moment, say, table
+from booksync.cli.sandbox_catalogue import seed_sandbox_catalogue, uses_sandbox
 from booksync.ledger.errors import LedgerError
 from booksync.ledger.journals import get_journal
 from booksync.ledger.models import JournalType
@@ -203,6 +204,8 @@ def connect_simplefin(
         raise LedgerError("the SimpleFIN server shows no accounts for this token: nothing to link")
     try:
         with books(ctx) as (session, company):
+            if uses_sandbox(credentials.provider, accounts):
+                seed_sandbox_catalogue(session)  # the sandbox's banks come with the sandbox
             connection = create_connection(
                 session,
                 company,

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import typer
 
-from booksync.banking.institutions import seed_catalogue
 from booksync.cli.output import console, say
 from booksync.cli.reports import print_balance_sheet, print_profit_loss, print_trial_balance
 from booksync.db.engine import make_engine, session_factory
@@ -54,7 +53,6 @@ def demo(
     start = dt.date(year, month + 1, 1)
     with session_factory(engine).begin() as session:
         company = create_company(session, COMPANY, "EUR", "DE")
-        seed_catalogue(session)
         for name in (*CUSTOMERS, *SUPPLIERS):
             add_partner(session, company, name)
         importer = EntryImporter(session, company, post=True)

@@ -3,7 +3,8 @@
 It runs the whole online-banking flow with no outside service: the sandbox
 bank serves SimpleFIN on a free loopback port in this process, booksync
 claims a setup token, links the accounts to new bank journals, synchronizes,
-lets the bank's clock move three days, and synchronizes again.
+lets the bank's clock move three days, and synchronizes again.  The
+sandbox's institutions enter the catalogue here, with the sandbox.
 
 Credentials are sealed with a throwaway key set for the demo only (never
 the user's key file, which is neither read nor created), and the bank is
@@ -26,6 +27,7 @@ from booksync.banking.statements import statement_lines
 from booksync.cli.connections import print_connections
 from booksync.cli.output import console, say
 from booksync.cli.reports import print_trial_balance
+from booksync.cli.sandbox_catalogue import seed_sandbox_catalogue
 from booksync.cli.statements import print_statement
 from booksync.cli.sync import print_log, print_results
 from booksync.db.engine import session_factory
@@ -97,6 +99,7 @@ def _run(engine: Engine, company_name: str, bank: SandboxHandle) -> None:
         accounts = simplefin.list_accounts(credentials)
     with factory.begin() as session:
         company = find_company(session, company_name)
+        seed_sandbox_catalogue(session)  # its banks, with BIC and country, for the connection
         connection = create_connection(session, company, credentials, accounts)
         connection_id = connection.id
         journals = [a.journal.code for a in connection.accounts if a.journal]

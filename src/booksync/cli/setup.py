@@ -5,7 +5,6 @@ from __future__ import annotations
 import typer
 from sqlalchemy import select
 
-from booksync.banking.institutions import seed_catalogue
 from booksync.cli.context import state, transaction
 from booksync.cli.output import say
 from booksync.db.migrate import upgrade
@@ -25,15 +24,15 @@ def init(
 ) -> None:
     """Create or upgrade the database; create the company if it is new. Idempotent.
 
-    The institutions catalogue is seeded too (the sandbox bank's banks), so
-    ``institution list`` has something to search from the start.
+    The institutions catalogue starts empty: connecting a bank adds its
+    institution, and the sandbox bank's fictional ones come only with the
+    sandbox (:mod:`booksync.cli.sandbox_catalogue`).
     """
     state(ctx).creates = True
     upgrade(state(ctx).engine)
     name = company or state(ctx).company
     with transaction(ctx) as session:
         ensure_currencies(session)
-        seed_catalogue(session)
         if name is None:
             say("database is up to date")
             return
