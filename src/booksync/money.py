@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from booksync.errors import BooksyncError
 from booksync.ledger.limits import (
     MAX_AMOUNT_TEXT,
     MAX_EXPONENT,
@@ -37,8 +38,10 @@ __all__ = [
 MAX_DIGITS = MAX_LINE_DIGITS
 
 
-class MoneyError(ValueError):
+class MoneyError(BooksyncError, ValueError):
     """An amount or currency that the books cannot hold exactly."""
+
+    code = "invalid_amount"
 
 
 # code: (minor-unit exponent, English name)

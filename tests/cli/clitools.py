@@ -27,10 +27,11 @@ def ok_json(cli: Cli, *args: str, company: str | None = None) -> Any:
     return json.loads(out)
 
 
-def one_error(result: Result, *fragments: str) -> str:
-    """The command failed with exit code 1 and one sentence on stderr, no traceback."""
+def one_error(result: Result, *fragments: str, exit_code: int = 1) -> str:
+    """The command failed with ``exit_code`` (1: refused) and one sentence on
+    stderr, no traceback."""
     code, out, err = result
-    assert code == 1, (code, out, err)
+    assert code == exit_code, (code, out, err)
     assert "Traceback" not in err + out
     lines = err.strip().splitlines()
     assert len(lines) == 1, err

@@ -17,7 +17,8 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import Engine, text
 
-from tests.cli.clitools import call, ok_json, one_error
+from booksync.errors import KINDS
+from tests.cli.clitools import Result, call, ok_json, one_error
 from tests.conftest import PG_URL
 
 READ_ONLY = [
@@ -38,6 +39,13 @@ READ_ONLY = [
     ("export", "beancount", "out.beancount"),
 ]
 
+# The exit code of a database that cannot be used, for scripts to tell it apart.
+DATABASE_UNAVAILABLE = KINDS["database_unavailable"].exit_code
+
+
+def db_error(result: Result, *fragments: str) -> str:
+    return one_error(result, *fragments, exit_code=DATABASE_UNAVAILABLE)
+
 
 @pytest.mark.parametrize(
     ("url", "fragment"),
@@ -56,7 +64,7 @@ READ_ONLY = [
 def test_a_bad_url_is_one_sentence_without_its_password(
     capsys: pytest.CaptureFixture[str], url: str, fragment: str
 ) -> None:
-    line = one_error(call(capsys, "--db", url, "account", "list"), fragment)
+    line = db_error(call(capsys, "--db", url, "account", "list"), fragment)
     assert "s3cret" not in line
 
 
@@ -66,8 +74,8 @@ def test_an_empty_db_option_is_refused(
 ) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    one_error(call(capsys, "--db", value, "account", "list"), "--db is empty")
-    one_error(call(capsys, "--db", value, "init"), "--db is empty")
+    db_error(call(capsys, "--db", value, "account", "list"), "--db is empty")
+    db_error(call(capsys, "--db", value, "init"), "--db is empty")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -80,7 +88,7 @@ def test_commands_other_than_init_never_create_a_database(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     target = tmp_path / "sub" / "x.db"
-    one_error(
+    db_error(
         call(capsys, "--db", str(target), *args),
         f"database {target} does not exist; run `booksync init` first",
     )
@@ -100,12 +108,12 @@ def test_a_file_without_the_schema_is_named(
 ) -> None:
     empty = tmp_path / "empty.db"
     empty.touch()
-    one_error(call(capsys, "--db", str(empty), "account", "list"), "run `booksync init` first",
+    db_error(call(capsys, "--db", str(empty), "account", "list"), "run `booksync init` first",
               "not a booksync database")
     assert empty.stat().st_size == 0
     garbage = tmp_path / "garbage.db"
     garbage.write_bytes(b"this is not a database at all, only some text " * 200)
-    one_error(call(capsys, "--db", str(garbage), "account", "list"), str(garbage))
+    db_error(call(capsys, "--db", str(garbage), "account", "list"), str(garbage))
 
 
 def test_an_uninitialised_postgresql_schema_is_named(
@@ -116,7 +124,7 @@ def test_an_uninitialised_postgresql_schema_is_named(
         conn.execute(text(f"CREATE SCHEMA {schema}"))
     try:
         url = f"{PG_URL}?options={quote(f'-csearch_path={schema}')}"
-        one_error(call(capsys, "--db", url, "account", "list"), "not a booksync database",
+        db_error(call(capsys, "--db", url, "account", "list"), "not a booksync database",
                   "run `booksync init` first")
         assert call(capsys, "--db", url, "init", "--company", "Acme Ltd")[0] == 0
         assert call(capsys, "--db", url, "account", "list")[0] == 0
@@ -129,7 +137,7 @@ def test_an_unreachable_postgresql_server_is_one_sentence(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     url = "postgresql://postgres:s3cret@127.0.0.1:1/test"
-    line = one_error(call(capsys, "--db", url, "account", "list"))
+    line = db_error(call(capsys, "--db", url, "account", "list"))
     assert "s3cret" not in line
 
 
@@ -142,7 +150,7 @@ def test_the_default_database_is_not_created_by_a_read(tmp_path: Path) -> None:
         [sys.executable, *probe, "account", "list"],
         capture_output=True, text=True, env=env, timeout=60, check=False,
     )
-    assert read.returncode == 1, read.stderr
+    assert read.returncode == DATABASE_UNAVAILABLE, read.stderr
     assert read.stderr.startswith("error: database ") and "booksync init" in read.stderr
     assert len(read.stderr.strip().splitlines()) == 1
     assert list(tmp_path.iterdir()) == []

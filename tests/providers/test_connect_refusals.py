@@ -12,6 +12,7 @@ import json
 import pytest
 
 from booksync.cli.main import run
+from booksync.errors import KINDS
 from tests.providers.listener import Answer, listening
 
 BODY = b"BODY-MARKER internal admin page: db password hunter2"
@@ -28,8 +29,8 @@ def _connect(db_url: str, capsys: pytest.CaptureFixture[str], url: str) -> tuple
     return code, out, err
 
 
-def _one_error_line(code: int, out: str, err: str) -> str:
-    assert code == 1 and "Traceback" not in out + err
+def _one_error_line(code: int, out: str, err: str, *, kind: str = "insecure_url") -> str:
+    assert code == KINDS[kind].exit_code and "Traceback" not in out + err
     (line,) = err.strip().splitlines()
     assert line.startswith("error: ")
     assert "TOKEN-SECRET" not in out + err
@@ -60,7 +61,7 @@ def test_a_failed_claim_prints_no_byte_of_the_answer(
         url = f"http://127.0.0.1:{listener.server_address[1]}/simplefin/claim/TOKEN-SECRET"
         code, out, err = _connect(db_url, capsys, url)
         assert len(listener.accepted) == 1
-    line = _one_error_line(code, out, err)
+    line = _one_error_line(code, out, err, kind="provider_error")
     assert f"HTTP {status}" in line and "did not accept the setup token" in line
     for word in ("BODY-MARKER", "admin", "hunter2"):
         assert word not in out + err

@@ -103,7 +103,7 @@ def test_a_sync_the_database_refuses_ends_failed_with_the_reason(
     """A tiny wait (the URL's timeout): the commit is refused, and the run still closes."""
     books = live_books
     done, run = sync_beside_a_writer(f"{sqlite_url}?timeout=0.2", books, factory, 5)
-    assert done.returncode == 1
+    assert done.returncode == 1  # the sync ran and its run failed
     (result,) = json.loads(done.stdout)
     assert (result["run"], result["state"], result["error"]) == (run, "error", LOCKED)
     row = log_entry(sqlite_url, run)

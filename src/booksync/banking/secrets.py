@@ -24,6 +24,8 @@ ENV_KEY_FILE = "BOOKSYNC_KEY_FILE"
 class SecretKeyError(LedgerError):
     """The encryption key is missing, malformed or not the one the data was sealed with."""
 
+    code = "secret_key"
+
 
 def key_file() -> Path:
     configured = os.environ.get(ENV_KEY_FILE)

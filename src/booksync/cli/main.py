@@ -13,8 +13,8 @@ from typing import cast
 
 import click
 import typer
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from booksync.app.errors import user_error
 from booksync.cli import (
     banking,
     connections,
@@ -32,11 +32,7 @@ from booksync.cli import (
 )
 from booksync.cli.context import AppState
 from booksync.cli.output import human
-from booksync.db.engine import DatabaseUnavailable
-from booksync.db.errors import locked_message
-from booksync.ledger.errors import LedgerError
-from booksync.money import MoneyError
-from booksync.providers.errors import ProviderError
+from booksync.errors import BooksyncError
 
 app = typer.Typer(
     name="booksync",
@@ -77,18 +73,6 @@ statements.register(app)
 demo.register(app)
 sandbox.register(app)
 worker.register(app)
-
-
-def _database_message(exc: SQLAlchemyError) -> str:
-    """The first line of the driver's message; the trigger texts are already sentences."""
-    locked = locked_message(exc)
-    if locked:
-        return locked
-    orig = getattr(exc, "orig", None) if isinstance(exc, DBAPIError) else None
-    text = str(orig if orig is not None else exc).strip().splitlines()[0]
-    if "booksync:" in text:
-        return text[text.index("booksync:") + len("booksync:") :].strip()
-    return f"the database refused the operation: {text}"
 
 
 def _usage_error_types() -> tuple[type[Exception], ...]:
@@ -132,19 +116,19 @@ def run(argv: Sequence[str] | None = None) -> int:
     except (click.exceptions.Abort, typer.Abort):
         sys.stderr.write("aborted\n")
         return 1
-    except (LedgerError, MoneyError, ProviderError, DatabaseUnavailable) as exc:
-        return _fail(str(exc))
-    except SQLAlchemyError as exc:
-        return _fail(_database_message(exc))
-    except OSError as exc:
-        return _fail(f"{exc.strerror or exc}: {exc.filename or ''}".removesuffix(": "))
+    except Exception as exc:
+        error = user_error(exc)
+        if error is None:
+            raise
+        return _fail(error)
     return result if isinstance(result, int) else 0
 
 
-def _fail(message: str) -> int:
-    """One line on stderr: the message's own control characters (and line breaks) escaped."""
-    sys.stderr.write(f"error: {human(message)}\n")
-    return 1
+def _fail(error: BooksyncError) -> int:
+    """One line on stderr (the message's own control characters and line breaks
+    escaped) and the exit code of the error's kind."""
+    sys.stderr.write(f"error: {human(str(error))}\n")
+    return error.exit_code
 
 
 def main() -> None:

@@ -28,6 +28,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from booksync.errors import BooksyncError
+
 ENV_URL = "BOOKSYNC_DATABASE_URL"
 # The backends booksync is built and tested for, with their drivers.
 DRIVERS = {"sqlite": "pysqlite", "postgresql": "psycopg"}
@@ -35,11 +37,13 @@ DRIVERS = {"sqlite": "pysqlite", "postgresql": "psycopg"}
 SQLITE_OPTIONS = {"timeout", "isolation_level", "detect_types", "check_same_thread"}
 
 
-class DatabaseUnavailable(Exception):
+class DatabaseUnavailable(BooksyncError):
     """The database cannot be used as named: a bad URL, a missing file, no schema.
 
     The message is one sentence and never holds the URL's password.
     """
+
+    code = "database_unavailable"
 
 
 def default_url() -> str:

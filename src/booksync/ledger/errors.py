@@ -1,14 +1,23 @@
-"""Errors a user of the ledger can meet: each message is one clear sentence."""
+"""Errors a user of the ledger can meet: each message is one clear sentence.
+
+They are :class:`booksync.errors.BooksyncError`\ s, each kind with its code.
+"""
 
 from __future__ import annotations
 
+from booksync.errors import BooksyncError
 
-class LedgerError(Exception):
+
+class LedgerError(BooksyncError):
     """A rule of the books refused the operation; nothing was written."""
+
+    code = "invalid"
 
 
 class NotFound(LedgerError):
     """A named thing (company, account, journal, partner, entry) does not exist."""
+
+    code = "not_found"
 
 
 class InvalidEntry(LedgerError):
@@ -18,10 +27,16 @@ class InvalidEntry(LedgerError):
 class UnbalancedEntry(InvalidEntry):
     """Debits and credits differ; the message names the difference."""
 
+    code = "unbalanced"
+
 
 class LockedPeriod(InvalidEntry):
     """The entry's date is on or before the company's lock date."""
 
+    code = "locked_period"
+
 
 class ImmutableEntry(LedgerError):
     """A posted entry or line was to be changed or deleted."""
+
+    code = "immutable"

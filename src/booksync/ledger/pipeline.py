@@ -83,6 +83,8 @@ class ProducerFailed(LedgerError):
     transaction rolls back and nothing is written.
     """
 
+    code = "interrupted"
+
 
 def _die_with_parent(parent: int) -> None:
     """Linux: have the kernel kill this process when its parent dies; exit if it has already."""

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from booksync.errors import BooksyncError
+
 __all__ = [
     "InsecureURL",
     "PaymentRequired",
@@ -40,7 +42,7 @@ __all__ = [
 ]
 
 
-class ProviderError(Exception):
+class ProviderError(BooksyncError):
     """A provider refused or failed the request; the message is a clear sentence."""
 
     code = "provider_error"
