@@ -314,7 +314,7 @@ def test_pending_is_staged_then_booked_once_under_its_new_id(
 def test_same_ids_on_two_accounts_are_two_transactions(
     books: Books, factory: sessionmaker[Session]
 ) -> None:
-    """Ids are unique per account only (users' bug 4)."""
+    """Ids are unique per account only (docs/banking.md, "What real banks do")."""
     world = books.bank.world
     eur = [a.id for a in world.accounts.values() if a.currency == "EUR" and a.id in books.accounts]
     first, second = eur[:2]

@@ -13,7 +13,9 @@ Conventions:
 - bank dates are plain ``datetime.date`` values in the bank's calendar and
   are never shifted through a time zone; instants are aware UTC datetimes;
 - windows are half-open: ``start`` inclusive, ``end`` exclusive, so adjacent
-  windows neither miss nor double a day (users' bug 6).
+  windows neither miss nor double a day.
+
+docs/banking.md, "What real banks do", lists what these rules guard against.
 """
 
 from __future__ import annotations
@@ -107,7 +109,7 @@ class Balance:
     """A balance as the bank reported it, with the bank date it is valid for.
 
     The as-of date matters: an "ending balance" must be compared with the
-    journal at that date, not today (users' bug 10).
+    journal at that date, not today.
     """
 
     amount: Decimal
@@ -126,7 +128,7 @@ class ProviderAccount:
     """An account at the provider, as ``list_accounts`` reports it.
 
     ``id`` is the provider's id, unique within the connection; a re-linked
-    connection may bring new ids (users' bug 9), which the caller resolves.
+    connection may bring new ids, which the caller resolves.
     """
 
     id: str
@@ -150,8 +152,8 @@ class Transaction:
     """One bank transaction, normalized.
 
     ``provider_transaction_id`` is None when the provider gave none or a
-    blank one: blank ids are not identities (users' bug 3). Ids are unique
-    within one provider account only (bug 4). ``alternative_ids`` lists other
+    blank one: blank ids are not identities. Ids are unique
+    within one provider account only. ``alternative_ids`` lists other
     ids the provider gives for the same transaction; ``pending_link_id`` is
     the id of the pending transaction this booked one replaces, when the
     provider says so (SimpleFIN never does). ``booking_date`` is None only

@@ -73,7 +73,8 @@ class TransientError(ProviderError):
 class RateLimited(ProviderError):
     """The provider's quota is spent; ``retry_after`` is in seconds, None if unknown.
 
-    The watermark must not advance past a rate-limited window (users' bug 7).
+    The watermark must not advance past a rate-limited window (docs/banking.md,
+    "What real banks do").
     """
 
     code = "rate_limited"

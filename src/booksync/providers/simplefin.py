@@ -1,4 +1,4 @@
-"""The SimpleFIN provider: the real protocol over HTTP (simplefin.org, protocol.md).
+"""The SimpleFIN provider: the real protocol over HTTP (docs/banking.md, "Providers").
 
 Flow (spec "App Quickstart"): the user makes a *setup token* at their
 server's ``/create`` page; the token is the Base64 of a claim URL; one

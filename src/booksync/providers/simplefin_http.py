@@ -1,6 +1,7 @@
 """SimpleFIN's HTTP edge: setup tokens, access URLs, and httpx mapped into the error tree.
 
-Spec (simplefin.org, protocol.md): a setup token is "a Base64-encoded URL";
+Spec (the SimpleFIN Protocol; docs/banking.md, "Providers"): a setup token is
+"a Base64-encoded URL";
 claiming answers an access URL with "included Basic Auth credentials";
 ``GET /accounts`` answers 200, 402 (payment required) or 403 (authentication
 failed or access revoked). Every httpx exception and HTTP status is

@@ -1,6 +1,6 @@
 """SimpleFIN wire records: the Account Set and its parts, once parsed.
 
-Spec: the SimpleFIN Protocol (simplefin.org, ``protocol.md``), sections
+Spec: the SimpleFIN Protocol (simplefin.org; docs/banking.md, "Providers"), sections
 "Account Set", "Account", "Transaction", "Error" (v2 ``errlist``) and
 "Connection". Why a module of its own: these frozen records are what the
 parser in :mod:`simplefin_wire` builds and what the provider reads, and
@@ -151,7 +151,7 @@ class WireAccount:
     iban: str | None = None
 
     def normalized_balance(self) -> Balance:
-        """The balance with its as-of bank date (users' bug 10)."""
+        """The balance with its as-of bank date (docs/banking.md, "What real banks do")."""
         return Balance(
             amount=self.balance,
             as_of=epoch_to_bank_date(self.balance_date),

@@ -12,7 +12,7 @@ posting *date* (nearly all banks) send an instant on that date in UTC
 date, and that is the rule here: ``epoch_to_bank_date`` takes the UTC date
 and never goes through the machine's or the company's local zone. Going
 through a zone west of Greenwich would move every midnight-UTC posting to
-the previous day (users' bug 6, "date-only values shifted"). Window bounds
+the previous day (docs/banking.md, "What real banks do"). Window bounds
 use the inverse mapping (date D is ``D 00:00:00Z``), so each posting falls in
 exactly one half-open window piece.
 """

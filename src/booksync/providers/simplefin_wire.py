@@ -1,6 +1,6 @@
 """SimpleFIN wire format: the Account Set and its parts, parsed strictly.
 
-Spec: the SimpleFIN Protocol (simplefin.org, ``protocol.md``), sections
+Spec: the SimpleFIN Protocol (simplefin.org; docs/banking.md, "Providers"), sections
 "Account Set", "Account", "Transaction", "Error" (v2 ``errlist``) and
 "Connection"; v1 servers send ``errors`` (strings) and an ``org`` object per
 account instead. Parsing happens here, once, and rejects bad data with a
@@ -82,7 +82,7 @@ def _text(obj: Mapping[str, Any], key: str, where: str, *, required: bool) -> st
 
 
 def _identity(obj: Mapping[str, Any], key: str, where: str) -> str | None:
-    """An id, or None when absent or blank: blank ids are not identities (bug 3)."""
+    """An id, or None when absent or blank: blank ids are not identities."""
     value = _text(obj, key, where, required=False)
     return value if value is not None and value.strip() else None
 

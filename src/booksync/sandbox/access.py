@@ -3,7 +3,8 @@
 A setup token is the Base64 of a one-time claim URL; claiming it (``POST``)
 yields an access URL ``http://user:password@host/simplefin`` (the password
 percent-encoded: it holds ``/``, ``@`` and ``+``) whose user and decoded
-password are then HTTP Basic credentials (protocol.md, "Setup" and "Access").
+password are then HTTP Basic credentials (the SimpleFIN Protocol, "Setup" and
+"Access"; docs/banking.md, "Providers").
 A token claims once; the second claim and any unknown token get 403, and so
 does a revoked credential, for good.  Passwords are kept only as SHA-256
 digests and compared in constant time: the sandbox is a fake bank, but its

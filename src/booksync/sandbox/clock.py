@@ -2,7 +2,8 @@
 
 SimpleFIN carries dates as epoch seconds, but a bank books on a plain date in
 its own calendar.  Midnight UTC is the classic trap: read in any time zone west
-of Greenwich it lands on the previous day (providers.md, bug 6).  Noon UTC reads
+of Greenwich it lands on the previous day (docs/banking.md, "What real banks
+do").  Noon UTC reads
 back as the same calendar date in every zone from UTC-12 to UTC+11, so the
 sandbox sends ``posted`` and ``balance-date`` as noon UTC of the bank date and
 converts back with :func:`date_of` without ever shifting a day.

@@ -1,9 +1,9 @@
-"""The SimpleFIN Account Set, rendered from the world (simplefin.org protocol.md).
+"""The SimpleFIN Account Set, rendered from the world (docs/banking.md, "Providers").
 
 ``GET /accounts`` takes ``start-date`` (epoch, inclusive), ``end-date``
 (epoch, exclusive), ``pending=1``, repeatable ``account=ID`` and
 ``balances-only=1``, and answers the v1 Account Set (``errors``, ``accounts``)
-plus v2's ``errlist`` and ``connections`` (protocol-v2.md).  Like the real
+plus version 2's ``errlist`` and ``connections``.  Like the real
 bridge, a range longer than 90 days is silently cut to 90 days from its start;
 without ``start-date`` the last 90 days up to ``end-date`` are sent, and
 without ``end-date`` the range ends after the bank's today.

@@ -2,7 +2,7 @@
 
 The world is what a real bank would be if we could see its back office: every
 account's booked and pending transactions, and a log of the movements that
-break naive importers (providers.md, "Bugs users keep reporting"):
+break naive importers (docs/banking.md, "What real banks do"):
 
 - a card payment is first a pending authorisation, then books one to three
   days later under a *different* id (no link on the wire; some authorisations
