@@ -49,13 +49,13 @@ def test_account_list_json(acme: Cli) -> None:
 
 
 def test_account_add(acme: Cli) -> None:
-    code, _, err = acme("account", "add", "1250", "Savings", "--type", "asset", "--reconcile")
+    code, _, err = acme("account", "add", "1270", "Savings", "--type", "asset", "--reconcile")
     assert code == 0, err
     rows = {r["code"]: r for r in ok_json(acme, "account", "list")}
-    assert rows["1250"] == {"code": "1250", "name": "Savings", "type": "asset",
+    assert rows["1270"] == {"code": "1270", "name": "Savings", "type": "asset",
                             "reconcile": True, "active": True}
-    assert_error(acme("account", "add", "1250", "Again", "--type", "asset"), "already exists")
-    assert_error(acme("account", "add", "1260", "Odd", "--type", "fish"), "fish")
+    assert_error(acme("account", "add", "1270", "Again", "--type", "asset"), "already exists")
+    assert_error(acme("account", "add", "1280", "Odd", "--type", "fish"), "fish")
     assert len(ok_json(acme, "account", "list")) == len(GENERIC_CHART) + 1
 
 

@@ -407,15 +407,15 @@ def test_company_isolation(session: Session, company: Company) -> None:
     other = create_company(session, "Other GmbH", "EUR", "DE")
     session.commit()
     add_partner(session, company, "Only Acme's")
-    add_account(session, company, "1250", "Acme Savings", "asset")
+    add_account(session, company, "1270", "Acme Savings", "asset")
     session.commit()
-    a_id = simple(session, company, "1250", "3000", "500")
+    a_id = simple(session, company, "1270", "3000", "500")
     b_id = simple(session, other, "1000", "3000", "42")
 
     a_accounts = {a.id for a in list_accounts(session, company)}
     b_accounts = {a.id for a in list_accounts(session, other)}
     assert a_accounts and b_accounts and not a_accounts & b_accounts
-    assert "1250" not in {a.code for a in list_accounts(session, other)}
+    assert "1270" not in {a.code for a in list_accounts(session, other)}
     assert list_partners(session, other) == []
 
     # the same account code books on the company's own account
@@ -441,7 +441,7 @@ def test_company_isolation(session: Session, company: Company) -> None:
 
     # another company's account, partner or entry cannot be used
     with pytest.raises(InvalidEntry, match="unknown account '1250'"):
-        simple(session, other, "1250", "3000", "1")
+        simple(session, other, "1270", "3000", "1")
     session.rollback()
     with pytest.raises(InvalidEntry, match="unknown partner"):
         book(session, other, entry("MISC", "2026-01-01", ("1000", "1", "0", "Only Acme's"),

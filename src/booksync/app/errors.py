@@ -2,7 +2,7 @@
 
 The database's own refusals (a trigger's ``booksync:`` sentence, SQLite's
 busy error) and a file the system could not open reach the caller as
-:class:`~booksync.errors.BooksyncError`\\ s with their codes, so the CLI and
+:class:`~booksync.errors.BooksyncError` errors with their codes, so the CLI and
 the web app show them alike (docs/architecture.md, "Errors").  Anything else
 is a bug and stays what it is.
 """

@@ -2,6 +2,9 @@
 
 from booksync.banking import models as banking_models  # noqa: F401  (registers tables)
 from booksync.db.base import Base
+from booksync.documents import models as document_models  # noqa: F401  (registers tables)
 from booksync.ledger import models as ledger_models  # noqa: F401  (registers tables)
+from booksync.ledger import open_item_models  # noqa: F401  (registers tables)
+from booksync.reconciliation import models as reconciliation_models  # noqa: F401
 
 metadata = Base.metadata

@@ -1,10 +1,11 @@
-"""Accounts of the chart: listing and adding."""
+"""Accounts of the chart: listing, adding, and the account of a role."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from booksync.ledger.chart import ROLE_ACCOUNTS
 from booksync.ledger.errors import LedgerError
 from booksync.ledger.limits import MAX_CODE, MAX_NAME, check_text
 from booksync.ledger.models import Account, AccountRole, AccountType, Company
@@ -59,3 +60,27 @@ def add_account(
     session.add(account)
     session.flush()
     return account
+
+
+def role_account(session: Session, company: Company, role: AccountRole) -> Account:
+    """The company's account for ``role`` (the first by code), made from the chart if none.
+
+    Companies created before a role existed (outstanding payments, exchange
+    differences) have no account for it; the generic chart's is added then,
+    under its code when free.
+    """
+    account = session.scalar(
+        select(Account)
+        .where(Account.company_id == company.id, Account.role == role.value, Account.active)
+        .order_by(Account.code)
+        .limit(1)
+    )
+    if account is not None:
+        return account
+    spec = ROLE_ACCOUNTS[role]
+    code, taken = spec.code, {a.code for a in list_accounts(session, company)}
+    while code in taken:
+        code = f"{code}0"
+    return add_account(
+        session, company, code, spec.name, spec.type.value, reconcile=spec.reconcile, role=role
+    )

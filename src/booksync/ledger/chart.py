@@ -38,14 +38,16 @@ GENERIC_CHART: tuple[AccountSpec, ...] = (
     AccountSpec("1000", "Cash", A),
     AccountSpec("1100", "Accounts Receivable", A, AccountRole.RECEIVABLE, True),
     AccountSpec("1200", "Bank", A, AccountRole.BANK),
+    AccountSpec("1250", "Outstanding Receipts", A, AccountRole.OUTSTANDING_IN, True),
+    AccountSpec("1260", "Outstanding Payments", A, AccountRole.OUTSTANDING_OUT, True),
     AccountSpec("1290", "Bank Suspense", A, AccountRole.SUSPENSE, True),
     AccountSpec("1300", "Inventory", A),
     AccountSpec("1400", "Prepaid Expenses", A),
     AccountSpec("1500", "Equipment", A),
     AccountSpec("1510", "Accumulated Depreciation", A),
-    AccountSpec("1600", "VAT Receivable", A),
+    AccountSpec("1600", "VAT Receivable", A, AccountRole.TAX_PURCHASE),
     AccountSpec("2000", "Accounts Payable", L, AccountRole.PAYABLE, True),
-    AccountSpec("2100", "VAT Payable", L),
+    AccountSpec("2100", "VAT Payable", L, AccountRole.TAX_SALE),
     AccountSpec("2200", "Payroll Liabilities", L),
     AccountSpec("2300", "Accrued Liabilities", L),
     AccountSpec("2500", "Loans", L),
@@ -55,6 +57,7 @@ GENERIC_CHART: tuple[AccountSpec, ...] = (
     AccountSpec("4000", "Sales", INC),
     AccountSpec("4100", "Services Revenue", INC),
     AccountSpec("4900", "Other Income", INC),
+    AccountSpec("4950", "Exchange Gains", INC, AccountRole.EXCHANGE_GAIN),
     AccountSpec("5000", "Cost of Goods Sold", X),
     AccountSpec("6000", "Salaries", X),
     AccountSpec("6100", "Rent", X),
@@ -67,7 +70,14 @@ GENERIC_CHART: tuple[AccountSpec, ...] = (
     AccountSpec("6800", "Insurance", X),
     AccountSpec("6900", "Depreciation", X),
     AccountSpec("7000", "Interest Expense", X),
+    AccountSpec("7100", "Exchange Losses", X, AccountRole.EXCHANGE_LOSS),
 )
+
+# The account a company uses for each role, by code in this chart: a company
+# created before a role existed gets its account on first use.
+ROLE_ACCOUNTS: dict[AccountRole, AccountSpec] = {
+    spec.role: spec for spec in GENERIC_CHART if spec.role is not None
+}
 
 DEFAULT_JOURNALS: tuple[JournalSpec, ...] = (
     JournalSpec("SAL", "Sales", JournalType.SALE, "4000"),

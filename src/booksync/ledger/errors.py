@@ -1,6 +1,6 @@
 """Errors a user of the ledger can meet: each message is one clear sentence.
 
-They are :class:`booksync.errors.BooksyncError`\ s, each kind with its code.
+Each is a :class:`booksync.errors.BooksyncError` of its own kind (code).
 """
 
 from __future__ import annotations

@@ -44,6 +44,12 @@ class AccountRole(enum.StrEnum):
     PAYABLE = "payable"
     BANK = "bank"
     SUSPENSE = "suspense"
+    OUTSTANDING_IN = "outstanding_in"  # payments received, not yet seen on the bank
+    OUTSTANDING_OUT = "outstanding_out"  # payments sent, not yet seen on the bank
+    EXCHANGE_GAIN = "exchange_gain"
+    EXCHANGE_LOSS = "exchange_loss"
+    TAX_SALE = "tax_sale"  # tax collected on sales
+    TAX_PURCHASE = "tax_purchase"  # tax paid on purchases, to deduct
 
 
 class JournalType(enum.StrEnum):

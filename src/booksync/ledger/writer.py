@@ -46,6 +46,7 @@ from sqlalchemy.orm import Session
 from booksync.db.base import utcnow
 from booksync.db.uuid7 import uuid7_ints
 from booksync.ledger.models import Company, Entry, Journal, Line, Sequence
+from booksync.ledger.open_items import reconcilable_account_ids, track_entries
 from booksync.ledger.totals import PostedTotal
 
 if TYPE_CHECKING:
@@ -81,6 +82,7 @@ LINE_INSERT = (
 POSTED_LINE_INSERT = (LINE_INSERT[0], LINE_INSERT[1].replace("FALSE", "TRUE"))
 LINE_WIDTH = 12  # parameters per line row
 LINE_ENTRY_ID = 3  # where a line row holds its entry's id
+LINE_ACCOUNT = 4  # where a line row holds its account's id
 LINE_DEBIT = 6  # where a line row holds its debit
 POST = (
     "WITH posting (id, number, posted_at) AS (VALUES {rows}) "
@@ -278,6 +280,9 @@ class EntryWriter:
         self.rows = RowBuilder(company.id, self._dialect)
         self._saved_cache_size: int | None = None
         self._posted = PostedTotal(session, company)
+        # Posted lines on these accounts become open items (docs/ledger.md,
+        # "Open items and reconciliation"); a batch with none of them costs nothing more.
+        self._tracked = reconcilable_account_ids(session, company.id)
 
     def tune_for_bulk(self) -> None:
         """Give SQLite a page cache that holds a big import's working set.
@@ -336,6 +341,9 @@ class EntryWriter:
         self._insert_lines(conn, batch.line_rows, ids, POSTED_LINE_INSERT)
         for count, params in _chunked(rows, POSTED_WIDTH):
             self._sql.run(conn, self._sql.text(POSTED_INSERT, count), params)
+        tracked = self._tracked
+        if tracked and not tracked.isdisjoint(batch.line_rows[LINE_ACCOUNT::LINE_WIDTH]):
+            track_entries(self.session, self.company, ids)
         return ids
 
     def _insert_lines(
@@ -381,6 +389,8 @@ class EntryWriter:
         conn = self.session.connection()
         for count, params in _chunked(flat, 3):
             self._sql.run(conn, self._sql.text(POST, count), params)
+        if self._tracked:
+            track_entries(self.session, self.company, ids)
 
     def finish(self) -> None:
         """Write back the sequence counters used since the writer was made."""
