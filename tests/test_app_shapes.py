@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from booksync.app.shapes import as_json
@@ -39,3 +39,13 @@ def test_amounts_stay_exact_strings_and_nesting_is_kept() -> None:
         "note": None,
     }
     assert json.loads(json.dumps(shaped)) == shaped
+
+
+@dataclass(frozen=True)
+class Aged:
+    current: Decimal
+    days_1_30: Decimal = field(metadata={"json": "1-30"})
+
+
+def test_a_field_may_name_a_key_that_is_no_python_name() -> None:
+    assert as_json(Aged(Decimal("1.00"), Decimal("2.00"))) == {"current": "1.00", "1-30": "2.00"}

@@ -3,7 +3,9 @@
 A use case returns frozen dataclasses; :func:`as_json` turns one (or a list
 of them) into plain JSON values: amounts as decimal strings (never floats),
 dates as ISO text, enums as their values.  The field names are the JSON
-keys, so a result's dataclass is its documented shape.
+keys, so a result's dataclass is its documented shape; a key that is no
+Python name (an aged balance's ``"1-30"``) is given as the field's
+``metadata={"json": "1-30"}``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,10 @@ from typing import Any
 def as_json(value: Any) -> Any:
     """``value`` with every dataclass, Decimal, date and enum made plain JSON."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: as_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {
+            f.metadata.get("json", f.name): as_json(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+        }
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, Decimal):
