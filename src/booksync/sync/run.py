@@ -6,13 +6,14 @@ Three short transactions, never one long one around the network:
    :mod:`booksync.sync.lease`), open the ``SyncRun`` row with its window,
    and commit;
 2. fetch from the provider outside any transaction, retrying transient
-   errors with exponential back-off, while a heartbeat renews the lease;
+   errors with exponential back-off (:mod:`booksync.sync.fetch`), while a
+   heartbeat renews the lease;
 3. in ONE transaction: confirm the lease, then statement lines, entries,
    aliases, pending rows, balances, watermarks, the run's counts and the
    connection's state. A crash or an error before this commit leaves the
    books exactly as they were; the run row then records the error in a
-   transaction of its own, retried until the database lets it write, so a
-   run never stays ``running`` after its process has given up on it.
+   transaction of its own (:mod:`booksync.sync.closing`, which also says
+   what each outcome does to the connection).
 
 Outcomes by error kind: transient (after retries) and malformed answers ->
 state ``error``; rate limit -> watermark kept, next try after
@@ -43,18 +44,14 @@ from booksync.ledger.pipeline import gc_relaxed
 from booksync.ledger.writer import EntryWriter
 from booksync.money import CURRENCIES, MoneyError, format_minor
 from booksync.providers.base import Batch, Credentials, Provider, Window
-from booksync.providers.errors import (
-    ProviderError,
-    RateLimited,
-    ReauthRequired,
-    TransientError,
-)
+from booksync.providers.errors import ProviderError, RateLimited, ReauthRequired
 from booksync.providers.redaction import redact_secret
 from booksync.providers.registry import provider_for
 from booksync.sync import lease
+from booksync.sync.closing import RunCloser
+from booksync.sync.fetch import fetch_batches
 from booksync.sync.lease import LEASE, Heartbeat, LeaseLost
 from booksync.sync.outcome import (
-    CLOSE_RETRIES,
     ERROR_RETRY,
     RetryPolicy,
     RunAborted,
@@ -101,6 +98,7 @@ class SyncRunner:
         self.clock = clock
         self.today = today or (lambda: self.clock().date())
         self.sleep = sleep
+        self.closer = RunCloser(factory, self.worker, clock, sleep)
 
     def run(
         self,
@@ -166,7 +164,7 @@ class SyncRunner:
             session.flush()
             run_id = run.id
             if refusal:
-                self._close(session, connection, run, "error", refusal, now, reschedule=False)
+                self.closer.close(session, connection, run, "error", refusal, now, reschedule=False)
                 return RunResult(connection_id, run_id, "error", error=refusal, took_over=took_over)
             sealed = connection.credentials
             provider_name = connection.provider
@@ -177,7 +175,15 @@ class SyncRunner:
 
         def fetch() -> tuple[list[Batch], int]:
             unsealed.append(Credentials(provider_name, unseal(sealed)))
-            return self._fetch(provider_name, unsealed[0], account_ids, window, include_pending)
+            return fetch_batches(
+                self.providers(provider_name),
+                unsealed[0],
+                account_ids,
+                window,
+                include_pending=include_pending,
+                retry=self.retry,
+                sleep=self.sleep,
+            )
 
         def secret_free(text: str) -> str:
             # Providers mask credentials at their edge; this is the second line
@@ -207,13 +213,14 @@ class SyncRunner:
                 )
         except RateLimited as exc:
             message = secret_free(str(exc))
-            return self._fail(
+            return self.closer.fail(
                 connection_id, run_id, "rate_limited", message, retry_in=rate_limit_wait(exc)
             )
         except ReauthRequired as exc:
-            return self._fail(connection_id, run_id, "reauth_required", secret_free(str(exc)))
+            message = secret_free(str(exc))
+            return self.closer.fail(connection_id, run_id, "reauth_required", message)
         except (ProviderError, LedgerError, MoneyError, RunAborted, LeaseLost) as exc:
-            return self._fail(connection_id, run_id, "error", secret_free(str(exc)))
+            return self.closer.fail(connection_id, run_id, "error", secret_free(str(exc)))
         except Exception as exc:
             # Anything else (a database error, a bug): the commit was rolled back, so
             # the books are as before; close the run and release the lease instead of
@@ -230,7 +237,7 @@ class SyncRunner:
             message = locked_message(exc) or (
                 f"the run stopped on an unexpected error ({type(exc).__name__})"
             )
-            return self._fail(connection_id, run_id, "error", message)
+            return self.closer.fail(connection_id, run_id, "error", message)
 
     @staticmethod
     def _refusal(connection: Connection) -> str | None:
@@ -239,34 +246,6 @@ class SyncRunner:
         if connection.state == "reauth_required":
             return "the bank needs the connection renewed (re-authorisation) first"
         return None
-
-    def _fetch(
-        self,
-        provider_name: str,
-        credentials: Credentials,
-        account_ids: list[str],
-        window: Window,
-        include_pending: bool,
-    ) -> tuple[list[Batch], int]:
-        provider = self.providers(provider_name)
-        attempt = 0
-        try:
-            while True:
-                attempt += 1
-                try:
-                    batches = provider.fetch(
-                        credentials, account_ids, window, include_pending=include_pending
-                    )
-                    return batches, attempt
-                except TransientError as exc:
-                    if attempt >= self.retry.attempts:
-                        raise TransientError(f"{exc} (gave up after {attempt} attempts)") from None
-                    log.info("transient provider error, retrying: %s", exc)
-                    self.sleep(self.retry.delay(attempt))
-        finally:
-            close = getattr(provider, "close", None)
-            if callable(close):
-                close()
 
     def _commit(
         self,
@@ -318,7 +297,7 @@ class SyncRunner:
             run.pending, run.updated, run.attempts = totals.pending, totals.updated, attempts
             message = "; ".join(totals.problems) or None
             connection.last_refresh = now
-            self._close(
+            self.closer.close(
                 session,
                 connection,
                 run,
@@ -342,97 +321,6 @@ class SyncRunner:
             differences[0] if differences else None,
             message,
         )
-
-    def _close(
-        self,
-        session: Session,
-        connection: Connection,
-        run: SyncRun,
-        state: str,
-        error: str | None,
-        now: dt.datetime,
-        *,
-        reschedule: bool,
-        connection_state: str | None = None,
-        retry_in: dt.timedelta | None = None,
-    ) -> None:
-        run.state = state
-        run.error = error
-        run.finished_at = now
-        if connection.claimed_by != self.worker:
-            return  # taken over: the connection is the new holder's to change
-        if connection_state:
-            connection.state = connection_state
-        if error or state in ("success", "partial"):
-            connection.last_error = error
-        connection.claimed_until = None  # release the lease
-        connection.claimed_by = None
-        if reschedule and connection.auto_sync and connection.state != "reauth_required":
-            step = retry_in or dt.timedelta(seconds=connection.interval_seconds)
-            connection.next_sync_at = now + step
-        elif connection.state == "reauth_required":
-            connection.next_sync_at = None
-
-    def _fail(
-        self,
-        connection_id: int,
-        run_id: int,
-        state: str,
-        message: str,
-        *,
-        retry_in: dt.timedelta | None = None,
-    ) -> RunResult:
-        """Record a failed run in its own transaction; the books are untouched.
-
-        The database may refuse the write (SQLite busy with another process's
-        long write): each try is a fresh transaction, with growing pauses, and
-        only if all fail is the run left for the next claim to close.
-        """
-        for pause in (*CLOSE_RETRIES, None):
-            try:
-                self._record_failure(connection_id, run_id, state, message, retry_in)
-                break
-            except DBAPIError as exc:
-                if pause is None:
-                    log.warning("sync run %s could not be closed: %s", run_id, exc.orig)
-                    break
-                log.info("sync run %s: closing it waits for the database", run_id)
-                self.sleep(pause)
-        return RunResult(connection_id, run_id, state, error=message)
-
-    def _record_failure(
-        self,
-        connection_id: int,
-        run_id: int,
-        state: str,
-        message: str,
-        retry_in: dt.timedelta | None,
-    ) -> None:
-        now = self.clock()
-        with self.factory.begin() as session:
-            connection = session.get(Connection, connection_id, populate_existing=True)
-            run = session.get(SyncRun, run_id, populate_existing=True)
-            assert connection is not None and run is not None
-            if run.state != "running":
-                return  # already closed by the run that took the connection over
-            if state == "reauth_required":
-                connection_state = "reauth_required"
-            elif state == "rate_limited":
-                connection_state = connection.state
-            else:
-                connection_state = "error"
-                retry_in = min(ERROR_RETRY, dt.timedelta(seconds=connection.interval_seconds))
-            self._close(
-                session,
-                connection,
-                run,
-                state,
-                message,
-                now,
-                reschedule=True,
-                connection_state=connection_state,
-                retry_in=retry_in,
-            )
 
 
 __all__ = [
