@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from booksync.banking.institutions import institution_key, upsert_institutions
 from booksync.banking.models import Connection, Institution, ProviderAccount
 from booksync.banking.secrets import seal
+from booksync.banking.states import DUE_STATES, ConnectionState
 from booksync.db.base import utcnow
 from booksync.ledger.errors import LedgerError, NotFound
 from booksync.ledger.journals import create_bank_journal, get_journal
@@ -28,7 +29,6 @@ from booksync.providers.base import Credentials
 from booksync.providers.base import Institution as ProviderInstitution
 from booksync.providers.base import ProviderAccount as RemoteAccount
 
-STATES = ("connected", "error", "disconnected", "reauth_required")
 _INTERVAL = re.compile(r"^\s*(\d+)\s*([mhd])\s*$")
 _UNIT = {"m": 60, "h": 3600, "d": 86400}
 
@@ -101,7 +101,7 @@ def create_connection(
         institution_id=institution_id,
         label=fit_text(label or credentials.provider, MAX_NAME),
         credentials=seal(credentials.secret),
-        state="connected",
+        state=ConnectionState.CONNECTED,
         next_sync_at=utcnow(),
         interval_seconds=interval_seconds,
         include_pending=include_pending,
@@ -176,7 +176,7 @@ def set_connection(
     """Change the schedule or data-to-sync settings; a new interval applies from now."""
     if interval_seconds is not None:
         connection.interval_seconds = interval_seconds
-        if connection.auto_sync and connection.state in ("connected", "error"):
+        if connection.auto_sync and connection.state in DUE_STATES:
             last = connection.last_refresh or utcnow()
             connection.next_sync_at = max(utcnow(), last + dt.timedelta(seconds=interval_seconds))
     if auto_sync is not None:
@@ -188,7 +188,7 @@ def set_connection(
 
 def disconnect(connection: Connection) -> Connection:
     """Forget the credentials and stop syncing; the books and the log stay."""
-    connection.state = "disconnected"
+    connection.state = ConnectionState.DISCONNECTED
     connection.credentials = None
     connection.auto_sync = False
     connection.next_sync_at = None
@@ -231,7 +231,6 @@ def connection_dict(connection: Connection) -> dict[str, Any]:
 
 
 __all__ = [
-    "STATES",
     "connection_dict",
     "create_connection",
     "disconnect",

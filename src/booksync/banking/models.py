@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from booksync.banking.states import ConnectionState, RunState, RunTrigger
 from booksync.db.base import Base, BusinessRow, CompanyOwned, UTCDateTime
 from booksync.ledger.models import Journal
 
@@ -83,7 +84,7 @@ class Connection(CompanyOwned, Base):
     institution_id: Mapped[int | None] = mapped_column(ForeignKey("institution.id"))
     label: Mapped[str] = mapped_column(String(200))
     credentials: Mapped[bytes | None] = mapped_column(LargeBinary)
-    state: Mapped[str] = mapped_column(String(24), default="connected")
+    state: Mapped[str] = mapped_column(String(24), default=ConnectionState.CONNECTED)
     last_refresh: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     next_sync_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     interval_seconds: Mapped[int] = mapped_column(Integer, default=12 * 3600)
@@ -191,12 +192,12 @@ class SyncRun(CompanyOwned, Base):
     __table_args__ = (Index("ix_sync_run_connection_started", "connection_id", "started_at"),)
 
     connection_id: Mapped[int] = mapped_column(ForeignKey("connection.id"))
-    trigger: Mapped[str] = mapped_column(String(16), default="manual")
+    trigger: Mapped[str] = mapped_column(String(16), default=RunTrigger.MANUAL)
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     window_start: Mapped[dt.date | None] = mapped_column(Date)
     window_end: Mapped[dt.date | None] = mapped_column(Date)
-    state: Mapped[str] = mapped_column(String(24), default="running")
+    state: Mapped[str] = mapped_column(String(24), default=RunState.RUNNING)
     fetched: Mapped[int] = mapped_column(Integer, default=0)
     new: Mapped[int] = mapped_column(Integer, default=0)
     duplicates: Mapped[int] = mapped_column(Integer, default=0)

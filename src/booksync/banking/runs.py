@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from booksync.banking.connections import get_connection, iso
 from booksync.banking.models import Connection, ProviderAccount, SyncRun
+from booksync.banking.states import RUN_COUNTERS
 from booksync.ledger.errors import NotFound
 from booksync.ledger.models import Company
 from booksync.money import CURRENCIES, format_minor
@@ -78,11 +79,7 @@ def run_log(
             "finished_at": iso(run.finished_at),
             "window_start": iso(run.window_start),
             "window_end": iso(run.window_end),
-            "fetched": run.fetched,
-            "new": run.new,
-            "duplicates": run.duplicates,
-            "pending": run.pending,
-            "updated": run.updated,
+            **{c.name: getattr(run, c.name) for c in RUN_COUNTERS},
             "balance_difference": None
             if run.balance_difference is None
             else format_minor(

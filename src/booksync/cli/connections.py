@@ -25,6 +25,7 @@ from booksync.banking.connections import (
     set_connection,
 )
 from booksync.banking.secrets import unseal
+from booksync.banking.states import ConnectionState
 from booksync.cli.context import books
 from booksync.cli.ids import parse_id
 from booksync.cli.output import emit_json, moment, say, table
@@ -43,11 +44,9 @@ connection_app = typer.Typer(
 )
 JSON = typer.Option(False, "--json", help="Print JSON.")
 CONSENT_WARNING_DAYS = 14
-STATE_LABELS = {
-    "connected": "connected",
-    "error": "error",
-    "disconnected": "not connected",
-    "reauth_required": "re-authorisation needed",
+STATE_LABELS = {  # the states a table words differently from their stored names
+    ConnectionState.DISCONNECTED: "not connected",
+    ConnectionState.REAUTH_REQUIRED: "re-authorisation needed",
 }
 
 
@@ -74,9 +73,9 @@ def consent_warning(expires: str | None, now: dt.datetime | None = None) -> str 
 
 
 def _next(row: dict[str, Any]) -> str:
-    if row["state"] == "disconnected":
+    if row["state"] == ConnectionState.DISCONNECTED:
         return ""
-    if row["state"] == "reauth_required":
+    if row["state"] == ConnectionState.REAUTH_REQUIRED:
         return "after renewal"
     if not row["auto_sync"]:
         return "manual only"
@@ -263,7 +262,7 @@ def connection_set(
     ident = parse_id(connection, "a connection id")
     with books(ctx) as (session, company):
         found = get_connection(session, company, ident)
-        if found.state == "disconnected":
+        if found.state == ConnectionState.DISCONNECTED:
             raise LedgerError(f"connection {found.id} is disconnected: connect the bank again")
         set_connection(
             found, interval_seconds=seconds, auto_sync=auto_sync, include_pending=pending

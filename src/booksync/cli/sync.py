@@ -23,6 +23,7 @@ from typer.core import TyperGroup
 from booksync.banking.connections import get_connection
 from booksync.banking.models import Connection
 from booksync.banking.runs import run_log
+from booksync.banking.states import RUN_COUNTERS, ConnectionState
 from booksync.cli.context import books, state
 from booksync.cli.entries import parse_date
 from booksync.cli.ids import Page, after_option, limit_option, more_follow, parse_id
@@ -33,8 +34,9 @@ from booksync.providers import registry
 from booksync.sync.run import RunResult, SyncRunner
 
 JSON = typer.Option(False, "--json", help="Print JSON.")
-COUNTS = ["Fetched", "New", "Duplicates", "Pending", "Updated", "Balance diff."]
-SHORT = ["Fetched", "New", "Dup.", "Pend.", "Upd.", "Diff."]
+# The run counts' headings, then the balance difference's (docs/banking.md).
+COUNTS = [*(c.title for c in RUN_COUNTERS), "Balance diff."]
+SHORT = [*(c.short for c in RUN_COUNTERS), "Diff."]
 
 
 class RunUnlessSubcommand(TyperGroup):
@@ -70,18 +72,18 @@ def print_results(results: list[dict[str, Any]], title: str = "Synchronization")
                 r["connection"],
                 r["run"],
                 r["state"],
-                r["fetched"],
-                r["new"],
-                r["duplicates"],
-                r["pending"],
-                r["updated"],
-                r["balance_difference"],
+                *_counts(r),
                 r["error"],
             )
             for r in results
         ],
         right=COUNTS,
     )
+
+
+def _counts(row: dict[str, Any]) -> list[Any]:
+    """A run's counts and balance difference, as :data:`COUNTS` heads them."""
+    return [*(row[c.name] for c in RUN_COUNTERS), row["balance_difference"]]
 
 
 def print_log(rows: list[dict[str, Any]]) -> None:
@@ -99,12 +101,7 @@ def print_log(rows: list[dict[str, Any]]) -> None:
                 moment(r["started_at"]),
                 _took(r),
                 f"{r['window_start']}..{r['window_end']}" if r["window_start"] else "",
-                r["fetched"],
-                r["new"],
-                r["duplicates"],
-                r["pending"],
-                r["updated"],
-                r["balance_difference"],
+                *_counts(r),
                 r["state"],
                 r["error"],
             )
@@ -135,7 +132,10 @@ def _chosen(ctx: typer.Context, ids: list[str], every: bool) -> list[int]:
             return list(
                 session.scalars(
                     select(Connection.id)
-                    .where(Connection.company_id == company.id, Connection.state != "disconnected")
+                    .where(
+                        Connection.company_id == company.id,
+                        Connection.state != ConnectionState.DISCONNECTED,
+                    )
                     .order_by(Connection.id)
                 )
             )

@@ -24,6 +24,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from booksync.banking.models import Connection, SyncRun
+from booksync.banking.states import FINISHED_OK, ConnectionState, RunState
 from booksync.sync.outcome import CLOSE_RETRIES, ERROR_RETRY, RunResult
 
 log = logging.getLogger(__name__)
@@ -51,12 +52,12 @@ class RunCloser:
         session: Session,
         connection: Connection,
         run: SyncRun,
-        state: str,
+        state: RunState,
         error: str | None,
         now: dt.datetime,
         *,
         reschedule: bool,
-        connection_state: str | None = None,
+        connection_state: ConnectionState | None = None,
         retry_in: dt.timedelta | None = None,
     ) -> None:
         """End ``run`` with ``state``; release the lease and reschedule while ours."""
@@ -67,11 +68,11 @@ class RunCloser:
             return  # taken over: the connection is the new holder's to change
         if connection_state:
             connection.state = connection_state
-        if error or state in ("success", "partial"):
+        if error or state in FINISHED_OK:
             connection.last_error = error
         connection.claimed_until = None  # release the lease
         connection.claimed_by = None
-        waits_for_user = connection.state == "reauth_required"
+        waits_for_user = connection.state == ConnectionState.REAUTH_REQUIRED
         if reschedule and connection.auto_sync and not waits_for_user:
             step = retry_in or dt.timedelta(seconds=connection.interval_seconds)
             connection.next_sync_at = now + step
@@ -82,7 +83,7 @@ class RunCloser:
         self,
         connection_id: int,
         run_id: int,
-        state: str,
+        state: RunState,
         message: str,
         *,
         retry_in: dt.timedelta | None = None,
@@ -109,7 +110,7 @@ class RunCloser:
         self,
         connection_id: int,
         run_id: int,
-        state: str,
+        state: RunState,
         message: str,
         retry_in: dt.timedelta | None,
     ) -> None:
@@ -118,13 +119,13 @@ class RunCloser:
             connection = session.get(Connection, connection_id, populate_existing=True)
             run = session.get(SyncRun, run_id, populate_existing=True)
             assert connection is not None and run is not None
-            if run.state != "running":
+            if run.state != RunState.RUNNING:
                 return  # already closed by the run that took the connection over
-            connection_state: str | None = None  # rate limited: as it was
-            if state == "reauth_required":
-                connection_state = "reauth_required"
-            elif state != "rate_limited":
-                connection_state = "error"
+            connection_state: ConnectionState | None = None  # rate limited: as it was
+            if state == RunState.REAUTH_REQUIRED:
+                connection_state = ConnectionState.REAUTH_REQUIRED
+            elif state != RunState.RATE_LIMITED:
+                connection_state = ConnectionState.ERROR
                 retry_in = min(ERROR_RETRY, dt.timedelta(seconds=connection.interval_seconds))
             self.close(
                 session,

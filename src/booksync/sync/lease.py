@@ -27,6 +27,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from booksync.banking.models import Connection, SyncRun
+from booksync.banking.states import RunState
 from booksync.db.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ def holder(session: Session, connection_id: int) -> Holder:
     ).first()
     running = session.execute(
         select(SyncRun.id, SyncRun.started_at)
-        .where(SyncRun.connection_id == connection_id, SyncRun.state == "running")
+        .where(SyncRun.connection_id == connection_id, SyncRun.state == RunState.RUNNING)
         .order_by(SyncRun.id.desc())
         .limit(1)
     ).first()
@@ -133,8 +134,8 @@ def claim(
     reason = TAKEN_OVER if live else ABANDONED
     session.execute(
         update(SyncRun)
-        .where(SyncRun.connection_id == connection_id, SyncRun.state == "running")
-        .values(state="error", finished_at=now, error=reason)
+        .where(SyncRun.connection_id == connection_id, SyncRun.state == RunState.RUNNING)
+        .values(state=RunState.ERROR, finished_at=now, error=reason)
         .execution_options(synchronize_session=False)
     )
     took = previous if previous is not None and (previous.name or previous.run) else None

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from booksync.banking.states import FINISHED_OK, RUN_COUNTERS, RunCounts, RunState
 from booksync.providers.errors import RateLimited
 
 ERROR_RETRY = dt.timedelta(hours=1)
@@ -29,36 +30,42 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True, slots=True)
-class RunResult:
-    """What ``booksync sync`` reports for one run."""
+class RunResult(RunCounts):
+    """What ``booksync sync`` reports for one run: its state, its counts (keywords)."""
 
     connection: int
     run: int | None
-    state: str
-    fetched: int = 0
-    new: int = 0
-    duplicates: int = 0
-    pending: int = 0
-    updated: int = 0
+    state: RunState
     balance_difference: str | None = None
+    """The first account's difference with the bank, in its currency's decimals."""
     error: str | None = None
     took_over: str | None = None
     """With ``force``: whose lease the run took (not part of the JSON shape)."""
 
+    @classmethod
+    def counted(
+        cls,
+        counts: RunCounts,
+        connection: int,
+        run: int | None,
+        state: RunState,
+        balance_difference: str | None = None,
+        error: str | None = None,
+    ) -> RunResult:
+        """A run's result with ``counts``, whichever counts :class:`RunCounts` has."""
+        named = {c.name: getattr(counts, c.name) for c in RUN_COUNTERS}
+        return cls(connection, run, state, balance_difference, error, **named)
+
     @property
     def ok(self) -> bool:
-        return self.state in ("success", "partial")
+        return self.state in FINISHED_OK
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "connection": self.connection,
             "run": self.run,
             "state": self.state,
-            "fetched": self.fetched,
-            "new": self.new,
-            "duplicates": self.duplicates,
-            "pending": self.pending,
-            "updated": self.updated,
+            **self.counts(),
             "balance_difference": self.balance_difference,
             "error": self.error,
         }

@@ -33,9 +33,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from booksync.banking.importer import AccountResult, StatementImporter
+from booksync.banking.importer import StatementImporter
 from booksync.banking.models import Connection, PendingTransaction, ProviderAccount, SyncRun
 from booksync.banking.secrets import unseal
+from booksync.banking.states import ConnectionState, RunCounts, RunState, RunTrigger
 from booksync.db.base import utcnow
 from booksync.db.errors import locked_message
 from booksync.ledger.errors import LedgerError
@@ -94,7 +95,7 @@ class SyncRunner:
         self.factory = factory
         self.providers = providers
         self.retry = retry or RetryPolicy()
-        self.worker = worker or lease.holder_id("manual")
+        self.worker = worker or lease.holder_id(RunTrigger.MANUAL)
         self.clock = clock
         self.today = today or (lambda: self.clock().date())
         self.sleep = sleep
@@ -105,7 +106,7 @@ class SyncRunner:
         connection_id: int,
         *,
         since: dt.date | None = None,
-        trigger: str = "manual",
+        trigger: RunTrigger = RunTrigger.MANUAL,
         before_commit: Callable[[], None] | None = None,
         leased: bool = False,
         force: bool = False,
@@ -121,13 +122,13 @@ class SyncRunner:
             message = locked_message(exc)
             if message is None:
                 raise
-            return RunResult(connection_id, None, "error", error=message)
+            return RunResult(connection_id, None, RunState.ERROR, error=message)
 
     def _run(
         self,
         connection_id: int,
         since: dt.date | None,
-        trigger: str,
+        trigger: RunTrigger,
         before_commit: Callable[[], None] | None,
         leased: bool,
         force: bool,
@@ -140,7 +141,7 @@ class SyncRunner:
             )
             if connection is None:
                 message = lease.busy_message(session, connection_id)
-                return RunResult(connection_id, None, "busy", error=message)
+                return RunResult(connection_id, None, RunState.BUSY, error=message)
             took_over = took.describe() if took else None
             refusal = self._refusal(connection)
             accounts = _linked(connection)
@@ -158,14 +159,18 @@ class SyncRunner:
                 started_at=now,
                 window_start=window.start,
                 window_end=window.end,
-                state="running",
+                state=RunState.RUNNING,
             )
             session.add(run)
             session.flush()
             run_id = run.id
             if refusal:
-                self.closer.close(session, connection, run, "error", refusal, now, reschedule=False)
-                return RunResult(connection_id, run_id, "error", error=refusal, took_over=took_over)
+                self.closer.close(
+                    session, connection, run, RunState.ERROR, refusal, now, reschedule=False
+                )
+                return RunResult(
+                    connection_id, run_id, RunState.ERROR, error=refusal, took_over=took_over
+                )
             sealed = connection.credentials
             provider_name = connection.provider
             include_pending = connection.include_pending
@@ -214,13 +219,13 @@ class SyncRunner:
         except RateLimited as exc:
             message = secret_free(str(exc))
             return self.closer.fail(
-                connection_id, run_id, "rate_limited", message, retry_in=rate_limit_wait(exc)
+                connection_id, run_id, RunState.RATE_LIMITED, message, retry_in=rate_limit_wait(exc)
             )
         except ReauthRequired as exc:
             message = secret_free(str(exc))
-            return self.closer.fail(connection_id, run_id, "reauth_required", message)
+            return self.closer.fail(connection_id, run_id, RunState.REAUTH_REQUIRED, message)
         except (ProviderError, LedgerError, MoneyError, RunAborted, LeaseLost) as exc:
-            return self.closer.fail(connection_id, run_id, "error", secret_free(str(exc)))
+            return self.closer.fail(connection_id, run_id, RunState.ERROR, secret_free(str(exc)))
         except Exception as exc:
             # Anything else (a database error, a bug): the commit was rolled back, so
             # the books are as before; close the run and release the lease instead of
@@ -237,13 +242,13 @@ class SyncRunner:
             message = locked_message(exc) or (
                 f"the run stopped on an unexpected error ({type(exc).__name__})"
             )
-            return self.closer.fail(connection_id, run_id, "error", message)
+            return self.closer.fail(connection_id, run_id, RunState.ERROR, message)
 
     @staticmethod
     def _refusal(connection: Connection) -> str | None:
-        if connection.state == "disconnected" or connection.credentials is None:
+        if connection.state == ConnectionState.DISCONNECTED or connection.credentials is None:
             return "the connection is disconnected: connect it again"
-        if connection.state == "reauth_required":
+        if connection.state == ConnectionState.REAUTH_REQUIRED:
             return "the bank needs the connection renewed (re-authorisation) first"
         return None
 
@@ -266,14 +271,15 @@ class SyncRunner:
             company = session.get(Company, connection.company_id)
             assert company is not None
             by_id = {b.account_id: b for b in batches}
-            totals = AccountResult()
+            totals = RunCounts()
+            problems: list[str] = []
             differences: list[str] = []
             watermark = next_watermark(window, today)
             writer = EntryWriter(session, company)
             for account in _linked(connection):
                 batch = by_id.get(account.provider_account_id)
                 if batch is None:
-                    totals.problems.append(f"{account.name}: the bank sent no data")
+                    problems.append(f"{account.name}: the bank sent no data")
                     continue
                 importer = StatementImporter(session, company, account, writer)
                 outcome = importer.apply(
@@ -284,18 +290,18 @@ class SyncRunner:
                     watermark=watermark,
                     now=now,
                 )
-                for name in ("fetched", "new", "duplicates", "pending", "updated"):
-                    setattr(totals, name, getattr(totals, name) + getattr(outcome, name))
-                totals.problems += outcome.problems
+                totals = totals.plus(RunCounts.read(outcome))
+                problems += outcome.problems
                 if outcome.balance_difference:
                     exp = CURRENCIES[account.currency_code][0]
                     differences.append(format_minor(outcome.balance_difference, exp))
                     if run.balance_difference is None:
                         run.balance_difference = outcome.balance_difference
-            state = "partial" if totals.problems else "success"
-            run.fetched, run.new, run.duplicates = totals.fetched, totals.new, totals.duplicates
-            run.pending, run.updated, run.attempts = totals.pending, totals.updated, attempts
-            message = "; ".join(totals.problems) or None
+            state = RunState.PARTIAL if problems else RunState.SUCCESS
+            for name, count in totals.counts().items():
+                setattr(run, name, count)
+            run.attempts = attempts
+            message = "; ".join(problems) or None
             connection.last_refresh = now
             self.closer.close(
                 session,
@@ -305,22 +311,12 @@ class SyncRunner:
                 message,
                 now,
                 reschedule=True,
-                connection_state="connected",
+                connection_state=ConnectionState.CONNECTED,
             )
             if before_commit is not None:
                 before_commit()
-        return RunResult(
-            connection_id,
-            run_id,
-            state,
-            totals.fetched,
-            totals.new,
-            totals.duplicates,
-            totals.pending,
-            totals.updated,
-            differences[0] if differences else None,
-            message,
-        )
+        difference = differences[0] if differences else None
+        return RunResult.counted(totals, connection_id, run_id, state, difference, message)
 
 
 __all__ = [

@@ -39,6 +39,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from booksync.banking.models import Connection
+from booksync.banking.states import DUE_STATES, RUN_COUNTERS, RunState, RunTrigger
 from booksync.db.base import utcnow
 from booksync.db.errors import locked_message
 from booksync.providers.base import Provider
@@ -49,9 +50,6 @@ from booksync.sync.run import ERROR_RETRY, RetryPolicy, RunResult, SyncRunner
 __all__ = ["DUE_STATES", "Worker", "claim_due", "default_worker_id", "release"]
 
 log = logging.getLogger("booksync.worker")
-
-DUE_STATES = ("connected", "error")
-"""States a scheduled run may start from; ``reauth_required`` waits for the user."""
 
 
 def default_worker_id() -> str:
@@ -275,7 +273,7 @@ class Worker:
     def _run_one(self, runner: SyncRunner, connection_id: int) -> None:
         started = time.perf_counter()
         try:
-            result = runner.run(connection_id, trigger="schedule", leased=True)
+            result = runner.run(connection_id, trigger=RunTrigger.SCHEDULE, leased=True)
         except Exception as exc:  # contain it: one broken run must not stop the worker
             reason = _describe(exc)
             log.error("connection %d: the run failed unexpectedly: %s", connection_id, reason)
@@ -287,23 +285,18 @@ class Worker:
                 log.warning(
                     "connection %d: lease not released: %s", connection_id, _describe(again)
                 )
-            result = RunResult(connection_id, None, "error", error=reason)
+            result = RunResult(connection_id, None, RunState.ERROR, error=reason)
         elapsed = time.perf_counter() - started
         with self._lock:
             self._results.append(result)
             self.runs += 1
             self.failed += not result.ok
         log.info(
-            "connection %d run %s: %s fetched=%d new=%d duplicates=%d pending=%d "
-            "updated=%d in %.2fs%s",
+            "connection %d run %s: %s %s in %.2fs%s",
             result.connection,
             result.run if result.run is not None else "-",
             result.state,
-            result.fetched,
-            result.new,
-            result.duplicates,
-            result.pending,
-            result.updated,
+            " ".join(f"{c.name}={getattr(result, c.name)}" for c in RUN_COUNTERS),
             elapsed,
             f" ({result.error})" if result.error else "",
         )
