@@ -14,11 +14,27 @@ from collections.abc import Iterator
 
 import pytest
 
+from booksync.sandbox.guard import control_refusal, is_loopback_client, is_own_host, media_type
 from booksync.sandbox.server import SandboxHandle, start
 from booksync.sandbox.world import World
 from tests.sandbox.conftest import TODAY, Client, call, claim, control, needs_ipv6
 
 ADVANCE = json.dumps({"days": 1}).encode()
+
+
+def test_the_guard_rules_one_by_one() -> None:
+    assert is_loopback_client("127.0.0.1") and is_loopback_client("::1")
+    assert is_loopback_client("::ffff:127.0.0.1")  # IPv4 through a dual-stack socket
+    assert not is_loopback_client("192.168.1.10") and not is_loopback_client("nonsense")
+    assert is_own_host("127.0.0.1:8765", None) and is_own_host("[::1]:8765", None)
+    assert is_own_host("localhost:8765", None) and is_own_host("bank.test:80", "bank.test")
+    assert not is_own_host("rebound.example:8765", None) and not is_own_host("[::1", None)
+    assert control_refusal("127.0.0.1", "127.0.0.1:1", "http://127.0.0.1:1/", None) is None
+    assert "loopback" in str(control_refusal("10.0.0.1", "127.0.0.1:1", None, None))
+    assert "own address" in str(control_refusal("127.0.0.1", "evil.example:1", None, None))
+    assert "origins" in str(control_refusal("127.0.0.1", "127.0.0.1:1", "http://evil", None))
+    assert media_type("Application/JSON; charset=utf-8") == "application/json"
+    assert media_type(None) == ""
 
 
 def _today(bank: SandboxHandle) -> str:

@@ -9,7 +9,7 @@ dependency and no outside service.  Routes:
 - ``GET  /simplefin/accounts``        the Account Set (HTTP Basic auth)
 - ``GET  /simplefin/info``            the protocol versions served
 - ``POST /_sandbox/advance|transactions|faults|events``, ``GET /_sandbox/state``
-  (see ``control.py``): loopback clients only, ``Content-Type:
+  (see ``control.py``, guarded by ``guard.py``): loopback clients only, ``Content-Type:
   application/json`` on a POST (415 otherwise), and no foreign ``Origin``
   or ``Host`` (403): a web page open in the user's browser can send a
   "simple" cross-origin ``text/plain`` POST to loopback, or reach it by DNS
@@ -44,6 +44,7 @@ import orjson
 from booksync.sandbox.access import AccessStore
 from booksync.sandbox.control import handle_control
 from booksync.sandbox.faults import Fault, FaultQueue
+from booksync.sandbox.guard import control_refusal, media_type
 from booksync.sandbox.simplefin import QueryError, account_set, parse_query
 from booksync.sandbox.world import World
 
@@ -132,46 +133,15 @@ class _Handler(BaseHTTPRequestHandler):
             return f"http://{self.headers['Host']}"
         return self.server.base_url
 
-    def _loopback(self) -> bool:
-        try:
-            address = ipaddress.ip_address(self.client_address[0])
-        except ValueError:
-            return False
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-            return address.ipv4_mapped.is_loopback  # an IPv4 client of a dual-stack socket
-        return address.is_loopback
-
-    def _media_type(self) -> str:
-        return (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-
-    def _own_host(self, host: str) -> bool:
-        """A Host the sandbox answers to: an IP address, localhost, or its public host.
-
-        Any other name reaching a loopback socket came by DNS rebinding.
-        """
-        try:
-            name = urlsplit(f"//{host}").hostname or ""
-        except ValueError:  # "[::1" and the like
-            return False
-        if name == "localhost" or (self.server.public_host or "").strip("[]") == name:
-            return True
-        try:
-            ipaddress.ip_address(name)
-        except ValueError:
-            return False
-        return True
-
     def _control_refused(self) -> bool:
-        """Answer 403 unless a loopback client sent no foreign Origin or Host."""
-        host = self.headers.get("Host") or ""
-        origin = self.headers.get("Origin")
-        if not self._loopback():
-            reason = "control endpoints answer loopback clients only"
-        elif not self._own_host(host):
-            reason = "control endpoints answer requests for the sandbox's own address only"
-        elif origin is not None and origin.rstrip("/").lower() != f"http://{host}".lower():
-            reason = "control endpoints refuse requests from other origins"
-        else:
+        """Answer 403 unless a loopback client sent no foreign Origin or Host (guard.py)."""
+        reason = control_refusal(
+            self.client_address[0],
+            self.headers.get("Host") or "",
+            self.headers.get("Origin"),
+            self.server.public_host,
+        )
+        if reason is None:
             return False
         self._error(403, "forbidden", reason)
         return True
@@ -215,7 +185,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(404, "not_found", "no such endpoint")
         elif self._control_refused():
             return
-        elif self._media_type() != "application/json":
+        elif media_type(self.headers.get("Content-Type")) != "application/json":
             self._error(415, "unsupported_media_type", "control requests must be application/json")
         else:
             try:
