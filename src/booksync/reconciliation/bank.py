@@ -52,7 +52,9 @@ __all__ = ["WriteOff", "active_reconciliation", "reconcile_line", "undo_line"]
 @dataclass(frozen=True, slots=True)
 class WriteOff:
     """Part of the bank amount booked to an account: ``amount`` in the bank line's
-    currency, positive, taken from what the line brought in or sent out."""
+    currency, positive when taken from what the line brought in or sent out,
+    negative when it adds to it (the difference of a payment short of what
+    the documents owe, written off)."""
 
     account_id: int
     amount: int
@@ -178,8 +180,8 @@ def _allocate(
         _Part(w.account_id, w.partner_id, w.amount, w.label)
         for w in write_offs
     ]
-    if any(w.amount <= 0 for w in write_offs):
-        raise LedgerError("a counterpart's amount must be more than zero")
+    if any(w.amount == 0 for w in write_offs):
+        raise LedgerError("a counterpart's amount cannot be zero")
     available = totals[0] - sum(w.amount for w in write_offs)
     if available < 0:
         raise LedgerError("the counterparts add up to more than the bank line")

@@ -1,0 +1,134 @@
+"""Matching many bank lines at once: the lines to reconcile, their proposals, applying them.
+
+``reconcile list`` and ``reconcile auto`` (and a sync run, after it booked
+new lines) read the unreconciled lines of a journal with one query, load the
+open items, partners and rules once (:class:`~booksync.reconciliation.open_book.OpenBook`),
+and then match each line in memory (docs/reconciliation.md, "Automatic
+reconciliation").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Select, and_, select
+from sqlalchemy.orm import Session
+
+from booksync.banking.models import StatementLine
+from booksync.ledger.models import Company, Journal, Line
+from booksync.reconciliation.bank import reconcile_line
+from booksync.reconciliation.facts import LineFacts
+from booksync.reconciliation.matching import Proposal, Rule, choose, propose
+from booksync.reconciliation.models import BankReconciliation
+from booksync.reconciliation.open_book import OpenBook
+from booksync.reconciliation.partners import Directory
+
+__all__ = ["AutoResult", "Matcher", "apply_proposal", "unreconciled_facts"]
+
+
+def _unreconciled(company: Company) -> Select[tuple[StatementLine, int, int]]:
+    """Lines without an active reconciliation, with their bank line's company amount.
+
+    The opening line of a first sync sums up older history: it is no
+    transaction to match, and is reconciled by hand if at all.
+    """
+    active = (
+        select(BankReconciliation.id)
+        .where(
+            BankReconciliation.statement_line_id == StatementLine.id,
+            BankReconciliation.state == "active",
+        )
+        .exists()
+    )
+    return (
+        select(StatementLine, Line.debit, Line.credit)
+        .join(Journal, Journal.id == StatementLine.journal_id)
+        .join(
+            Line,
+            and_(Line.entry_id == StatementLine.entry_id,
+                 Line.account_id == Journal.default_account_id),
+        )
+        .where(
+            StatementLine.company_id == company.id,
+            StatementLine.is_opening.is_(False),
+            ~active,
+        )
+        .order_by(StatementLine.date, StatementLine.id)
+    )
+
+
+def unreconciled_facts(
+    session: Session,
+    company: Company,
+    journal_id: int | None = None,
+    line_ids: Sequence[int] | None = None,
+) -> Iterator[LineFacts]:
+    query = _unreconciled(company)
+    if journal_id is not None:
+        query = query.where(StatementLine.journal_id == journal_id)
+    if line_ids is not None:
+        query = query.where(StatementLine.id.in_(line_ids))
+    for line, debit, credit in session.execute(query):
+        yield LineFacts(
+            line.id, line.journal_id, line.date, line.amount, debit - credit,
+            line.currency_code, line.label, line.reference, line.partner_id,
+            line.partner_name, line.counterparty_iban,
+        )
+
+
+@dataclass(slots=True)
+class AutoResult:
+    lines: int = 0
+    reconciled: int = 0
+    suggested: int = 0
+    left: int = 0
+
+
+class Matcher:
+    """The open book, partners and rules of one company, for matching many lines."""
+
+    def __init__(self, session: Session, company: Company, rules: Sequence[Rule]) -> None:
+        self.session = session
+        self.company = company
+        self.book = OpenBook.load(session, company)
+        self.directory = Directory(session, company)
+        self.rules = rules
+
+    def proposals(self, facts: LineFacts) -> list[Proposal]:
+        return propose(facts, self.book, self.directory, self.rules)
+
+    def run(self, facts: Sequence[LineFacts]) -> AutoResult:
+        """Apply the certain, automatic proposal of each line; count the rest."""
+        result = AutoResult(lines=len(facts))
+        for line in facts:
+            proposals = self.proposals(line)
+            chosen = choose(proposals)
+            if chosen is not None:
+                apply_proposal(self.session, self.company, line.line_id, chosen, how="auto")
+                self.book.settle(chosen.items)
+                result.reconciled += 1
+            elif proposals:
+                result.suggested += 1
+            else:
+                result.left += 1
+        return result
+
+
+def apply_proposal(
+    session: Session, company: Company, line_id: int, proposal: Proposal, *, how: str = "manual"
+) -> BankReconciliation:
+    """Reconcile the line as ``proposal`` says."""
+    line = session.get(StatementLine, line_id)
+    assert line is not None
+    return reconcile_line(
+        session,
+        company,
+        line,
+        [item.line_id for item in proposal.items],
+        proposal.write_offs,
+        on_account_partner=proposal.on_account,
+        partner_id=proposal.partner_id,
+        documents=[(item.invoice_id, item.payment_id) for item in proposal.items],
+        how=how,
+    )

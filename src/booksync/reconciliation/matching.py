@@ -1,0 +1,303 @@
+"""The matching engine: what a bank line pays, with a score and a reason a person can read.
+
+For each rule that applies to the line, in the rules' order
+(docs/reconciliation.md, "Matching"):
+
+- an *invoice-matching* rule looks for the documents the line pays:
+  first by the document numbers (and vendors' references) written in its
+  label or reference, then among the open items of the line's partner — one
+  of that amount, or a set of two to four adding up to it, or one within
+  the rule's payment tolerance — and last by amount alone;
+- a *suggestion* rule proposes its counterparts (a write-off);
+- a *button* is offered for the user to press.
+
+A proposal is *certain* only when nothing in the line contradicts it and
+nothing else fits as well: the documents it names owe exactly the amount
+(or within the rule's tolerance, the difference written off), and no
+partner the line is known to come from is another one's; or the line's
+partner is known for sure and exactly one of its open items owes the
+amount.  A rule marked automatic applies a certain proposal on its own;
+everything else is a suggestion.  A wrong automatic match is worse than
+none, so anything ambiguous stays a suggestion.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import Protocol
+
+from booksync.reconciliation.bank import WriteOff
+from booksync.reconciliation.facts import LineFacts
+from booksync.reconciliation.open_book import Candidate, OpenBook
+from booksync.reconciliation.partners import Directory, Recognized
+from booksync.reconciliation.references import free_keys, number_keys
+
+__all__ = ["Proposal", "Rule", "choose", "propose"]
+
+MAX_SET = 4  # documents in one transfer found without a reference
+MAX_PARTNER_ITEMS = 24  # a partner with more open items is not searched for sets
+MAX_AMOUNT_ONLY = 3  # more open items of the same amount tell nothing
+
+
+class Tolerance(Protocol):
+    @property
+    def account_id(self) -> int | None: ...
+
+
+class Rule(Protocol):
+    """What the engine needs of a reconciliation rule (booksync.reconciliation.rules)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...  # button | suggestion | invoice_matching
+
+    @property
+    def auto(self) -> bool: ...
+
+    @property
+    def tolerance(self) -> Tolerance: ...
+
+    def applies(self, facts: LineFacts) -> bool: ...
+
+    def write_offs(self, facts: LineFacts, amount: int | None = None) -> list[WriteOff]: ...
+
+    def within_tolerance(
+        self, difference: int, expected: int, facts: LineFacts | None = None
+    ) -> bool: ...
+
+    def map_partner(self, text: str | None) -> int | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """One way to reconcile a line: ``items`` settled, ``write_offs`` booked, and
+    what is left on ``on_account``'s account (a partner id) when set."""
+
+    rule_id: int | None
+    rule: str
+    kind: str
+    score: int
+    reason: str
+    items: tuple[Candidate, ...] = ()
+    write_offs: tuple[WriteOff, ...] = ()
+    partner_id: int | None = None
+    certain: bool = False
+    auto: bool = False
+    on_account: int | None = None
+    key: tuple[object, ...] = field(default=(), compare=False)
+
+    @property
+    def documents(self) -> list[str]:
+        return [item.label for item in self.items]
+
+
+def _owing(items: Sequence[Candidate], facts: LineFacts, book: OpenBook) -> list[Candidate]:
+    """The open ones of ``items`` this line's money settles (a debit for money in)."""
+    sign = 1 if facts.money_in else -1
+    found = []
+    for item in book.open_of(items):
+        owed = item.owed(facts.currency, book.company_currency)
+        if owed is not None and owed * sign > 0 and item not in found:
+            found.append(item)
+    return found
+
+
+def _total(items: Sequence[Candidate], facts: LineFacts, book: OpenBook) -> int:
+    return sum(abs(item.owed(facts.currency, book.company_currency) or 0) for item in items)
+
+
+def _money(amount: int, facts: LineFacts) -> str:
+    from booksync.money import exponent, format_minor
+
+    return f"{format_minor(amount, exponent(facts.currency))} {facts.currency}"
+
+
+def propose(
+    facts: LineFacts, book: OpenBook, directory: Directory, rules: Sequence[Rule]
+) -> list[Proposal]:
+    """Every proposal for ``facts``, best first."""
+    applying = [rule for rule in rules if rule.applies(facts)]
+    mapped = next(
+        (p for p in (rule.map_partner(facts.text) for rule in applying) if p is not None), None
+    )
+    who = directory.recognize(facts, mapped)
+    proposals: list[Proposal] = []
+    for rule in applying:
+        if rule.kind == "invoice_matching":
+            proposals += _invoice_matches(facts, book, who, rule)
+        elif rule.kind == "suggestion":
+            proposals.append(Proposal(
+                rule.id, rule.name, rule.kind, 50, f"rule {rule.name!r}: its conditions are met",
+                write_offs=tuple(rule.write_offs(facts)), certain=True, auto=rule.auto,
+                partner_id=who.partner_id if who and who.certain else None,
+            ))
+        else:
+            proposals.append(Proposal(
+                rule.id, rule.name, rule.kind, 10, f"button {rule.name!r}",
+                write_offs=tuple(rule.write_offs(facts)),
+            ))
+    best: dict[tuple[object, ...], Proposal] = {}
+    for proposal in proposals:
+        key = (tuple(i.line_id for i in proposal.items), proposal.write_offs, proposal.kind)
+        if key not in best or best[key].score < proposal.score:
+            best[key] = proposal
+    return sorted(best.values(), key=lambda p: -p.score)
+
+
+def choose(proposals: Sequence[Proposal]) -> Proposal | None:
+    """The proposal to apply on its own: certain, automatic, and the only certain one."""
+    certain = [p for p in proposals if p.certain and p.kind != "button"]
+    if len(certain) != 1 or not certain[0].auto:
+        return None
+    return certain[0]
+
+
+def _invoice_matches(
+    facts: LineFacts, book: OpenBook, who: Recognized | None, rule: Rule
+) -> list[Proposal]:
+    named = _by_reference(facts, book)
+    if named:
+        return [_named(facts, book, who, rule, named)]
+    found: list[Proposal] = []
+    if who is not None:
+        found += _by_partner(facts, book, who, rule)
+    if not found:
+        found += _by_amount(facts, book, rule)
+    return found
+
+
+def _by_reference(facts: LineFacts, book: OpenBook) -> list[Candidate]:
+    text = facts.text
+    found: list[Candidate] = []
+    for key in number_keys(text):
+        found += book.by_key.get(key, ())
+    if book.by_free:
+        for key in free_keys(text):
+            found += book.by_free.get(key, ())
+    return _owing(found, facts, book)
+
+
+def _proposal(rule: Rule, score: int, reason: str, items: Sequence[Candidate], **more: object
+              ) -> Proposal:
+    return Proposal(rule.id, rule.name, rule.kind, score, reason, tuple(items), **more)  # type: ignore[arg-type]
+
+
+def _named(
+    facts: LineFacts, book: OpenBook, who: Recognized | None, rule: Rule, items: list[Candidate]
+) -> Proposal:
+    amount, total = abs(facts.amount), _total(items, facts, book)
+    names = ", ".join(item.label for item in items) + " named in the label"
+    partners = {item.partner_id for item in items}
+    clash = who is not None and who.certain and partners != {who.partner_id}
+    partner = next(iter(partners)) if len(partners) == 1 else None
+    trust = not clash
+    note = f"; but the line comes from {who.name}" if clash and who else ""
+    if amount == total:
+        return _proposal(rule, 100 if trust else 60, f"{names}; amount equal{note}",
+                         items, certain=trust, auto=rule.auto, partner_id=partner)
+    difference = amount - total
+    if rule.tolerance.account_id is not None and rule.within_tolerance(
+        difference, total, facts
+    ):
+        write_off = WriteOff(
+            rule.tolerance.account_id, difference, f"Payment difference ({rule.name})"
+        )
+        return _proposal(
+            rule, 95 if trust else 55,
+            f"{names}; {_money(abs(difference), facts)} difference within the tolerance"
+            f"{note}",
+            items, write_offs=(write_off,), certain=trust, auto=rule.auto, partner_id=partner,
+        )
+    if difference < 0:
+        return _proposal(
+            rule, 75 if trust else 50,
+            f"{names}; pays {_money(amount, facts)} of {_money(total, facts)}{note}",
+            items, partner_id=partner,
+        )
+    return _proposal(
+        rule, 60 if trust else 45,
+        f"{names}; {_money(difference, facts)} more than owed stays on account{note}",
+        items, partner_id=partner, on_account=partner,
+    )
+
+
+def _by_partner(facts: LineFacts, book: OpenBook, who: Recognized, rule: Rule) -> list[Proposal]:
+    amount = abs(facts.amount)
+    owing = _owing(book.by_partner.get(who.partner_id, ()), facts, book)
+    exact = [item for item in owing if _total([item], facts, book) == amount]
+    if len(exact) == 1:
+        return [_proposal(
+            rule, 90 if who.certain else 70,
+            f"{exact[0].label} of {who.name} ({who.reason}); amount equal",
+            exact, certain=who.certain, auto=rule.auto, partner_id=who.partner_id,
+        )]
+    if exact:
+        return [
+            _proposal(rule, 50, f"{item.label} of {who.name}: one of {len(exact)} open items "
+                                f"of this amount", [item], partner_id=who.partner_id)
+            for item in sorted(exact, key=lambda i: (i.due_date, i.line_id))
+        ]
+    found: list[Proposal] = []
+    if 1 < len(owing) <= MAX_PARTNER_ITEMS:
+        ordered = sorted(owing, key=lambda i: (i.due_date, i.line_id))
+        for size in range(2, min(MAX_SET, len(ordered)) + 1):
+            for subset in combinations(ordered, size):
+                if _total(subset, facts, book) == amount:
+                    names = ", ".join(i.label for i in subset)
+                    found.append(_proposal(
+                        rule, 65, f"{names} of {who.name} add up to the amount", subset,
+                        partner_id=who.partner_id,
+                    ))
+                    if len(found) >= 3:
+                        return found
+    account = rule.tolerance.account_id
+    if not found and account is not None:
+        close = [
+            item for item in owing
+            if rule.within_tolerance(amount - _total([item], facts, book),
+                                     _total([item], facts, book), facts)
+        ]
+        if len(close) == 1:
+            difference = amount - _total(close, facts, book)
+            write_off = WriteOff(account, difference, f"Payment difference ({rule.name})")
+            found.append(_proposal(
+                rule, 85 if who.certain else 60,
+                f"{close[0].label} of {who.name} ({who.reason}); "
+                f"{_money(abs(difference), facts)} difference within the tolerance",
+                close, write_offs=(write_off,), certain=who.certain, auto=rule.auto,
+                partner_id=who.partner_id,
+            ))
+    return found
+
+
+def _by_amount(facts: LineFacts, book: OpenBook, rule: Rule) -> list[Proposal]:
+    amount = abs(facts.amount)
+    found: list[Proposal] = []
+    batch_ids = {
+        item.batch_id for item in _owing(book.by_amount.get((facts.currency, amount), ()), facts,
+                                         book)
+        if item.batch_id is not None
+    }
+    for batch_id, members in book.batches.items():
+        owing = _owing(members, facts, book)
+        if owing and len(owing) == len(members) and _total(owing, facts, book) == amount:
+            found.append(_proposal(rule, 80, f"payment batch {batch_id}: its total is the amount",
+                                   owing))
+    same = [
+        item for item in _owing(book.by_amount.get((facts.currency, amount), ()), facts, book)
+        if item.batch_id not in batch_ids or item.batch_id is None
+    ]
+    if 0 < len(same) <= MAX_AMOUNT_ONLY:
+        found += [
+            _proposal(rule, 30, f"{item.label}: same amount (no reference, partner unknown)",
+                      [item], partner_id=item.partner_id)
+            for item in sorted(same, key=lambda i: (i.due_date, i.line_id))
+        ]
+    return found

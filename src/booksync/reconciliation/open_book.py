@@ -1,0 +1,136 @@
+"""Every open item a bank line could settle, loaded once and indexed in memory.
+
+Matching a hundred thousand bank lines against a hundred thousand open
+invoices must not query the database per line, let alone scan the open
+items per line: the candidates of a line come from dictionaries keyed by
+what the line can carry — a document number, a vendor's reference, a
+partner, an amount (docs/reconciliation.md, "Matching").  An automatic run
+updates the in-memory residuals as it settles items, so two lines never
+claim the same money.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from booksync.documents.models import Invoice, Payment
+from booksync.ledger.models import Account, AccountRole, Company
+from booksync.ledger.open_item_models import OpenItem
+from booksync.reconciliation.references import document_key, free_key
+
+__all__ = ["Candidate", "OpenBook"]
+
+ROLES = (
+    AccountRole.RECEIVABLE.value,
+    AccountRole.PAYABLE.value,
+    AccountRole.OUTSTANDING_IN.value,
+    AccountRole.OUTSTANDING_OUT.value,
+)
+
+
+@dataclass(slots=True)
+class Candidate:
+    """An open item and the document it belongs to (an invoice, a bill, a payment)."""
+
+    line_id: int
+    account_id: int
+    role: str
+    partner_id: int | None
+    currency: str
+    residual: int  # company currency, signed like the line
+    residual_currency: int  # the item's currency
+    due_date: dt.date
+    number: str | None = None  # the invoice's or bill's number
+    invoice_id: int | None = None
+    payment_id: int | None = None
+    batch_id: int | None = None
+
+    def owed(self, currency: str, company_currency: str) -> int | None:
+        """What it owes in ``currency`` (signed like the line), None when not comparable."""
+        if currency == self.currency:
+            return self.residual_currency
+        if currency == company_currency:
+            return self.residual
+        return None
+
+    @property
+    def label(self) -> str:
+        if self.number:
+            return self.number
+        if self.payment_id is not None:
+            return f"payment {self.payment_id}"
+        return f"line {self.line_id}"
+
+
+@dataclass(slots=True)
+class OpenBook:
+    """The company's open items by document key, free reference, partner, amount, batch."""
+
+    company_currency: str
+    items: dict[int, Candidate] = field(default_factory=dict)
+    by_key: dict[str, list[Candidate]] = field(default_factory=lambda: defaultdict(list))
+    by_free: dict[str, list[Candidate]] = field(default_factory=lambda: defaultdict(list))
+    by_partner: dict[int, list[Candidate]] = field(default_factory=lambda: defaultdict(list))
+    by_amount: dict[tuple[str, int], list[Candidate]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    batches: dict[int, list[Candidate]] = field(default_factory=lambda: defaultdict(list))
+
+    @classmethod
+    def load(cls, session: Session, company: Company) -> OpenBook:
+        book = cls(company.currency_code)
+        query = (
+            select(
+                OpenItem.line_id, OpenItem.account_id, Account.role, OpenItem.partner_id,
+                OpenItem.currency_code, OpenItem.residual, OpenItem.residual_currency,
+                OpenItem.due_date, Invoice.number, Invoice.id, Invoice.ref, Invoice.type,
+                Payment.id, Payment.batch_id,
+            )
+            .join(Account, Account.id == OpenItem.account_id)
+            .outerjoin(Invoice, Invoice.entry_id == OpenItem.entry_id)
+            .outerjoin(Payment, Payment.entry_id == OpenItem.entry_id)
+            .where(
+                OpenItem.company_id == company.id,
+                OpenItem.full_reconcile_id.is_(None),
+                Account.role.in_(ROLES),
+            )
+        )
+        for (line_id, account_id, role, partner_id, currency, residual, residual_cur, due,
+             number, invoice_id, ref, kind, payment_id, batch_id) in session.execute(query):
+            if not residual and not residual_cur:
+                continue
+            item = Candidate(line_id, account_id, str(role), partner_id, currency, residual,
+                             residual_cur, due, number, invoice_id, payment_id, batch_id)
+            book.add(item, vendor_ref=ref if kind in ("bill", "refund") else None)
+        return book
+
+    def add(self, item: Candidate, *, vendor_ref: str | None = None) -> None:
+        self.items[item.line_id] = item
+        key = document_key(item.number) if item.number else None
+        if key:
+            self.by_key[key].append(item)
+        free = free_key(vendor_ref) if vendor_ref else None
+        if free:
+            self.by_free[free].append(item)
+        if item.partner_id is not None:
+            self.by_partner[item.partner_id].append(item)
+        self.by_amount[(item.currency, abs(item.residual_currency))].append(item)
+        if item.batch_id is not None:
+            self.batches[item.batch_id].append(item)
+
+    def is_open(self, item: Candidate) -> bool:
+        return item.line_id in self.items
+
+    def settle(self, items: Iterable[Candidate]) -> None:
+        """Take ``items`` out of the book: a match in this run has claimed them."""
+        for item in items:
+            self.items.pop(item.line_id, None)
+
+    def open_of(self, found: Iterable[Candidate]) -> list[Candidate]:
+        return [item for item in found if item.line_id in self.items]

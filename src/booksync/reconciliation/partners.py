@@ -1,0 +1,88 @@
+"""Which partner a bank line is from, and how sure that is.
+
+In order (docs/reconciliation.md, "Partners"): the partner the line names
+(given by hand), the counterparty's IBAN among the partners' bank accounts,
+a rule's partner mapping (a regex on the label), the counterparty's name
+equal to a partner's once case, punctuation and spacing are set aside, and
+last a close name (``rapidfuzz``).  Only the last is a guess: a match built
+on it is suggested, never applied on its own.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from booksync.ledger.models import Company, Partner
+from booksync.reconciliation.facts import LineFacts
+
+__all__ = ["Directory", "Recognized"]
+
+CLOSE_NAME = 88  # rapidfuzz's token_sort_ratio, out of 100, for "a close name"
+_SPACES = re.compile(r"[\W_]+")
+
+
+def _plain(name: str) -> str:
+    return _SPACES.sub(" ", name.casefold()).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Recognized:
+    partner_id: int
+    name: str
+    certain: bool
+    reason: str
+
+
+class Directory:
+    """The company's partners by IBAN and by plain name, loaded once per run."""
+
+    def __init__(self, session: Session, company: Company) -> None:
+        self.names: dict[int, str] = {}
+        self.by_iban: dict[str, int] = {}
+        self.by_plain: dict[str, int] = {}
+        for partner_id, name, iban in session.execute(
+            select(Partner.id, Partner.name, Partner.iban).where(Partner.company_id == company.id)
+        ):
+            self.names[partner_id] = name
+            if iban:
+                self.by_iban[iban.replace(" ", "").upper()] = partner_id
+            self.by_plain.setdefault(_plain(name), partner_id)
+        self._choices = {pid: _plain(name) for pid, name in self.names.items()}
+
+    def recognize(self, facts: LineFacts, mapped: int | None = None) -> Recognized | None:
+        """The line's partner, or None; ``mapped``: a rule's partner mapping's answer."""
+        if facts.partner_id is not None and facts.partner_id in self.names:
+            return self._found(facts.partner_id, True, "partner given on the line")
+        iban = (facts.counterparty_iban or "").replace(" ", "").upper()
+        if iban and iban in self.by_iban:
+            return self._found(self.by_iban[iban], True, "counterparty IBAN")
+        if mapped is not None and mapped in self.names:
+            return self._found(mapped, True, "partner mapping rule")
+        name = facts.partner_name
+        if not name:
+            return None
+        plain = _plain(name)
+        if plain in self.by_plain:
+            return self._found(self.by_plain[plain], True, "counterparty name")
+        return self._close(plain)
+
+    def _close(self, plain: str) -> Recognized | None:
+        if not self._choices or not plain:
+            return None
+        from rapidfuzz import fuzz, process
+
+        best = process.extractOne(
+            plain, self._choices, scorer=fuzz.token_sort_ratio, score_cutoff=CLOSE_NAME
+        )
+        if best is None:
+            return None
+        _, score, partner_id = best
+        return self._found(partner_id, False, f"name close to {self.names[partner_id]!r} "
+                                               f"({int(score)} %)")
+
+    def _found(self, partner_id: int, certain: bool, reason: str) -> Recognized:
+        return Recognized(partner_id, self.names[partner_id], certain, reason)
