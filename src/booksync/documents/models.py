@@ -146,9 +146,11 @@ class PaymentBatch(CompanyOwned, Base):
 class Payment(CompanyOwned, Base):
     """Money received from or sent to a partner through a bank journal.
 
-    Posting books the journal's outstanding receipts (or payments) account
+    Posting books the company's outstanding receipts (or payments) account
     against the partner's receivable (or payable); the bank line that shows
-    the money later settles the outstanding line (docs/documents.md).
+    the money later settles the outstanding line (docs/payments.md).
+    ``partner_line_id`` and ``outstanding_line_id`` name the entry's two
+    lines, so that what settles each is one index lookup away.
     """
 
     __tablename__ = "payment"
@@ -163,6 +165,10 @@ class Payment(CompanyOwned, Base):
     ref: Mapped[str | None] = mapped_column(String(500))
     entry_id: Mapped[int] = mapped_column(ForeignKey("entry.id"), unique=True)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("payment_batch.id"), index=True)
+    # The receivable (or payable) line, settled with the documents the payment pays.
+    partner_line_id: Mapped[int] = mapped_column(ForeignKey("line.id"), unique=True)
+    # The outstanding receipts (or payments) line, settled by the bank line.
+    outstanding_line_id: Mapped[int] = mapped_column(ForeignKey("line.id"), unique=True)
 
     partner: Mapped[Partner] = relationship(lazy="joined")
 

@@ -172,6 +172,8 @@ def upgrade() -> None:
         sa.Column("ref", sa.String(length=500), nullable=True),
         sa.Column("entry_id", sa.Integer(), nullable=False),
         sa.Column("batch_id", sa.Integer(), nullable=True),
+        sa.Column("partner_line_id", sa.Integer(), nullable=False),
+        sa.Column("outstanding_line_id", sa.Integer(), nullable=False),
         sa.Column("company_id", sa.Integer(), nullable=False),
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("uid", sa.Uuid(), nullable=False),
@@ -193,8 +195,16 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["partner_id"], ["partner.id"], name=op.f("fk_payment_partner_id_partner")
         ),
+        sa.ForeignKeyConstraint(
+            ["partner_line_id"], ["line.id"], name=op.f("fk_payment_partner_line_id_line")
+        ),
+        sa.ForeignKeyConstraint(
+            ["outstanding_line_id"], ["line.id"], name=op.f("fk_payment_outstanding_line_id_line")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_payment")),
         sa.UniqueConstraint("entry_id", name=op.f("uq_payment_entry_id")),
+        sa.UniqueConstraint("partner_line_id", name=op.f("uq_payment_partner_line_id")),
+        sa.UniqueConstraint("outstanding_line_id", name=op.f("uq_payment_outstanding_line_id")),
         sa.UniqueConstraint("uid", name=op.f("uq_payment_uid")),
     )
     with op.batch_alter_table("payment", schema=None) as batch_op:
