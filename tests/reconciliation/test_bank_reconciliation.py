@@ -93,7 +93,7 @@ def test_amounts_that_do_not_add_up_are_refused_naming_the_difference(session, c
     invoice = _receivable(session, company, "100.00")
     line = _bank_line(session, company, bank, "103.50")
     before = session.scalar(select(func.count()).select_from(Line))
-    with pytest.raises(LedgerError, match="3.50 EUR of the bank line are left"):
+    with pytest.raises(LedgerError, match=r"3\.50 EUR of the bank line are left"):
         reconcile_line(session, company, line, [invoice])
     assert session.scalar(select(func.count()).select_from(Line)) == before
     fees = session.scalars(
