@@ -6,5 +6,6 @@ from booksync.documents import models as document_models  # noqa: F401  (registe
 from booksync.ledger import models as ledger_models  # noqa: F401  (registers tables)
 from booksync.ledger import open_item_models  # noqa: F401  (registers tables)
 from booksync.reconciliation import models as reconciliation_models  # noqa: F401
+from booksync.reconciliation import rule_models  # noqa: F401  (registers tables)
 
 metadata = Base.metadata
