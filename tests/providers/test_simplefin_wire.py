@@ -287,3 +287,28 @@ def test_an_epoch_out_of_range_is_raised_only_for_a_wanted_account() -> None:
     body = body.replace(b'"x"', b'"2"')
     (failed,) = parse_normalized_account_set(body).transactions
     assert isinstance(failed, ProviderProtocolError) and "out of range" in str(failed)
+
+
+@pytest.mark.parametrize(
+    ("memo", "reference"),
+    [("INV/2026/0042", "INV/2026/0042"), ("  RF18\t5390  ", "RF18 5390"), (4711, "4711"),
+     (" ", None), (None, None), ({"ref": "x"}, None), (True, None), ([1], None)],
+)
+def test_payee_and_memo_become_the_counterparty_and_the_reference(
+    memo: object, reference: str | None
+) -> None:
+    """A memo that is not text is dropped, not a reason to refuse the bank's answer."""
+    tx: dict[str, object] = {"id": "T", "posted": 1772668800, "amount": "150.00",
+                             "description": "SEPA credit", "payee": "Vega Design BV"}
+    if memo is not None:
+        tx["memo"] = memo
+    answer = {"accounts": [{"id": "A", "currency": "EUR", "balance": "1", "balance-date": 1,
+                            "transactions": [tx]}]}
+    body = json.dumps(answer).encode()
+    (account,) = parse_account_set(body).accounts
+    (wire,) = account.transactions
+    (normalized,) = parse_normalized_account_set(body).transactions
+    assert isinstance(normalized, tuple)
+    for got in (wire.normalized("EUR"), normalized[0]):
+        assert got.counterparty_name == "Vega Design BV"
+        assert got.reference == reference

@@ -236,3 +236,23 @@ def test_bulk_account_is_quiet_and_ordered(world: World) -> None:
     assert not [e for e in world.advance(3) if e.account == account_id]
     assert len(account.booked_between(TODAY, TODAY)) < 1_000
     assert World(11, today=TODAY, bulk_transactions=10).state() != world.state()
+
+
+def test_payments_name_their_payee_and_the_reference_quoted(world: World) -> None:
+    """A customer's transfer quotes its invoice as memo; SimpleFIN carries both fields."""
+    from booksync.sandbox.activity import CUSTOMERS
+    from booksync.sandbox.simplefin import AccountsQuery, account_set
+
+    business = _business(world)
+    paid = [t for t in business.booked if "invoice" in t.extra]
+    assert paid and all(t.memo == t.extra["invoice"] and t.payee in CUSTOMERS for t in paid)
+    cards = [t for t in business.booked if t.description.startswith("CARD ")]
+    assert cards
+    assert all(t.payee == t.description.removeprefix("CARD ") and t.memo is None for t in cards)
+    answer = account_set(world, AccountsQuery(accounts=(business.id,), pending=True), "http://x")
+    wire = {t["id"]: t for t in answer["accounts"][0]["transactions"]}
+    shown = [t for t in paid if t.id in wire]
+    assert shown
+    assert all((wire[t.id]["payee"], wire[t.id]["memo"]) == (t.payee, t.memo) for t in shown)
+    fees = [t for t in wire.values() if t["description"] == "Monthly account fee"]
+    assert fees and all("payee" not in t and "memo" not in t for t in fees)

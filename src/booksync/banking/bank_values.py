@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 
-from booksync.ledger.limits import MAX_NAME, fit_text, text_ok
+from booksync.ledger.limits import MAX_NAME, MAX_TEXT, fit_text, text_ok
 from booksync.providers.base import Transaction
 
 DEFAULT_LABEL = "Bank transaction"
@@ -27,6 +27,11 @@ def line_label(tx: Transaction) -> str:
 
 def partner_name(tx: Transaction) -> str | None:
     return fit_text(tx.counterparty_name, MAX_NAME) if tx.counterparty_name else None
+
+
+def reference(tx: Transaction) -> str | None:
+    """The bank's structured or remittance reference, as stored (a line label's size)."""
+    return fit_text(tx.reference, MAX_TEXT) if tx.reference else None
 
 
 def counterparty_iban(tx: Transaction) -> str | None:

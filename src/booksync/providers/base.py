@@ -157,8 +157,11 @@ class Transaction:
     ids the provider gives for the same transaction; ``pending_link_id`` is
     the id of the pending transaction this booked one replaces, when the
     provider says so (SimpleFIN never does). ``booking_date`` is None only
-    for a pending transaction the bank has not dated. ``raw`` is the
-    provider's payload as canonical JSON text (sorted keys), kept as evidence.
+    for a pending transaction the bank has not dated. ``reference`` is the
+    bank's structured or remittance reference (an invoice number the payer
+    quoted, an end-to-end id), when the provider gives one apart from the
+    description: reconciliation matches on it. ``raw`` is the provider's
+    payload as canonical JSON text (sorted keys), kept as evidence.
     """
 
     provider_transaction_id: str | None
@@ -174,6 +177,7 @@ class Transaction:
     counterparty_iban: str | None = None
     alternative_ids: tuple[str, ...] = ()
     pending_link_id: str | None = None
+    reference: str | None = None
 
     def __post_init__(self) -> None:
         _require_decimal(self.amount, "A transaction amount")

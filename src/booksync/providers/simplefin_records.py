@@ -34,8 +34,8 @@ KNOWN_ERROR_CODES = frozenset(
     {"gen.", "gen.api", "gen.auth", "con.", "con.auth", "act.", "act.failed", "act.missingdata"}
 )
 # A transaction's checked fields: id, posted, amount, description, transacted_at,
-# pending, payee, raw (WireTransaction's order).
-_Parts = tuple[str | None, int, Decimal, str, int | None, bool, str | None, str]
+# pending, payee, memo, raw (WireTransaction's order).
+_Parts = tuple[str | None, int, Decimal, str, int | None, bool, str | None, str | None, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +71,12 @@ class WireConnection:
 
 @dataclass(frozen=True, slots=True)
 class WireTransaction:
-    """Spec "Transaction". ``id`` is None when absent or blank."""
+    """Spec "Transaction". ``id`` is None when absent or blank.
+
+    ``payee`` and ``memo`` are the spec's optional fields (who paid or was
+    paid, and a note such as the reference the payer quoted), None when
+    absent or blank.
+    """
 
     id: str | None
     posted: int
@@ -80,6 +85,7 @@ class WireTransaction:
     transacted_at: int | None
     pending: bool
     payee: str | None
+    memo: str | None
     raw: str
 
     @property
@@ -97,6 +103,7 @@ class WireTransaction:
             self.transacted_at,
             self.pending,
             self.payee,
+            self.memo,
             self.raw,
         )
         return _contract(parts, currency, epoch_to_bank_date, epoch_to_instant)
@@ -111,9 +118,10 @@ def _contract(
     """The one rule from a SimpleFIN transaction to ``base.Transaction``.
 
     ``day_of`` and ``instant_of`` are :func:`epoch_to_bank_date` and
-    :func:`epoch_to_instant`, or memos of them for a big answer.
+    :func:`epoch_to_instant`, or memos of them for a big answer.  The payee is
+    the counterparty's name, the memo the transaction's reference.
     """
-    tx_id, posted, amount, description, transacted_at, pending, payee, raw = parts
+    tx_id, posted, amount, description, transacted_at, pending, payee, memo, raw = parts
     booking: dt.date | None = day_of(posted) if posted else None
     instant = instant_of(transacted_at) if transacted_at else None
     if booking is None and instant is not None:
@@ -128,6 +136,7 @@ def _contract(
         raw=raw,
         transacted_at=instant,
         counterparty_name=payee,
+        reference=memo,
     )
 
 

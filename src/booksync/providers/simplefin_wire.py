@@ -81,6 +81,18 @@ def _text(obj: Mapping[str, Any], key: str, where: str, *, required: bool) -> st
     return str(value)
 
 
+def _memo(value: Any) -> str | None:
+    """A transaction's ``memo`` (spec: an optional string), None when absent or blank.
+
+    booksync only stores it (as the line's reference), so one that is not
+    text is dropped rather than refusing the bank's whole answer: values
+    from a bank are made to fit (docs/ledger.md, "Limits").
+    """
+    if type(value) is int:
+        value = str(value)
+    return (clean_text(value) or None) if type(value) is str else None
+
+
 def _identity(obj: Mapping[str, Any], key: str, where: str) -> str | None:
     """An id, or None when absent or blank: blank ids are not identities."""
     value = _text(obj, key, where, required=False)
@@ -164,6 +176,7 @@ def _checked_parts(value: Any, where: str, dumps: Callable[[Any], str]) -> _Part
         _epoch(obj, "transacted_at", where, required=False),
         pending,
         (clean_text(payee) or None) if payee else None,
+        _memo(obj.get("memo")),
         dumps(obj),
     )
 
@@ -207,6 +220,7 @@ def _parts(value: Any, account_where: str, index: int, dumps: Callable[[Any], st
                     at,
                     pending,
                     (clean_text(payee) or None) if payee else None,
+                    _memo(get("memo")),
                     dumps(value),
                 )
     return _checked_parts(value, f"transaction {index} of {account_where}", dumps)

@@ -4,8 +4,12 @@ Each profile (``business``, ``savings``, ``usd``, ``jpy``, ``quiet``) turns one
 date and one random stream into drafts: salaries at the month's end, rent and
 fees at its start, card payments (which go through a pending stage), supplier
 payments, and customer payments whose text quotes an invoice number such as
-``INV/2026/0042`` so reconciliation has something to match.  The world decides
-ids, dates and the unusual movements; this module only says what happened.
+``INV/2026/0042`` so reconciliation has something to match.  Where a real bank
+would say so, a draft names its payee (the customer, supplier, merchant or
+employee) and its memo (the reference the payer quoted: the invoice number, the
+supplier's bill, the mandate), which SimpleFIN carries as ``payee`` and ``memo``.
+The world decides ids, dates and the unusual movements; this module only says
+what happened.
 """
 
 from __future__ import annotations
@@ -51,6 +55,8 @@ class Draft:
     card: bool = False
     transfer_to: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    payee: str | None = None
+    memo: str | None = None
 
 
 def _amount(rng: random.Random, lo: int, hi: int, currency: str, exp: int) -> int:
@@ -89,13 +95,24 @@ def day_drafts(
                 "usd": f"INCOMING WIRE {customer.upper()} REF {invoice}",
                 "jpy": f"FURIKOMI {customer.upper()} {invoice}",
             }.get(profile, f"SEPA credit {customer} {invoice}")
-            drafts.append(Draft(amount(150, 4800), text, extra={"invoice": invoice}))
+            drafts.append(
+                Draft(
+                    amount(150, 4800),
+                    text,
+                    extra={"invoice": invoice},
+                    payee=customer,
+                    memo=invoice,
+                )
+            )
         for _ in range(rng.choice((0, 1, 1, 2))):
-            drafts.append(Draft(-amount(4, 350), f"CARD {rng.choice(MERCHANTS)}", card=True))
+            paid = -amount(4, 350)  # drawn before the merchant: the seed gives the same world
+            merchant = rng.choice(MERCHANTS)
+            drafts.append(Draft(paid, f"CARD {merchant}", card=True, payee=merchant))
         if rng.random() < 0.3 and profile != "usd":
             supplier = rng.choice(SUPPLIERS)
             ref = f"BILL-{day:%y%m}-{rng.randrange(1000):03d}"
-            drafts.append(Draft(-amount(80, 2400), f"SEPA transfer {supplier} {ref}"))
+            text = f"SEPA transfer {supplier} {ref}"
+            drafts.append(Draft(-amount(80, 2400), text, payee=supplier, memo=ref))
     if profile == "usd" and rng.random() < 0.1:
         drafts.append(Draft(-amount(15, 16), "International wire fee"))
     if day.day == 1:
@@ -106,7 +123,7 @@ def day_drafts(
         drafts.append(Draft(-amount(2000, 2001), "Transfer to savings", transfer_to="savings"))
     if day.day == 25 and profile != "usd":
         for name in EMPLOYEES[: 2 + day.month % 3]:
-            drafts.append(Draft(-amount(2100, 4200), f"Salary {day:%B %Y} {name}"))
+            drafts.append(Draft(-amount(2100, 4200), f"Salary {day:%B %Y} {name}", payee=name))
     return drafts
 
 
@@ -119,7 +136,11 @@ def _savings_day(currency: str, exp: int, day: dt.date, rng: random.Random) -> l
 def late_draft(currency: str, exp: int, rng: random.Random) -> Draft:
     """A direct debit the bank books today with a value date days ago."""
     amount = _amount(rng, 20, 400, currency, exp)
-    return Draft(-amount, f"Direct debit {rng.choice(SUPPLIERS)} mandate M-{rng.randrange(10**5)}")
+    supplier = rng.choice(SUPPLIERS)
+    mandate = f"M-{rng.randrange(10**5)}"
+    return Draft(
+        -amount, f"Direct debit {supplier} mandate {mandate}", payee=supplier, memo=mandate
+    )
 
 
 def pair_draft(currency: str, exp: int, rng: random.Random) -> Draft:

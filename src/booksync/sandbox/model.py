@@ -49,6 +49,7 @@ class Transaction:
     ``from_pending`` the id of the pending authorisation this booking replaced;
     neither is on the SimpleFIN wire (the protocol has no such link), both are
     in the sandbox state so tests can check the books against the truth.
+    ``payee`` and ``memo`` travel as SimpleFIN's fields of those names.
     """
 
     id: str
@@ -63,6 +64,8 @@ class Transaction:
     book_on: dt.date | None = None
     linger_until: dt.date | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    payee: str | None = None
+    memo: str | None = None
 
     @property
     def pending(self) -> bool:

@@ -94,11 +94,11 @@ def _booked(account: Account, txn: Transaction) -> dict[str, Any]:
     }
     if txn.extra:
         wire["extra"] = txn.extra
-    return wire
+    return _payee_and_memo(wire, txn)
 
 
 def _pending(account: Account, txn: Transaction) -> dict[str, Any]:
-    return {
+    wire: dict[str, Any] = {
         "id": txn.id,
         "posted": 0,
         "amount": format_minor(txn.amount, account.exponent),
@@ -106,6 +106,16 @@ def _pending(account: Account, txn: Transaction) -> dict[str, Any]:
         "transacted_at": epoch_of(txn.transacted),
         "pending": True,
     }
+    return _payee_and_memo(wire, txn)
+
+
+def _payee_and_memo(wire: dict[str, Any], txn: Transaction) -> dict[str, Any]:
+    """The spec's optional ``payee`` and ``memo``, sent only when the bank knows them."""
+    if txn.payee:
+        wire["payee"] = txn.payee
+    if txn.memo:
+        wire["memo"] = txn.memo
+    return wire
 
 
 def _account(world: World, account: Account, query: AccountsQuery, sfin_url: str) -> dict[str, Any]:

@@ -28,6 +28,8 @@ def _booked(account: Account, txn: Transaction) -> dict[str, Any]:
         "appeared": txn.appeared.isoformat(),
         "amount": str(account.decimal(txn.amount)),
         "description": txn.description,
+        "payee": txn.payee,
+        "memo": txn.memo,
         "extra": txn.extra,
     }
 

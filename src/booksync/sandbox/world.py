@@ -132,7 +132,8 @@ class World:
         ``description``, ``posted`` (ISO date, default today, never in the
         future; an earlier date is a late posting), ``pending`` (bool),
         ``book_after_days`` (a pending one then books later under a new id),
-        ``transacted``, ``id`` (default: a fresh one), ``extra``.
+        ``transacted``, ``id`` (default: a fresh one), ``extra``, ``payee``,
+        ``memo``.
         """
         with self.lock:
             account = self.account(account_id)
@@ -239,6 +240,8 @@ class World:
             self._seq,
             self._today,
             extra=dict(draft.extra),
+            payee=draft.payee,
+            memo=draft.memo,
         )
 
     def _book(self, account: Account, pending: Transaction, *, linger: bool) -> str:
@@ -253,6 +256,8 @@ class World:
             self._today,
             from_pending=pending.id,
             extra=dict(pending.extra),
+            payee=pending.payee,
+            memo=pending.memo,
         )
         account.add(booked)
         if linger:
@@ -349,7 +354,13 @@ class World:
         posted = None if pending else _day(spec.get("posted"), self._today)
         if posted is not None and posted > self._today:
             raise SandboxError(f"posted date {posted} is after the bank's today {self._today}")
-        draft = Draft(amount, str(spec.get("description", "Sandbox transaction")))
+        payee, memo = spec.get("payee"), spec.get("memo")
+        draft = Draft(
+            amount,
+            str(spec.get("description", "Sandbox transaction")),
+            payee=None if payee is None else str(payee),
+            memo=None if memo is None else str(memo),
+        )
         txn = self._new(account, draft, posted)
         txn.transacted = _day(spec.get("transacted"), posted or self._today)
         txn.extra = dict(spec.get("extra") or {})
