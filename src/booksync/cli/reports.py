@@ -1,4 +1,5 @@
-"""``booksync report``: trial balance, balance sheet, profit and loss, account ledger."""
+"""``booksync report``: trial balance, balance sheet, profit and loss, account ledger,
+aged receivable and payable, partner ledger, bank reconciliation."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 import typer
 
-from booksync.cli.context import books
+from booksync.cli.context import books, state
 from booksync.cli.entries import parse_date
 from booksync.cli.output import emit_json, say, table
 from booksync.ledger import reports
@@ -157,3 +158,121 @@ def ledger(
         rows,
         right=AMOUNTS,
     )
+
+
+AGED = ["Current", "1-30", "31-60", "61-90", "Over 90", "Total"]
+AGED_KEYS = ["current", "1-30", "31-60", "61-90", "over_90", "total"]
+
+
+def _aged(ctx: typer.Context, payable: bool, date: str | None, as_json: bool) -> None:
+    """Print the aged receivable (or payable) balances as JSON or a table."""
+    from booksync.app import reports as app_reports
+    from booksync.app.context import open_books
+    from booksync.app.shapes import as_json as shaped
+
+    day = _day(date, "--date")
+    chosen = state(ctx)
+    build = app_reports.aged_payable if payable else app_reports.aged_receivable
+    with open_books(chosen.engine, chosen.company) as opened:
+        data: dict[str, Any] = shaped(build(opened, day))
+    if as_json:
+        emit_json(data)
+        return
+    rows: list[tuple[Any, ...]] = [
+        (r["partner"] or "(no partner)", *(r[k] for k in AGED_KEYS)) for r in data["partners"]
+    ]
+    rows.append(("Total", *(data["total"][k] for k in AGED_KEYS)))
+    kind = "payable" if payable else "receivable"
+    table(
+        f"Aged {kind} ({data['currency']}) at {data['date']}, by days past due",
+        ["Partner", *AGED],
+        rows,
+        right=AGED,
+    )
+
+
+DATE_AT = typer.Option(None, "--date", help="As of the end of this day (default: today).")
+
+
+@report_app.command("aged-receivable")
+def aged_receivable(ctx: typer.Context, date: str | None = DATE_AT, as_json: bool = JSON) -> None:
+    """What each customer owes, by days past due."""
+    _aged(ctx, False, date, as_json)
+
+
+@report_app.command("aged-payable")
+def aged_payable(ctx: typer.Context, date: str | None = DATE_AT, as_json: bool = JSON) -> None:
+    """What is owed to each vendor, by days past due."""
+    _aged(ctx, True, date, as_json)
+
+
+@report_app.command("partner-ledger")
+def partner_ledger(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Partner name."),
+    as_json: bool = JSON,
+) -> None:
+    """Every posted line of one partner on receivable and payable accounts."""
+    from booksync.app import reports as app_reports
+    from booksync.app.context import open_books
+    from booksync.app.shapes import as_json as shaped
+
+    chosen = state(ctx)
+    with open_books(chosen.engine, chosen.company) as opened:
+        data: dict[str, Any] = shaped(app_reports.partner_ledger(opened, name))
+    if as_json:
+        emit_json(data)
+        return
+    rows: list[tuple[Any, ...]] = [
+        (ln["date"], ln["entry"], ln["account"], ln["label"], ln["debit"], ln["credit"],
+         ln["balance"], ln["residual"], "yes" if ln["reconciled"] else "")
+        for ln in data["lines"]
+    ]
+    table(
+        f"Partner ledger {data['partner']} ({data['currency']}), balance {data['balance']}",
+        ["Date", "Entry", "Account", "Label", *AMOUNTS, "Residual", "Reconciled"],
+        rows,
+        right=[*AMOUNTS, "Residual"],
+    )
+
+
+@report_app.command("bank-reconciliation")
+def bank_reconciliation(
+    ctx: typer.Context,
+    journal: str = typer.Option(..., "--journal", help="Bank journal code."),
+    as_json: bool = JSON,
+) -> None:
+    """Books against bank: balances, unreconciled lines, payments not yet on the bank."""
+    from booksync.app import reports as app_reports
+    from booksync.app.context import open_books
+    from booksync.app.shapes import as_json as shaped
+
+    chosen = state(ctx)
+    with open_books(chosen.engine, chosen.company) as opened:
+        data: dict[str, Any] = shaped(app_reports.bank_reconciliation(opened, journal))
+        pending = None if as_json else app_reports.outstanding_payments(opened, journal)
+    if pending is None:
+        emit_json(data)
+        return
+    cur = pending.currency
+    bank = (
+        f"{data['bank_balance']} {cur} on {data['bank_balance_date']}"
+        if data["bank_balance"] is not None
+        else "unknown (no connection has reported one)"
+    )
+    count = data["unreconciled_lines"]
+    say(f"Bank reconciliation of {data['journal']} ({cur})")
+    say(f"  Balance in the books:    {data['book_balance']} {cur}")
+    say(f"  Bank's last balance:     {bank}")
+    say(f"  Unreconciled lines:      {count}, totalling {data['unreconciled_total']} {cur}")
+    say(f"  Outstanding payments:    {data['outstanding_payments']} {cur}")
+    if pending.payments:
+        table(
+            "Payments not yet seen on the bank",
+            ["Id", "Date", "Partner", "Direction", "Ref", "Amount", "Open"],
+            [
+                (p.id, p.date.isoformat(), p.partner, p.direction, p.ref or "", p.amount, p.open)
+                for p in pending.payments
+            ],
+            right=["Id", "Amount", "Open"],
+        )
