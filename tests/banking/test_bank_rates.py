@@ -19,7 +19,7 @@ from booksync.ledger.models import Company, ExchangeRate
 from booksync.providers.base import Credentials, Provider
 from booksync.providers.base import ProviderAccount as RemoteAccount
 from booksync.sync.run import SyncRunner
-from tests.banking.test_importer import SECRET, TODAY, ScriptedProvider, booked
+from tests.statements.test_importer import SECRET, TODAY, ScriptedProvider, booked
 from tests.sync.support import FAST_RETRY
 
 

@@ -19,7 +19,7 @@ from booksync.ledger.errors import LedgerError
 from booksync.ledger.models import Company, Entry, Line
 from booksync.providers.base import Credentials
 from booksync.providers.base import ProviderAccount as RemoteAccount
-from tests.banking.test_importer import SECRET, Harness, booked, harness  # noqa: F401 - fixture
+from tests.statements.test_importer import SECRET, Harness, booked, harness  # noqa: F401 - fixture
 
 LONG = "Pay\x00ment\tto\x85 " + "x" * 600
 

@@ -62,7 +62,8 @@ LOG_KEYS = {
     "error",
 }
 LINE_KEYS = {
-    "id", "date", "label", "amount", "partner", "provider_transaction_id", "entry", "reconciled"
+    "id", "date", "label", "amount", "partner", "counterparty_iban", "reference",
+    "provider_transaction_id", "source", "entry", "reconciled", "matched",
 }
 
 

@@ -21,7 +21,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from booksync.banking.models import Connection, ProviderAccount, StatementLine, TransactionAlias
+from booksync.banking.models import (
+    Connection,
+    ProviderAccount,
+    SourceKind,
+    StatementLine,
+    StatementSource,
+    TransactionAlias,
+)
 from booksync.db.engine import session_factory
 from booksync.ledger.companies import create_company
 from booksync.ledger.entries import get_entry, reverse_entry
@@ -31,7 +38,7 @@ from booksync.ledger.reports import trial_balance
 from tests.helpers import book, entry, entry_rows, line_rows, simple
 
 TABLES = ["entry", "line", "sequence", "account", "journal", "partner", "company", "currency",
-          "statement_line", "transaction_alias"]
+          "statement_source", "statement_line", "transaction_alias"]
 
 POSTED = "posted entries and lines cannot be changed or deleted"
 NUMBERING = "numbering of a journal only moves forward"
@@ -39,6 +46,7 @@ NO_ENTRY = "a line must belong to an existing entry"
 FOREIGN = "must belong to the company of their entry"
 REFERENCES = "journal and reversed entry of a posted entry"
 BANK = "booked statement lines and their transaction ids"
+SOURCE = "the source of booked statement lines cannot be changed or deleted"
 
 
 def in_use(noun: str) -> str:
@@ -47,8 +55,12 @@ def in_use(noun: str) -> str:
 
 @pytest.fixture
 def books(session: Session, company: Company) -> dict[str, Any]:
-    """Posted entries (one with a partner, one reversed), a draft, a booked bank line."""
-    add_partner(session, company, "Customer A")
+    """Posted entries (one with a partner, one reversed), a draft, booked bank lines.
+
+    One bank line is an online source's, with its transaction id; one a
+    manual source's, naming a partner and the bank's reference.
+    """
+    used_partner = add_partner(session, company, "Customer A")
     unused_partner = add_partner(session, company, "Nobody Ltd")
     other = create_company(session, "Other GmbH", "EUR", "DE")
     # so that moving an account or a journal there meets no unique key first
@@ -80,13 +92,24 @@ def books(session: Session, company: Company) -> dict[str, Any]:
                               currency_code="EUR", journal_id=journal["MISC"])
     session.add_all([connection, account])
     session.flush()
-    statement = StatementLine(company_id=company.id, journal_id=journal["MISC"],
-                              provider_account_id=account.id, entry_id=misc,
-                              date=dt.date(2026, 1, 10), amount=-5000, currency_code="EUR",
-                              label="Coffee", provider_transaction_id="tx-1")
-    session.add(statement)
+    source = StatementSource(company_id=company.id, journal_id=journal["MISC"],
+                             kind=SourceKind.ONLINE, provider_account_id=account.id,
+                             name="Checking")
+    manual = StatementSource(company_id=company.id, journal_id=journal["MISC"],
+                             kind=SourceKind.MANUAL, name="Entered by hand")
+    session.add_all([source, manual])
     session.flush()
-    alias = TransactionAlias(company_id=company.id, provider_account_id=account.id,
+    statement = StatementLine(company_id=company.id, journal_id=journal["MISC"],
+                              source_id=source.id, provider_account_id=account.id,
+                              entry_id=misc, date=dt.date(2026, 1, 10), amount=-5000,
+                              currency_code="EUR", label="Coffee", provider_transaction_id="tx-1")
+    by_hand = StatementLine(company_id=company.id, journal_id=journal["MISC"],
+                            source_id=manual.id, entry_id=misc, date=dt.date(2026, 1, 10),
+                            amount=-5000, currency_code="EUR", label="Coffee beans",
+                            partner_id=used_partner.id, reference="RF18 5390 0754 7034")
+    session.add_all([statement, by_hand])
+    session.flush()
+    alias = TransactionAlias(company_id=company.id, source_id=source.id,
                              statement_line_id=statement.id, transaction_id="tx-1")
     session.add(alias)
     session.commit()
@@ -102,7 +125,8 @@ def books(session: Session, company: Company) -> dict[str, Any]:
         "used_account": used_account, "unused_account": unused_account,
         "used_partner": one(select(Partner.id).where(Partner.name == "Customer A")),
         "unused_partner": unused_partner.id,
-        "statement": statement.id, "alias": alias.id,
+        "statement": statement.id, "alias": alias.id, "by_hand": by_hand.id,
+        "source": source.id, "manual_source": manual.id, "provider_account": account.id,
     }
     session.rollback()  # end the read transaction: its locks would block the attacks
     return ids
@@ -193,11 +217,25 @@ REPLACE = [
      f"SELECT {NEW_UID}, 1, created_at, code, name, 3 FROM currency WHERE code = 'EUR'",
      in_use("a currency")),
     ("INSERT OR REPLACE INTO transaction_alias (uid, version, created_at, company_id, "
-     f"provider_account_id, statement_line_id, transaction_id) SELECT {NEW_UID}, 1, created_at, "
-     "company_id, provider_account_id, statement_line_id, transaction_id "
+     f"source_id, statement_line_id, transaction_id) SELECT {NEW_UID}, 1, created_at, "
+     "company_id, source_id, statement_line_id, transaction_id "
      "FROM transaction_alias WHERE id = :alias", BANK),
     ("INSERT OR REPLACE INTO statement_line SELECT * FROM statement_line WHERE id = :statement",
      BANK),
+    ("INSERT OR REPLACE INTO statement_line SELECT * FROM statement_line WHERE id = :by_hand",
+     BANK),
+    # a source's keys: its provider account, and a journal's one manual source
+    ("INSERT OR REPLACE INTO statement_source (uid, version, created_at, company_id, "
+     f"journal_id, kind, provider_account_id, name) SELECT {NEW_UID}, 1, created_at, "
+     "company_id, journal_id, kind, provider_account_id, 'Twin' FROM statement_source "
+     "WHERE id = :source", SOURCE),
+    ("INSERT OR REPLACE INTO statement_source (uid, version, created_at, company_id, "
+     f"journal_id, kind, provider_account_id, name) SELECT {NEW_UID}, 1, created_at, "
+     "company_id, journal_id, kind, NULL, 'Twin' FROM statement_source "
+     "WHERE id = :manual_source", SOURCE),
+    ("INSERT OR REPLACE INTO statement_source SELECT * FROM statement_source WHERE id = :source",
+     SOURCE),
+    ("DELETE FROM statement_source WHERE id = :manual_source", SOURCE),
     # without foreign keys nothing checks a reference: the triggers do
     ("INSERT INTO line (uid, version, created_at, company_id, entry_id, account_id, debit, "
      f"credit, date, posted) SELECT {NEW_UID}, 1, created_at, company_id, 999, account_id, "
@@ -244,6 +282,20 @@ CHANGES = [
     ("DELETE FROM statement_line WHERE id = :statement", BANK),
     ("UPDATE transaction_alias SET transaction_id = 'tx-9' WHERE id = :alias", BANK),
     ("DELETE FROM transaction_alias WHERE id = :alias", BANK),
+    # where a booked line came from, who it names and what it says
+    ("UPDATE statement_line SET source_id = :manual_source WHERE id = :statement", BANK),
+    ("UPDATE statement_line SET partner_id = :unused_partner WHERE id = :statement", BANK),
+    ("UPDATE statement_line SET partner_id = :unused_partner WHERE id = :by_hand", BANK),
+    ("UPDATE statement_line SET partner_id = NULL WHERE id = :by_hand", BANK),
+    ("UPDATE statement_line SET reference = 'INV/2026/0001' WHERE id = :statement", BANK),
+    ("UPDATE statement_line SET reference = NULL WHERE id = :by_hand", BANK),
+    ("UPDATE transaction_alias SET source_id = :manual_source WHERE id = :alias", BANK),
+    # the source the aliases are keyed on
+    ("UPDATE statement_source SET journal_id = :sal_journal WHERE id = :source", SOURCE),
+    ("UPDATE statement_source SET provider_account_id = NULL, kind = 'file' "
+     "WHERE id = :source", SOURCE),
+    ("UPDATE statement_source SET company_id = :other WHERE id = :manual_source", SOURCE),
+    ("DELETE FROM statement_source WHERE id = :source", SOURCE),
 ]
 
 
@@ -266,7 +318,10 @@ def test_postgresql_foreign_keys_refuse_deleting_master_data_in_use(
     assert "foreign key" in refused(engine, books, f"DELETE FROM {table} WHERE {where}")
 
 
-@pytest.mark.parametrize("table", ["sequence", "statement_line CASCADE", "transaction_alias"])
+@pytest.mark.parametrize(
+    "table",
+    ["sequence", "statement_line CASCADE", "transaction_alias", "statement_source CASCADE"],
+)
 def test_postgresql_refuses_truncating_counters_and_bank_lines(
     engine: Engine, books: dict[str, Any], table: str
 ) -> None:
@@ -331,6 +386,8 @@ def test_a_posted_entry_keeps_to_the_journals_of_its_company(
         "UPDATE partner SET email = 'a@example.com' WHERE id = :used_partner",
         "UPDATE company SET lock_date = '2025-12-31' WHERE id = :company",
         "UPDATE statement_line SET reconciled = :true WHERE id = :statement",
+        "UPDATE statement_line SET reconciled = :true WHERE id = :by_hand",
+        "UPDATE statement_source SET name = 'Main account' WHERE id = :source",
         "UPDATE sequence SET last_number = last_number WHERE id = :misc_sequence",
     ],
 )

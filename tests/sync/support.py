@@ -23,6 +23,7 @@ from booksync.banking.models import (
     PendingTransaction,
     ProviderAccount,
     StatementLine,
+    StatementSource,
     SyncRun,
     TransactionAlias,
 )
@@ -150,12 +151,13 @@ def snapshot(factory: sessionmaker[Session], books: Books) -> dict[str, Any]:
         )
         aliases = session.execute(
             select(
-                TransactionAlias.provider_account_id,
+                StatementSource.provider_account_id,
                 TransactionAlias.transaction_id,
                 TransactionAlias.statement_line_id,
             )
-            .where(TransactionAlias.provider_account_id.in_(ids))
-            .order_by(TransactionAlias.provider_account_id, TransactionAlias.transaction_id)
+            .join(StatementSource, StatementSource.id == TransactionAlias.source_id)
+            .where(StatementSource.provider_account_id.in_(ids))
+            .order_by(StatementSource.provider_account_id, TransactionAlias.transaction_id)
         ).all()
         pending = sorted(
             session.execute(
@@ -286,9 +288,9 @@ def assert_exactly_once(factory: sessionmaker[Session], books: Books) -> None:
                 f"{bank['name']}: missing {expected - got}, extra {got - expected}"
             )
             alias_rows = session.execute(
-                select(TransactionAlias.transaction_id, TransactionAlias.statement_line_id).where(
-                    TransactionAlias.provider_account_id == account_id
-                )
+                select(TransactionAlias.transaction_id, TransactionAlias.statement_line_id)
+                .join(StatementSource, StatementSource.id == TransactionAlias.source_id)
+                .where(StatementSource.provider_account_id == account_id)
             ).all()
             alias = {tid: line for tid, line in alias_rows}
             used: dict[int, str] = {}

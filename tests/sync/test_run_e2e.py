@@ -16,6 +16,7 @@ from booksync.banking.models import (
     PendingTransaction,
     ProviderAccount,
     StatementLine,
+    StatementSource,
     SyncRun,
     TransactionAlias,
 )
@@ -53,9 +54,9 @@ def _aliases(factory: sessionmaker[Session], books: Books) -> dict[str, set[str]
     reverse = {v: k for k, v in books.accounts.items()}
     with factory() as session:
         for account_id, tid in session.execute(
-            select(TransactionAlias.provider_account_id, TransactionAlias.transaction_id).where(
-                TransactionAlias.provider_account_id.in_(list(books.accounts.values()))
-            )
+            select(StatementSource.provider_account_id, TransactionAlias.transaction_id)
+            .join(StatementSource, StatementSource.id == TransactionAlias.source_id)
+            .where(StatementSource.provider_account_id.in_(list(books.accounts.values())))
         ):
             out[reverse[account_id]].add(tid)
     return out

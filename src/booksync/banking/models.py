@@ -3,19 +3,25 @@
 A *connection* is one consent at one provider (a SimpleFIN access URL, a
 GoCardless requisition); it sees several *provider accounts*, each linked to
 a bank journal.  Every booked bank transaction becomes one *statement line*
-and one posted entry; the ids the provider used for it (several, when a
-provider changes its id rule or a pending transaction books under a new id)
-are *aliases* of that line.  Pending transactions only ever live in the
-staging table, replaced whole by each fetch.
+and one posted entry.  A line comes from a *statement source* of its
+journal: a provider account (``online``), a statement file (``file``) or
+lines entered by hand (``manual``).  The ids a source used for a line
+(several, when a provider changes its id rule or a pending transaction books
+under a new id) are *aliases* of that line, unique per source, so exactly
+once does not depend on an online connection (docs/banking.md, "Statement
+sources").  Pending transactions only ever live in the staging table,
+replaced whole by each fetch.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     ForeignKey,
     Index,
@@ -24,6 +30,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -129,19 +136,68 @@ class ProviderAccount(CompanyOwned, Base):
     journal: Mapped[Journal | None] = relationship(lazy="joined")
 
 
+class SourceKind(enum.StrEnum):
+    """Where a statement source's lines come from."""
+
+    ONLINE = "online"  # a provider account of a connection
+    FILE = "file"  # statement files (CAMT.053, MT940, OFX, CSV)
+    MANUAL = "manual"  # lines entered by hand
+
+
+class StatementSource(CompanyOwned, Base):
+    """Where a bank journal's statement lines come from; aliases are unique per source.
+
+    An ``online`` source is its provider account's (one each, so the
+    account's transaction ids keep one namespace); a journal has at most one
+    ``manual`` source, made on first use.  Keying lines and aliases on the
+    source instead of the provider account lets a journal book lines from a
+    file or by hand with the same exactly-once rules.
+    """
+
+    __tablename__ = "statement_source"
+    __table_args__ = (
+        CheckConstraint("kind IN ('online', 'file', 'manual')", name="kind"),
+        CheckConstraint(
+            "(kind = 'online' AND provider_account_id IS NOT NULL) "
+            "OR (kind <> 'online' AND provider_account_id IS NULL)",
+            name="online_account",
+        ),
+        Index(
+            "uq_statement_source_manual",
+            "journal_id",
+            unique=True,
+            sqlite_where=text("kind = 'manual'"),
+            postgresql_where=text("kind = 'manual'"),
+        ),
+    )
+
+    journal_id: Mapped[int] = mapped_column(ForeignKey("journal.id"), index=True)
+    kind: Mapped[SourceKind] = mapped_column(String(16))
+    provider_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("provider_account.id"), unique=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+
+
 class StatementLine(CompanyOwned, Base):
     """One booked bank transaction (or a first sync's opening line) and its entry.
 
     ``amount`` is signed, positive = money in, in the account's currency.
+    ``source_id`` says where the line came from; ``provider_account_id`` is
+    kept for an online source's lines as information only (dedupe goes by
+    source).  ``partner_id`` is the partner known when the line was made
+    (given by hand, say), ``partner_name`` the name the bank gave;
+    ``reference`` the bank's structured or remittance reference.
     """
 
     __tablename__ = "statement_line"
     __table_args__ = (
-        Index("ix_statement_line_account_date", "provider_account_id", "date"),
+        Index("ix_statement_line_source_date", "source_id", "date"),
         Index("ix_statement_line_journal_date", "journal_id", "date"),
     )
 
     journal_id: Mapped[int] = mapped_column(ForeignKey("journal.id"))
+    source_id: Mapped[int] = mapped_column(ForeignKey("statement_source.id"))
     provider_account_id: Mapped[int | None] = mapped_column(ForeignKey("provider_account.id"))
     sync_run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_run.id"))
     entry_id: Mapped[int] = mapped_column(ForeignKey("entry.id"), index=True)
@@ -151,8 +207,10 @@ class StatementLine(CompanyOwned, Base):
     amount: Mapped[int] = mapped_column(BigInteger)
     currency_code: Mapped[str] = mapped_column(ForeignKey("currency.code"))
     label: Mapped[str] = mapped_column(String(500))
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id"))
     partner_name: Mapped[str | None] = mapped_column(String(200))
     counterparty_iban: Mapped[str | None] = mapped_column(String(34))
+    reference: Mapped[str | None] = mapped_column(String(500))
     provider_transaction_id: Mapped[str | None] = mapped_column(String(200))
     is_opening: Mapped[bool] = mapped_column(Boolean, default=False)
     reconciled: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -160,12 +218,12 @@ class StatementLine(CompanyOwned, Base):
 
 
 class TransactionAlias(CompanyOwned, Base):
-    """An id a provider used for a statement line; (account, id) is unique."""
+    """An id a statement source used for a line; (source, id) is unique."""
 
     __tablename__ = "transaction_alias"
-    __table_args__ = (UniqueConstraint("provider_account_id", "transaction_id"),)
+    __table_args__ = (UniqueConstraint("source_id", "transaction_id"),)
 
-    provider_account_id: Mapped[int] = mapped_column(ForeignKey("provider_account.id"))
+    source_id: Mapped[int] = mapped_column(ForeignKey("statement_source.id"))
     statement_line_id: Mapped[int] = mapped_column(ForeignKey("statement_line.id"), index=True)
     transaction_id: Mapped[str] = mapped_column(String(200))
 

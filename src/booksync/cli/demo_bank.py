@@ -23,7 +23,6 @@ from sqlalchemy import Engine
 from booksync.banking.connections import connection_dict, create_connection, list_connections
 from booksync.banking.runs import run_log
 from booksync.banking.secrets import ENV_KEY
-from booksync.banking.statements import statement_lines
 from booksync.cli.connections import print_connections
 from booksync.cli.output import console, say
 from booksync.cli.reports import print_trial_balance
@@ -36,6 +35,7 @@ from booksync.ledger.companies import find_company
 from booksync.ledger.rates import set_rate
 from booksync.providers.simplefin import SimpleFINProvider
 from booksync.sandbox import SandboxHandle, start
+from booksync.statements.listing import statement_lines
 from booksync.sync.run import RunResult, SyncRunner
 
 # Company-currency (EUR) units for one unit of the sandbox's foreign currencies.

@@ -12,10 +12,10 @@ from typing import Any
 
 import typer
 
-from booksync.banking.statements import pending_lines, statement_lines
 from booksync.cli.context import books
 from booksync.cli.ids import Page, after_option, limit_option, more_follow
 from booksync.cli.output import emit_json_rows, say, table
+from booksync.statements.listing import pending_lines, statement_lines
 
 statement_app = typer.Typer(help="Bank statement lines.", no_args_is_help=True)
 JSON = typer.Option(False, "--json", help="Print JSON.")

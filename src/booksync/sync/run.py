@@ -33,7 +33,6 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from booksync.banking.importer import StatementImporter
 from booksync.banking.models import Connection, PendingTransaction, ProviderAccount, SyncRun
 from booksync.banking.secrets import unseal
 from booksync.banking.states import ConnectionState, RunCounts, RunState, RunTrigger
@@ -48,6 +47,7 @@ from booksync.providers.base import Batch, Credentials, Provider, Window
 from booksync.providers.errors import ProviderError, RateLimited, ReauthRequired
 from booksync.providers.redaction import redact_secret
 from booksync.providers.registry import provider_for
+from booksync.statements.importer import StatementImporter
 from booksync.sync import lease
 from booksync.sync.closing import RunCloser
 from booksync.sync.fetch import fetch_batches

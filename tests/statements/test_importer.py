@@ -17,7 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from booksync.banking.connections import create_connection
-from booksync.banking.models import ProviderAccount, StatementLine, TransactionAlias
+from booksync.banking.models import (
+    ProviderAccount,
+    StatementLine,
+    StatementSource,
+    TransactionAlias,
+)
 from booksync.ledger.models import Company
 from booksync.providers.base import (
     Balance,
@@ -175,9 +180,9 @@ def test_alternative_ids_add_aliases_instead_of_duplicates(harness: Harness) -> 
     with harness.factory() as session:
         ids = set(
             session.scalars(
-                select(TransactionAlias.transaction_id).where(
-                    TransactionAlias.provider_account_id == harness.accounts["ACC-1"]
-                )
+                select(TransactionAlias.transaction_id)
+                .join(StatementSource, StatementSource.id == TransactionAlias.source_id)
+                .where(StatementSource.provider_account_id == harness.accounts["ACC-1"])
             )
         )
     assert ids == {"A", "A-new-rule"}

@@ -1,12 +1,14 @@
-"""Which fetched bank transactions are new: the exactly-once rules.
+"""Which booked bank transactions are new: the exactly-once rules.
 
-docs/banking.md, "Exactly once: the dedupe rules", against the bugs users keep reporting:
+docs/banking.md, "Exactly once: the dedupe rules", against the bugs users keep reporting.
+Every rule is per *statement source* (a provider account's online source, a
+statement file's, a journal's manual one), never across sources:
 
-- A transaction is known when any of its ids (the provider's id and its
-  alternative ids) is an alias of a statement line of the same provider
-  account (ids are unique per account only, bug 4). A known transaction
-  whose other ids are new adds them as aliases: a changed id rule adds
-  aliases, not duplicates.
+- A transaction is known when any of its ids (the source's id and its
+  alternative ids) is an alias of a statement line of the same source (ids
+  are unique per source only, bug 4). A known transaction whose other ids
+  are new adds them as aliases: a changed id rule adds aliases, not
+  duplicates.
 - An unknown booked transaction may *claim* an existing line only when that
   line is an orphan: dated inside the fetched window, yet none of its ids
   came back in this fetch (the provider changed the id, or a pending
@@ -16,7 +18,8 @@ docs/banking.md, "Exactly once: the dedupe rules", against the bugs users keep r
   answer keep their own ids, so neither is an orphan's match (bug 5).
 - Everything else is new.
 
-This module is pure (no database): the importer hands it what it loaded.
+This module is pure (no database): the importer hands it what it loaded
+(:mod:`booksync.statements.known`).
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ class Fetched(Generic[T]):
 
 @dataclass(frozen=True, slots=True)
 class KnownLine:
-    """A statement line already booked for the account, with all its alias ids."""
+    """A statement line already booked for the source, with all its alias ids."""
 
     id: int
     date: dt.date

@@ -1,4 +1,4 @@
-"""The pure exactly-once rules (booksync.sync.dedupe.plan), docs/banking.md."""
+"""The pure exactly-once rules (booksync.statements.dedupe.plan), docs/banking.md."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from booksync.banking.bank_values import fingerprint
 from booksync.providers.base import Transaction, TransactionStatus
-from booksync.sync.dedupe import Fetched, KnownLine, Plan, plan
+from booksync.statements.dedupe import Fetched, KnownLine, Plan, plan
 
 D = dt.date(2026, 3, 10)
 
