@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from booksync.banking.models import Bank, BankAccount
 from booksync.ledger.errors import LedgerError
 from booksync.ledger.journals import create_bank_journal, get_journal
-from booksync.ledger.limits import MAX_NAME, check_text
+from booksync.ledger.limits import MAX_NAME, check_text, shown
 from booksync.ledger.models import Company, JournalType
 from booksync.money import CURRENCIES
 
@@ -27,6 +27,15 @@ def _looks_like_iban(number: str) -> bool:
     return len(compact) > 4 and compact[:2].isalpha() and compact[2:4].isdigit()
 
 
+def normalize_iban(text: str) -> str:
+    """An IBAN in its compact form, checked: ISO 13616 check digits, the country's
+    length and format; anything else is one sentence."""
+    try:
+        return str(IBAN(text.strip()).compact)
+    except SchwiftyException as exc:
+        raise LedgerError(f"{shown(text.strip())} is not a valid IBAN: {exc}") from None
+
+
 def normalize_account_number(number: str) -> str:
     """An IBAN in its compact form (validated); anything else stripped, as is."""
     text = number.strip()
@@ -34,10 +43,7 @@ def normalize_account_number(number: str) -> str:
         raise LedgerError("an account number is needed")
     if not _looks_like_iban(text):
         return text
-    try:
-        return str(IBAN(text).compact)
-    except SchwiftyException as exc:
-        raise LedgerError(f"{text!r} is not a valid IBAN: {exc}") from None
+    return normalize_iban(text)
 
 
 def normalize_bic(bic: str) -> str:

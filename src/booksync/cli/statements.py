@@ -1,8 +1,10 @@
-"""``booksync statement list``: a bank journal's statement lines or pending ones.
+"""``booksync statement``: a bank journal's statement lines, listed or added by hand.
 
 Amounts are signed in the account's currency (positive = money in), and the
 opening line of a first sync is listed too, so the amounts add up to the
-journal's balance; the table ends with that total.
+journal's balance; the table ends with that total.  ``statement add`` books
+a line entered by hand exactly as a fetched one (docs/banking.md, "Lines
+entered by hand").
 """
 
 from __future__ import annotations
@@ -13,9 +15,13 @@ from typing import Any
 import typer
 
 from booksync.cli.context import books
+from booksync.cli.entries import parse_date
 from booksync.cli.ids import Page, after_option, limit_option, more_follow
-from booksync.cli.output import emit_json_rows, say, table
-from booksync.statements.listing import pending_lines, statement_lines
+from booksync.cli.output import emit_json, emit_json_rows, say, table
+from booksync.ledger.errors import InvalidEntry
+from booksync.money import MoneyError, parse_amount
+from booksync.statements.listing import pending_lines, statement_line, statement_lines
+from booksync.statements.manual import ManualLine, add_manual_line
 
 statement_app = typer.Typer(help="Bank statement lines.", no_args_is_help=True)
 JSON = typer.Option(False, "--json", help="Print JSON.")
@@ -87,3 +93,34 @@ def statement_list(
     print_statement(shown, f"{kind} of {journal}", pending=pending)
     if page.limit is not None and len(rows) > page.limit:
         more_follow("lines", shown[-1]["id"], page.limit)
+
+
+@statement_app.command("add")
+def statement_add(
+    ctx: typer.Context,
+    journal: str = typer.Option(..., "--journal", help="Bank journal code, e.g. BNK1."),
+    date: str = typer.Option(..., "--date", help="Bank date YYYY-MM-DD."),
+    amount: str = typer.Option(
+        ..., "--amount", help="Signed, in the journal's currency: positive = money in."
+    ),
+    label: str = typer.Option(..., "--label", help="What the bank statement says."),
+    partner: str | None = typer.Option(None, "--partner", help="An existing partner's name."),
+    ref: str | None = typer.Option(None, "--ref", help="The payment's reference."),
+    iban: str | None = typer.Option(None, "--iban", help="The counterparty's IBAN (checked)."),
+    as_json: bool = JSON,
+) -> None:
+    """Add a statement line by hand, booked with its entry like a fetched one."""
+    try:
+        value = parse_amount(amount)
+    except MoneyError as exc:
+        raise InvalidEntry(str(exc)) from None
+    given = ManualLine(journal, parse_date(date), value, label, partner, ref, iban)
+    with books(ctx) as (session, company):
+        row = statement_line(session, company, add_manual_line(session, company, given))
+    if as_json:
+        emit_json(row)
+        return
+    say(
+        f"statement line {row['id']}: {row['date']}  {row['amount']}  {row['label']}  "
+        f"entry {row['entry']}"
+    )
