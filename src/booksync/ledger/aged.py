@@ -15,8 +15,9 @@ of its two lines' dates, not on the day someone matched them: an invoice of
 made in April.  So the report of a past date stays the same however late the
 matching is done, as long as no entry is posted in the past.
 
-One query: the open items joined with the settlements to add back, bucketed
-by a ``CASE`` on the due date and summed per partner in the database.
+One query: the open items (and the closed ones a later settlement closed)
+joined with the settlements to add back, bucketed by a ``CASE`` on the due
+date and summed per partner in the database.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, literal, or_, select, union_all
-from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
+from sqlalchemy import CTE, ColumnElement, case, func, literal, or_, select, union_all
+from sqlalchemy.orm import Session, aliased
 
 from booksync.ledger.models import Account, AccountRole, Company, Line, Partner
 from booksync.ledger.open_item_models import OpenItem, PartialReconcile
@@ -72,14 +73,14 @@ class AgedBalances:
         return AgedRow(None, sums)
 
 
-def settled_after(company: Company, date: dt.date) -> Any:
+def settled_after(company: Company, date: dt.date) -> CTE:
     """Per line, what settlements dated after ``date`` took from its residual.
 
-    A subquery of ``(line_id, amount)``: the company-currency amount to add to
-    the line's residual to get its residual at the end of ``date`` (positive
-    for a debit line, whose residual the settlement lowered).  A settlement's
-    date is the later of its two lines' dates, so it is after ``date`` when
-    either line is.
+    A common table expression of ``(line_id, amount)``: the company-currency
+    amount to add to the line's residual to get its residual at the end of
+    ``date`` (positive for a debit line, whose residual the settlement
+    lowered).  A settlement's date is the later of its two lines' dates, so it
+    is after ``date`` when either line is.
     """
     pr = PartialReconcile
     debit_line, credit_line = aliased(Line), aliased(Line)
@@ -88,7 +89,7 @@ def settled_after(company: Company, date: dt.date) -> Any:
         .join(debit_line, debit_line.id == pr.debit_line_id)
         .join(credit_line, credit_line.id == pr.credit_line_id)
         .where(pr.company_id == company.id, or_(debit_line.date > date, credit_line.date > date))
-        .subquery()
+        .cte("late")
     )
     legs = union_all(
         select(late.c.debit_line_id.label("line_id"), late.c.amount.label("amount")),
@@ -97,11 +98,11 @@ def settled_after(company: Company, date: dt.date) -> Any:
     return (
         select(legs.c.line_id, func.sum(legs.c.amount).label("amount"))
         .group_by(legs.c.line_id)
-        .subquery()
+        .cte("settled_after")
     )
 
 
-def _bucket(due: InstrumentedAttribute[dt.date], date: dt.date) -> ColumnElement[int]:
+def _bucket(due: ColumnElement[Any], date: dt.date) -> ColumnElement[int]:
     """The index in :data:`BUCKETS` of an item due on ``due``, at ``date``."""
     whens: list[tuple[ColumnElement[bool], int]] = []
     for index, (_, _, last) in enumerate(BUCKETS[:-1]):
@@ -116,24 +117,33 @@ def aged_balances(
     """What each partner owed at the end of ``date`` on the ``role`` accounts
     (receivable or payable), by how many days past due it was then."""
     back = settled_after(company, date)
-    residual = OpenItem.residual + func.coalesce(back.c.amount, 0)
-    items = (
+    mine = (
+        OpenItem.company_id == company.id,
+        Account.role == role.value,
+        OpenItem.date <= date,
+    )
+    # Two halves, so that the open ones are read through the partial index on open
+    # items, and closed ones only when a settlement after the date closed them.
+    still_open = (
         select(
             OpenItem.partner_id.label("partner_id"),
-            _bucket(OpenItem.due_date, date).label("bucket"),
-            residual.label("residual"),
+            OpenItem.due_date.label("due_date"),
+            (OpenItem.residual + func.coalesce(back.c.amount, 0)).label("residual"),
         )
         .join(Account, Account.id == OpenItem.account_id)
         .outerjoin(back, back.c.line_id == OpenItem.line_id)
-        .where(
-            OpenItem.company_id == company.id,
-            Account.role == role.value,
-            OpenItem.date <= date,
-            # Closed items are read only when a later settlement closed them.
-            or_(OpenItem.full_reconcile_id.is_(None), back.c.line_id.is_not(None)),
-        )
-        .subquery()
+        .where(*mine, OpenItem.full_reconcile_id.is_(None))
     )
+    closed_later = (
+        select(OpenItem.partner_id, OpenItem.due_date, OpenItem.residual + back.c.amount)
+        .join(Account, Account.id == OpenItem.account_id)
+        .join(back, back.c.line_id == OpenItem.line_id)
+        .where(*mine, OpenItem.full_reconcile_id.is_not(None))
+    )
+    both = union_all(still_open, closed_later).subquery()
+    items = select(
+        both.c.partner_id, _bucket(both.c.due_date, date).label("bucket"), both.c.residual
+    ).subquery()
     sums = (
         select(
             items.c.partner_id, items.c.bucket, func.sum(items.c.residual).label("amount")
