@@ -20,9 +20,9 @@ import pytest
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session
 
+from booksync.app.companies import create_company
 from booksync.db.engine import make_engine, session_factory
 from booksync.db.migrate import upgrade
-from booksync.ledger.companies import create_company
 from booksync.ledger.models import Company
 
 PG_URL = os.environ.get(

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import typer
 
+from booksync.app.companies import create_company
 from booksync.cli.output import console, say
 from booksync.cli.reports import print_balance_sheet, print_profit_loss, print_trial_balance
 from booksync.db.engine import make_engine, session_factory
 from booksync.db.migrate import upgrade
 from booksync.demo.activity import CUSTOMERS, SUPPLIERS, demo_entries
 from booksync.ledger import reports
-from booksync.ledger.companies import create_company
 from booksync.ledger.entries import EntryImporter, get_entry, reverse_entry
 from booksync.ledger.partners import add_partner
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import typer
 from sqlalchemy import select
 
+from booksync.app.companies import create_company
 from booksync.cli.context import state, transaction
 from booksync.cli.output import say
 from booksync.db.migrate import upgrade
-from booksync.ledger.companies import create_company, ensure_currencies
+from booksync.ledger.companies import ensure_currencies
 from booksync.ledger.models import Company
 
 
