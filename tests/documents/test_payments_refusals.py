@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
+from booksync.app.context import open_books
 from booksync.app.payments import add_payment
-from booksync.documents.models import Invoice, InvoiceType
+from booksync.documents.models import Invoice, InvoiceType, Payment
 from booksync.errors import BooksyncError
 from booksync.ledger.journals import create_bank_journal
 from tests.documents.payment_support import DAY, D, World, counts, document, residuals, world
@@ -97,3 +100,37 @@ def test_a_foreign_journal_needs_a_rate_and_the_lock_date_holds(session, company
 
 def test_a_reference_holds_no_control_character(session, company, w):
     _refused(session, w, "invalid", "ref", ref="a\nb")
+
+
+def test_two_payments_of_one_invoice_at_once_settle_it_once(session, company, w, engine,
+                                                             backend):
+    """The second waits for the first's lock, then finds the invoice paid (PostgreSQL; SQLite
+    has one writer at a time)."""
+    if backend != "postgresql":
+        pytest.skip("SQLite lets one transaction write at a time")
+    invoice = document(session, company, w.osaka, "10.00")
+    number = invoice.number
+    add_payment(w.books, journal="BNK1", partner="Osaka", amount=D("10"), date=DAY,
+                invoices=[number])  # holds the invoice's open item until the commit
+    outcome: list[BaseException | None] = []
+
+    def second() -> None:
+        try:
+            with open_books(engine, None) as books:
+                add_payment(books, journal="BNK1", partner="Osaka", amount=D("10"), date=DAY,
+                            invoices=[number])
+            outcome.append(None)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    thread.join(timeout=1)
+    assert thread.is_alive() and not outcome  # waiting for the first payment's lock
+    session.commit()
+    thread.join(timeout=30)
+    (error,) = outcome
+    assert isinstance(error, BooksyncError) and error.code == "conflict", error
+    assert f"{number} is already paid" in str(error)
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Payment)) == 1

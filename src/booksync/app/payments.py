@@ -110,7 +110,7 @@ def batch_payments(books: Books, *, journal: str, payment_ids: Sequence[int]) ->
     """Group payments of bank journal ``journal`` that reach the bank as one transfer."""
     session, company = books.session, books.company
     found = get_journal(session, company, journal)
-    payments = get_payments(session, company, list(payment_ids))
+    payments = get_payments(session, company, list(payment_ids), lock=True)
     batch = make_batch(session, company, found, payments)
     return _batch_view(books, batch, found)
 

@@ -222,6 +222,10 @@ def _document_items(
                 Account.role.in_(_PARTNER_ROLES),
             )
             .order_by(OpenItem.due_date, OpenItem.line_id)
+            # Locked and read afresh: two payments of one invoice at once on PostgreSQL
+            # would otherwise both see it unpaid and settle it twice.
+            .with_for_update(of=OpenItem)
+            .execution_options(populate_existing=True)
         )
     )
     for doc in documents:
@@ -238,14 +242,18 @@ def outstanding_line_id(payment: Payment) -> int:
     return payment.outstanding_line_id
 
 
-def get_payments(session: Session, company: Company, ids: Sequence[int]) -> list[Payment]:
-    """The payments of ``ids``, in that order; the first unknown id is named."""
-    found = {
-        p.id: p
-        for p in session.scalars(
-            select(Payment).where(Payment.company_id == company.id, Payment.id.in_(ids))
-        )
-    }
+def get_payments(
+    session: Session, company: Company, ids: Sequence[int], *, lock: bool = False
+) -> list[Payment]:
+    """The payments of ``ids``, in that order; the first unknown id is named.
+
+    ``lock``: locked for the transaction and read afresh, for a change that
+    depends on what they hold (a batch takes only payments in none).
+    """
+    query = select(Payment).where(Payment.company_id == company.id, Payment.id.in_(ids))
+    if lock:
+        query = query.with_for_update(of=Payment).execution_options(populate_existing=True)
+    found = {p.id: p for p in session.scalars(query)}
     for payment_id in ids:
         if payment_id not in found:
             raise NotFound(f"no payment {payment_id}")
