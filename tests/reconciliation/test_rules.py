@@ -24,6 +24,7 @@ from booksync.app.rules import (
     disable_rule,
     list_rules,
 )
+from booksync.errors import BooksyncError
 from booksync.ledger.journals import create_bank_journal
 from booksync.ledger.models import Account, Company, Journal
 from booksync.ledger.partners import add_partner
@@ -34,6 +35,7 @@ from booksync.reconciliation.rules import (
     Counterpart,
     Rule,
     Tolerance,
+    compile_regex,
     ensure_default_rules,
     load_rules,
 )
@@ -149,6 +151,17 @@ def test_label_regex_is_read_as_written_on_the_label_and_on_the_reference(
     assert not rule.applies(world.facts(label="Payment INV-42"))  # anchored on each field
     assert not rule.applies(world.facts(label="inv-42"))  # case counts without (?i)
     assert world.rule(label_regex=r"(?i)^inv-\d+").applies(world.facts(label="inv-42"))
+
+
+@pytest.mark.parametrize(("pattern", "reason"), [
+    ("(", "not a valid regex: missing )"), ("", "is empty"), ("a" * 501, "longer than 500"),
+    ("a\x00", "NUL"), ("*", "nothing to repeat"),
+])
+def test_a_regex_that_cannot_be_kept_is_one_sentence(pattern: str, reason: str) -> None:
+    with pytest.raises(BooksyncError, match=re.escape(reason)) as refused:
+        compile_regex(pattern, "label regex")
+    assert refused.value.code == "invalid"
+    assert "\n" not in str(refused.value)
 
 
 def test_partner(world: World) -> None:

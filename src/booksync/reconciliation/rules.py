@@ -219,6 +219,8 @@ def compile_regex(pattern: str, what: str) -> re.Pattern[str]:
         raise BooksyncError(f"{what} is longer than {MAX_TEXT} characters ({len(pattern)})")
     if not pattern:
         raise BooksyncError(f"{what} is empty")
+    if "\x00" in pattern:  # PostgreSQL cannot store it; write \x00 to look for one
+        raise BooksyncError(f"{what} holds a NUL character")
     try:
         return re.compile(pattern)
     except (re.error, RecursionError, OverflowError) as exc:
