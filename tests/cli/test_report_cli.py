@@ -54,15 +54,10 @@ def books(acme: Cli, engine: Engine) -> Cli:
     with session_factory(engine).begin() as session:
         company = find_company(session, None)
         inbound = session.scalars(select(Payment).where(Payment.outbound.is_(False))).one()
-        outstanding = session.scalars(
-            select(OpenItem.line_id).where(
-                OpenItem.entry_id == inbound.entry_id, OpenItem.residual > 0
-            )
-        ).one()
         seen = session.scalars(
             select(StatementLine).where(StatementLine.amount == 2000)
         ).one()
-        reconcile_line(session, company, seen, [outstanding])
+        reconcile_line(session, company, seen, [inbound.outstanding_line_id])
     return acme
 
 

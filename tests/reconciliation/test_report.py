@@ -59,12 +59,7 @@ def pay(session: Session, company: Company, journal: Journal, partner: Partner, 
         journal=journal, partner=partner, amount=D(amount), date=DAY,
         direction=Direction.OUTBOUND if outbound else Direction.INBOUND,
     ))
-    outstanding = session.scalars(
-        select(OpenItem.line_id)
-        .join(Account, Account.id == OpenItem.account_id)
-        .where(OpenItem.entry_id == payment.entry_id, Account.code.in_(["1250", "1260"]))
-    ).one()
-    return payment, outstanding
+    return payment, payment.outstanding_line_id
 
 
 def receivable(session: Session, company: Company, amount: str) -> int:

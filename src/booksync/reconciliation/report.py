@@ -22,8 +22,6 @@ from booksync.documents.models import Payment
 from booksync.ledger.errors import LedgerError
 from booksync.ledger.journals import get_journal
 from booksync.ledger.models import (
-    Account,
-    AccountRole,
     Company,
     Entry,
     Journal,
@@ -41,9 +39,6 @@ __all__ = [
     "bank_reconciliation_report",
     "outstanding_payments",
 ]
-
-OUTSTANDING_ROLES = (AccountRole.OUTSTANDING_IN.value, AccountRole.OUTSTANDING_OUT.value)
-
 
 @dataclass(frozen=True, slots=True)
 class OutstandingPayment:
@@ -180,13 +175,10 @@ def outstanding_payments(
         )
         .join(Partner, Partner.id == Payment.partner_id)
         .join(Entry, Entry.id == Payment.entry_id)
-        .join(OpenItem, OpenItem.entry_id == Payment.entry_id)
-        .join(Account, Account.id == OpenItem.account_id)
+        .join(OpenItem, OpenItem.line_id == Payment.outstanding_line_id)
         .where(
             Payment.company_id == company.id,
             Payment.journal_id == journal.id,
-            OpenItem.company_id == company.id,
-            Account.role.in_(OUTSTANDING_ROLES),
             OpenItem.residual_currency != 0,
         )
         .order_by(Payment.date, Payment.id)
