@@ -12,56 +12,34 @@ opens with ``must_exist``, so a mistyped path is an error rather than a new
 empty file, and a database never initialised is named as such.  A URL is
 checked before SQLAlchemy sees it (a bad port, an unknown driver and an
 unclosed IPv6 bracket ended in tracebacks), and a URL shown in a message
-never shows its password.
+never shows its password.  The default, the plain URL forms and the SQLite
+file checks need no SQLAlchemy and live in :mod:`booksync.db.location`.
 """
 
 from __future__ import annotations
 
-import os
-import sqlite3
 from pathlib import Path
 from typing import Any
 
-from platformdirs import user_data_dir
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from booksync.errors import BooksyncError
+from booksync.db.location import (
+    BUSY_TIMEOUT_MS,
+    ENV_URL,
+    DatabaseUnavailable,
+    default_url,
+    never_initialised,
+    normalize_url,
+    require_sqlite_schema,
+)
 
-ENV_URL = "BOOKSYNC_DATABASE_URL"
 # The backends booksync is built and tested for, with their drivers.
 DRIVERS = {"sqlite": "pysqlite", "postgresql": "psycopg"}
 # What a sqlite:/// URL may add after "?" (handed to sqlite3.connect).
 SQLITE_OPTIONS = {"timeout", "isolation_level", "detect_types", "check_same_thread"}
-
-
-class DatabaseUnavailable(BooksyncError):
-    """The database cannot be used as named: a bad URL, a missing file, no schema.
-
-    The message is one sentence and never holds the URL's password.
-    """
-
-    code = "database_unavailable"
-
-
-def default_url() -> str:
-    """The URL used when neither ``--db`` nor ``BOOKSYNC_DATABASE_URL`` is given."""
-    env = os.environ.get(ENV_URL)
-    if env:
-        return env
-    folder = Path(user_data_dir("booksync", appauthor=False))
-    return f"sqlite:///{folder / 'booksync.db'}"
-
-
-def normalize_url(url: str) -> str:
-    """Accept plain ``postgresql://`` and bare file paths as well as full URLs."""
-    if "://" not in url:
-        return f"sqlite:///{Path(url).expanduser().resolve()}"
-    if url.startswith(("postgresql://", "postgres://")):
-        return "postgresql+psycopg://" + url.split("://", 1)[1]
-    return url
 
 
 def shown_url(url: str | URL) -> str:
@@ -110,15 +88,6 @@ def check_url(url: str) -> URL:
     return parsed
 
 
-BUSY_TIMEOUT_MS = 10 * 60 * 1000
-"""How long an SQLite writer waits for another process's write transaction.
-
-SQLite admits one writer at a time; the others queue on this timeout.  The
-longest writes (a first sync of a 300,000-transaction account, a
-million-entry import) take minutes, so a worker and a manual sync must wait
-that long rather than fail.  A URL's ``?timeout=SECONDS`` (the driver's own
-option) sets another wait; the driver's default of 5 s is replaced by this.
-"""
 _DRIVER_DEFAULT_MS = 5000
 
 
@@ -149,7 +118,7 @@ def make_engine(url: str | None = None, *, must_exist: bool = False) -> Engine:
     parsed = check_url(default_url() if url is None else url)
     if parsed.get_backend_name() == "sqlite":
         if must_exist:
-            _require_sqlite_schema(parsed)
+            require_sqlite_schema(parsed.database)
         elif parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = _create(parsed)
@@ -174,40 +143,6 @@ def _create(url: URL, **options: Any) -> Engine:
         raise DatabaseUnavailable(f"the database URL {shown} is not valid: {reason}") from None
 
 
-def _never_initialised(shown: str) -> DatabaseUnavailable:
-    return DatabaseUnavailable(
-        f"database {shown} is not a booksync database (it was never initialised); "
-        "run `booksync init` first"
-    )
-
-
-def _require_sqlite_schema(url: URL) -> None:
-    """The file exists and has booksync's tables: looked up read-only, so nothing is written."""
-    if not url.database or url.database == ":memory:":
-        raise _never_initialised("in memory")
-    path = Path(url.database)
-    try:
-        found = path.is_file()
-    except OSError as exc:  # a name too long for the file system, ...
-        raise DatabaseUnavailable(f"database {path} cannot be opened: {exc.strerror}") from None
-    if not found:
-        if path.exists():
-            raise DatabaseUnavailable(f"database {path} is not a file")
-        raise DatabaseUnavailable(f"database {path} does not exist; run `booksync init` first")
-    try:
-        probe = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            ready = probe.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'company'"
-            ).fetchone()
-        finally:
-            probe.close()
-    except sqlite3.Error as exc:  # "file is not a database", no permission, ...
-        raise DatabaseUnavailable(f"database {path} cannot be opened: {exc}") from None
-    if not ready:
-        raise _never_initialised(str(path))
-
-
 def _require_schema(engine: Engine, url: URL) -> None:
     """Connect once and look for booksync's tables (``company`` is made by the first migration)."""
     shown = shown_url(url)
@@ -223,8 +158,22 @@ def _require_schema(engine: Engine, url: URL) -> None:
     except (TypeError, ValueError) as exc:  # options the driver does not know
         raise DatabaseUnavailable(f"the database URL {shown} is not valid: {exc}") from None
     if not ready:
-        raise _never_initialised(shown)
+        raise never_initialised(shown)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "DRIVERS",
+    "ENV_URL",
+    "DatabaseUnavailable",
+    "check_url",
+    "default_url",
+    "make_engine",
+    "normalize_url",
+    "session_factory",
+    "shown_url",
+]
