@@ -1,20 +1,30 @@
-"""``booksync account|journal|partner``: the chart, journals and partners."""
+"""``booksync account|journal|partner``: the chart, journals and partners.
+
+The listings are the commands people run most often to look around, so they
+start fast: on a SQLite file they read with the driver alone
+(:mod:`booksync.ledger.lean`); the ledger services, and SQLAlchemy with
+them, are imported only by the commands that need them, when they run
+(docs/architecture.md, "Command line").
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import typer
 
-from booksync.cli.context import books
+from booksync.cli.context import books, state
 from booksync.cli.output import emit_json, say, table
-from booksync.ledger.accounts import add_account, list_accounts
-from booksync.ledger.journals import list_journals
-from booksync.ledger.partners import add_partner, list_partners
+from booksync.db.location import plain_sqlite_file
+from booksync.ledger import lean
 
 account_app = typer.Typer(help="Accounts of the chart.", no_args_is_help=True)
 journal_app = typer.Typer(help="Journals.", no_args_is_help=True)
 partner_app = typer.Typer(help="Customers, suppliers and other partners.", no_args_is_help=True)
 
 JSON = typer.Option(False, "--json", help="Print JSON.")
+Rows = list[dict[str, Any]]
 
 
 def register(app: typer.Typer) -> None:
@@ -23,11 +33,25 @@ def register(app: typer.Typer) -> None:
     app.add_typer(partner_app, name="partner")
 
 
-@account_app.command("list")
-def account_list(ctx: typer.Context, as_json: bool = JSON) -> None:
-    """List the chart of accounts."""
+def _listed(
+    ctx: typer.Context,
+    plain: Callable[[str, str | None], Rows],
+    through_orm: Callable[[typer.Context], Rows],
+) -> Rows:
+    """The rows of a listing: read by ``plain`` from a plainly named SQLite file,
+    else by ``through_orm`` in a transaction of the books."""
+    chosen = state(ctx)
+    database = plain_sqlite_file(chosen.db)
+    if database is None:
+        return through_orm(ctx)
+    return plain(database, chosen.company)
+
+
+def _accounts(ctx: typer.Context) -> Rows:
+    from booksync.ledger.accounts import list_accounts
+
     with books(ctx) as (session, company):
-        rows = [
+        return [
             {
                 "code": a.code,
                 "name": a.name,
@@ -37,6 +61,12 @@ def account_list(ctx: typer.Context, as_json: bool = JSON) -> None:
             }
             for a in list_accounts(session, company)
         ]
+
+
+@account_app.command("list")
+def account_list(ctx: typer.Context, as_json: bool = JSON) -> None:
+    """List the chart of accounts."""
+    rows = _listed(ctx, lean.accounts, _accounts)
     if as_json:
         emit_json(rows)
         return
@@ -57,19 +87,27 @@ def account_add(
     reconcile: bool = typer.Option(False, "--reconcile", help="Lines can be reconciled."),
 ) -> None:
     """Add an account to the chart."""
+    from booksync.ledger.accounts import add_account
+
     with books(ctx) as (session, company):
         account = add_account(session, company, code, name, type, reconcile=reconcile)
         say(f"added account {account.code} {account.name}")
 
 
-@journal_app.command("list")
-def journal_list(ctx: typer.Context, as_json: bool = JSON) -> None:
-    """List the journals."""
+def _journals(ctx: typer.Context) -> Rows:
+    from booksync.ledger.journals import list_journals
+
     with books(ctx) as (session, company):
-        rows = [
+        return [
             {"code": j.code, "name": j.name, "type": str(j.type)}
             for j in list_journals(session, company)
         ]
+
+
+@journal_app.command("list")
+def journal_list(ctx: typer.Context, as_json: bool = JSON) -> None:
+    """List the journals."""
+    rows = _listed(ctx, lean.journals, _journals)
     if as_json:
         emit_json(rows)
         return
@@ -84,19 +122,27 @@ def partner_add(
     email: str | None = typer.Option(None, "--email", help="Email address."),
 ) -> None:
     """Add a partner."""
+    from booksync.ledger.partners import add_partner
+
     with books(ctx) as (session, company):
         partner = add_partner(session, company, name, iban=iban, email=email)
         say(f"added partner {partner.name}")
 
 
-@partner_app.command("list")
-def partner_list(ctx: typer.Context, as_json: bool = JSON) -> None:
-    """List the partners."""
+def _partners(ctx: typer.Context) -> Rows:
+    from booksync.ledger.partners import list_partners
+
     with books(ctx) as (session, company):
-        rows = [
+        return [
             {"name": p.name, "iban": p.iban, "email": p.email}
             for p in list_partners(session, company)
         ]
+
+
+@partner_app.command("list")
+def partner_list(ctx: typer.Context, as_json: bool = JSON) -> None:
+    """List the partners."""
+    rows = _listed(ctx, lean.partners, _partners)
     if as_json:
         emit_json(rows)
         return

@@ -6,7 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from booksync.ledger.chart import DEFAULT_JOURNALS, GENERIC_CHART
-from booksync.ledger.errors import LedgerError, NotFound
+from booksync.ledger.errors import LedgerError
+from booksync.ledger.lean import choose_company
 from booksync.ledger.limits import MAX_NAME, check_text
 from booksync.ledger.models import Account, Company, Currency, Journal
 from booksync.money import CURRENCIES, MoneyError
@@ -64,15 +65,12 @@ def create_company(session: Session, name: str, currency: str, country: str) -> 
 
 
 def find_company(session: Session, name: str | None) -> Company:
-    """The company named, or the only one when no name is given."""
+    """The company named, or the only one when no name is given (the rule and its
+    sentences are :func:`~booksync.ledger.lean.choose_company`'s, shared with the
+    listings that read without the ORM)."""
     if name:
         company = session.scalar(select(Company).where(Company.name == name))
-        if company is None:
-            raise NotFound(f"no company named {name!r}")
-        return company
-    companies = list(session.scalars(select(Company).order_by(Company.id).limit(2)))
-    if not companies:
-        raise NotFound("there is no company yet: run `booksync init --company NAME` first")
-    if len(companies) > 1:
-        raise LedgerError("there are several companies: choose one with --company NAME")
-    return companies[0]
+        return choose_company(name, [] if company is None else [company])
+    return choose_company(
+        None, list(session.scalars(select(Company).order_by(Company.id).limit(2)))
+    )
