@@ -1,6 +1,11 @@
 """What every command needs: the database, the chosen company, a transaction.
 
 A command runs in one transaction: on any error nothing it did is kept.
+
+SQLAlchemy, the engine and the ORM models are imported when a command first
+asks for them, not with this module: the global options are read by every
+command, ``--help`` included, and most of a short command's time was those
+imports (docs/architecture.md, "Command line").
 """
 
 from __future__ import annotations
@@ -8,14 +13,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import typer
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
-from booksync.db.engine import DatabaseUnavailable, make_engine, session_factory
-from booksync.ledger.companies import find_company
-from booksync.ledger.models import Company
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
+
+    from booksync.ledger.models import Company
 
 
 @dataclass
@@ -31,6 +37,8 @@ class AppState:
     @property
     def engine(self) -> Engine:
         if self._engine is None:
+            from booksync.db.engine import DatabaseUnavailable, make_engine
+
             if self.db is not None and not self.db.strip():
                 raise DatabaseUnavailable("--db is empty")
             self._engine = make_engine(self.db, must_exist=not self.creates)
@@ -46,6 +54,8 @@ def state(ctx: typer.Context) -> AppState:
 @contextmanager
 def transaction(ctx: typer.Context) -> Iterator[Session]:
     """A session whose work is committed only if the block ends without error."""
+    from booksync.db.engine import session_factory
+
     with session_factory(state(ctx).engine).begin() as session:
         yield session
 
@@ -53,5 +63,7 @@ def transaction(ctx: typer.Context) -> Iterator[Session]:
 @contextmanager
 def books(ctx: typer.Context) -> Iterator[tuple[Session, Company]]:
     """A transaction and the company the command is about."""
+    from booksync.ledger.companies import find_company
+
     with transaction(ctx) as session:
         yield session, find_company(session, state(ctx).company)
