@@ -86,6 +86,7 @@ CONNECTION_KEYS = {
     "next_refresh",
     "interval",
     "auto_sync",
+    "auto_reconcile",
     "consent_expires_at",
     "last_error",
     "accounts",

@@ -41,6 +41,7 @@ RUN_KEYS = {
     "duplicates",
     "pending",
     "updated",
+    "reconciled",
     "balance_difference",
     "error",
 }
@@ -57,6 +58,7 @@ LOG_KEYS = {
     "duplicates",
     "pending",
     "updated",
+    "reconciled",
     "balance_difference",
     "state",
     "error",
@@ -313,6 +315,9 @@ def test_connection_list_set_disconnect(acme: Cli, bank: SandboxHandle) -> None:
     code, out, _ = acme("connection", "list")
     assert code == 0 and "manual only" in out and "Nordwerk Bank" in out
     assert ok_json(acme, "connection", "set", ident, "--auto-sync")["auto_sync"] is True
+    assert changed["auto_reconcile"] is True  # on unless turned off
+    quiet = ok_json(acme, "connection", "set", ident, "--no-auto-reconcile")
+    assert quiet["auto_reconcile"] is False and quiet["auto_sync"] is True
     assert_error(acme("connection", "set", ident, "--interval", "often"), "30m, 4h")
     assert_error(acme("connection", "set", "999", "--interval", "4h"), "no connection '999'")
 

@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from booksync.app.companies import create_company
 from booksync.app.context import Books
 from booksync.app.invoices import add_invoice
 from booksync.app.payments import add_payment
@@ -36,7 +37,6 @@ from booksync.app.reconcile import apply, auto, undo
 from booksync.documents.invoices import DocumentInput, DocumentLineInput
 from booksync.documents.models import InvoiceType
 from booksync.errors import BooksyncError
-from booksync.ledger.companies import create_company
 from booksync.ledger.journals import create_bank_journal
 from booksync.ledger.models import Company, Line
 from booksync.ledger.open_item_models import OpenItem

@@ -172,6 +172,7 @@ def set_connection(
     interval_seconds: int | None = None,
     auto_sync: bool | None = None,
     include_pending: bool | None = None,
+    auto_reconcile: bool | None = None,
 ) -> Connection:
     """Change the schedule or data-to-sync settings; a new interval applies from now."""
     if interval_seconds is not None:
@@ -183,6 +184,8 @@ def set_connection(
         connection.auto_sync = auto_sync
     if include_pending is not None:
         connection.include_pending = include_pending
+    if auto_reconcile is not None:
+        connection.auto_reconcile = auto_reconcile
     return connection
 
 
@@ -211,6 +214,7 @@ def connection_dict(connection: Connection) -> dict[str, Any]:
         "next_refresh": iso(connection.next_sync_at),
         "interval": format_interval(connection.interval_seconds),
         "auto_sync": connection.auto_sync,
+        "auto_reconcile": connection.auto_reconcile,
         "consent_expires_at": iso(connection.consent_expires_at),
         "last_error": connection.last_error,
         "accounts": [

@@ -98,6 +98,8 @@ class Connection(CompanyOwned, Base):
     auto_sync: Mapped[bool] = mapped_column(Boolean, default=True)
     consent_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     include_pending: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Reconcile what is certain after each successful run (docs/reconciliation.md).
+    auto_reconcile: Mapped[bool] = mapped_column(Boolean, default=True)
     history_days: Mapped[int] = mapped_column(Integer, default=90)
     last_error: Mapped[str | None] = mapped_column(Text)
     claimed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -261,6 +263,7 @@ class SyncRun(CompanyOwned, Base):
     duplicates: Mapped[int] = mapped_column(Integer, default=0)
     pending: Mapped[int] = mapped_column(Integer, default=0)
     updated: Mapped[int] = mapped_column(Integer, default=0)
+    reconciled: Mapped[int] = mapped_column(Integer, default=0)
     balance_difference: Mapped[int | None] = mapped_column(BigInteger)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)

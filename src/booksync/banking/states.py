@@ -97,6 +97,8 @@ class RunCounts:
     """Pending transactions staged (never booked)."""
     updated: int = _count("Updated", "Upd.")
     """Known lines that gained new ids (aliases)."""
+    reconciled: int = _count("Reconciled", "Rec.")
+    """Lines reconciled automatically after booking (docs/reconciliation.md)."""
 
     def counts(self) -> dict[str, int]:
         """``{name: count}`` in :data:`RUN_COUNTERS` order (the JSON keys)."""
@@ -104,8 +106,9 @@ class RunCounts:
 
     @classmethod
     def read(cls, source: object) -> RunCounts:
-        """The counts of any object with these attributes (an account's outcome, a run row)."""
-        return cls(**{c.name: getattr(source, c.name) for c in RUN_COUNTERS})
+        """The counts of any object with these attributes (an account's outcome, a run
+        row); one it lacks counts 0 (an account's import reconciles nothing)."""
+        return cls(**{c.name: getattr(source, c.name, 0) for c in RUN_COUNTERS})
 
     def plus(self, other: RunCounts) -> RunCounts:
         return RunCounts(

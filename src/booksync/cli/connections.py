@@ -255,6 +255,11 @@ def connection_set(
     pending: bool | None = typer.Option(
         None, "--pending/--no-pending", help="Fetch pending transactions or not."
     ),
+    auto_reconcile: bool | None = typer.Option(
+        None,
+        "--auto-reconcile/--no-auto-reconcile",
+        help="Reconcile what is certain after each sync, or leave every line to a person.",
+    ),
     as_json: bool = JSON,
 ) -> None:
     """Change a connection's schedule or data-to-sync settings."""
@@ -265,7 +270,11 @@ def connection_set(
         if found.state == ConnectionState.DISCONNECTED:
             raise LedgerError(f"connection {found.id} is disconnected: connect the bank again")
         set_connection(
-            found, interval_seconds=seconds, auto_sync=auto_sync, include_pending=pending
+            found,
+            interval_seconds=seconds,
+            auto_sync=auto_sync,
+            include_pending=pending,
+            auto_reconcile=auto_reconcile,
         )
         session.flush()
         data = connection_dict(found)

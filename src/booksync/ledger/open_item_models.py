@@ -80,7 +80,7 @@ class FullReconcile(CompanyOwned, Base):
 
     __tablename__ = "full_reconcile"
 
-    exchange_entry_id: Mapped[int | None] = mapped_column(ForeignKey("entry.id"))
+    exchange_entry_id: Mapped[int | None] = mapped_column(ForeignKey("entry.id"), index=True)
 
 
 class PartialReconcile(CompanyOwned, Base):

@@ -47,8 +47,8 @@ class ProviderError(BooksyncError):
 
     code = "provider_error"
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message, code=code)
         self.message = message
 
     def __str__(self) -> str:

@@ -47,18 +47,22 @@ __all__ = [
 
 
 def decode_setup_token(setup_token: str) -> str:
-    """The claim URL inside a setup token (spec: "a Base64-encoded URL")."""
+    """The claim URL inside a setup token (spec: "a Base64-encoded URL").
+
+    A token that is no such thing is the user's input to fix: code ``invalid``
+    (exit 1), not a failure of the bank.
+    """
     text = "".join(setup_token.split())
     if not text:
-        raise ProviderError("The SimpleFIN setup token is empty.")
+        raise ProviderError("The SimpleFIN setup token is empty.", code="invalid")
     padded = text + "=" * (-len(text) % 4)
     try:
         decoded = base64.b64decode(padded.replace("-", "+").replace("_", "/"), validate=True)
         url = decoded.decode("utf-8").strip()
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise ProviderError("The SimpleFIN setup token is not valid Base64 text.") from None
+        raise ProviderError("The SimpleFIN setup token is not valid Base64 text.", code="invalid") from None
     if not url.lower().startswith(("https://", "http://")):
-        raise ProviderError("The SimpleFIN setup token does not contain a claim URL.")
+        raise ProviderError("The SimpleFIN setup token does not contain a claim URL.", code="invalid")
     return require_secure_url(url)
 
 

@@ -24,10 +24,16 @@ from booksync.reconciliation.models import BankReconciliation
 from booksync.reconciliation.open_book import OpenBook
 from booksync.reconciliation.partners import Directory
 
-__all__ = ["AutoResult", "Matcher", "apply_proposal", "unreconciled_facts"]
+__all__ = [
+    "AutoResult",
+    "Matcher",
+    "apply_proposal",
+    "reconcile_journals",
+    "unreconciled_facts",
+]
 
 
-def _unreconciled(company: Company) -> Select[tuple[StatementLine, int, int]]:
+def _unreconciled(company: Company) -> Select[StatementLine, int, int]:
     """Lines without an active reconciliation, with their bank line's company amount.
 
     The opening line of a first sync sums up older history: it is no
@@ -132,3 +138,22 @@ def apply_proposal(
         documents=[(item.invoice_id, item.payment_id) for item in proposal.items],
         how=how,
     )
+
+
+def reconcile_journals(session: Session, company: Company, journal_ids: Sequence[int]) -> int:
+    """Reconcile what is certain among the unreconciled lines of ``journal_ids``; returns
+    how many were reconciled (a sync run's ``reconciled`` count).
+
+    Every unreconciled line of the journals is matched again, not only the
+    lines just booked: an invoice posted since may be what an older line pays.
+    """
+    from booksync.reconciliation.rules import load_rules
+
+    facts = [
+        line
+        for journal_id in sorted(set(journal_ids))
+        for line in unreconciled_facts(session, company, journal_id)
+    ]
+    if not facts:
+        return 0
+    return Matcher(session, company, load_rules(session, company)).run(facts).reconciled

@@ -29,8 +29,8 @@ class BankReconciliation(CompanyOwned, Base):
     )
 
     statement_line_id: Mapped[int] = mapped_column(ForeignKey("statement_line.id"), index=True)
-    clearing_entry_id: Mapped[int] = mapped_column(ForeignKey("entry.id"))
-    reversal_entry_id: Mapped[int | None] = mapped_column(ForeignKey("entry.id"))
+    clearing_entry_id: Mapped[int] = mapped_column(ForeignKey("entry.id"), index=True)
+    reversal_entry_id: Mapped[int | None] = mapped_column(ForeignKey("entry.id"), index=True)
     partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id"))
     state: Mapped[str] = mapped_column(String(16), default="active")  # active | undone
     how: Mapped[str] = mapped_column(String(16), default="manual")  # manual | auto

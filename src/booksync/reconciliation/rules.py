@@ -312,10 +312,11 @@ def ensure_default_rules(session: Session, company: Company) -> bool:
 def load_rules(session: Session, company: Company) -> list[Rule]:
     """The company's active rules in the order they are tried: by sequence, then id.
 
-    Makes the default rules first when the company has none
-    (:func:`ensure_default_rules`).
+    Only reads: a sync run calls it inside its booking transaction, where
+    making the default rules (which locks the company's row) deadlocked two
+    connections' runs on PostgreSQL.  A company gets them when it is created
+    (:func:`booksync.app.companies.create_company`), or by migration 0010.
     """
-    ensure_default_rules(session, company)
     rows = session.scalars(
         select(ReconcileRule)
         .where(ReconcileRule.company_id == company.id, ReconcileRule.active)

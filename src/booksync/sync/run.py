@@ -38,6 +38,7 @@ from booksync.banking.secrets import unseal
 from booksync.banking.states import ConnectionState, RunCounts, RunState, RunTrigger
 from booksync.db.base import utcnow
 from booksync.db.errors import locked_message
+from booksync.errors import BooksyncError
 from booksync.ledger.errors import LedgerError
 from booksync.ledger.models import Company
 from booksync.ledger.pipeline import gc_relaxed
@@ -47,6 +48,7 @@ from booksync.providers.base import Batch, Credentials, Provider, Window
 from booksync.providers.errors import ProviderError, RateLimited, ReauthRequired
 from booksync.providers.redaction import redact_secret
 from booksync.providers.registry import provider_for
+from booksync.reconciliation.auto import reconcile_journals
 from booksync.statements.importer import StatementImporter
 from booksync.sync import lease
 from booksync.sync.closing import RunCloser
@@ -66,6 +68,19 @@ log = logging.getLogger(__name__)
 
 def _linked(connection: Connection) -> list[ProviderAccount]:
     return [a for a in connection.accounts if a.journal_id is not None]
+
+
+def _reconcile(
+    session: Session, company: Company, connection: Connection
+) -> tuple[int, str | None]:
+    """Reconcile what is certain in the connection's journals, in a savepoint: a
+    refusal there costs the run its reconciliations, never its booked lines."""
+    journals = [a.journal_id for a in _linked(connection) if a.journal_id is not None]
+    try:
+        with session.begin_nested():
+            return reconcile_journals(session, company, journals), None
+    except BooksyncError as exc:
+        return 0, f"automatic reconciliation stopped: {exc}"
 
 
 def _oldest_pending(session: Session, accounts: list[ProviderAccount]) -> dt.date | None:
@@ -297,6 +312,10 @@ class SyncRunner:
                     differences.append(format_minor(outcome.balance_difference, exp))
                     if run.balance_difference is None:
                         run.balance_difference = outcome.balance_difference
+            if connection.auto_reconcile:
+                reconciled, problem = _reconcile(session, company, connection)
+                totals = replace(totals, reconciled=reconciled)
+                problems += [problem] if problem else []
             state = RunState.PARTIAL if problems else RunState.SUCCESS
             for name, count in totals.counts().items():
                 setattr(run, name, count)

@@ -110,6 +110,9 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_full_reconcile_company_id"), ["company_id"], unique=False
         )
+        batch_op.create_index(
+            batch_op.f("ix_full_reconcile_exchange_entry_id"), ["exchange_entry_id"], unique=False
+        )
 
     op.create_table(
         "invoice",
@@ -400,6 +403,12 @@ def upgrade() -> None:
             batch_op.f("ix_bank_reconciliation_company_id"), ["company_id"], unique=False
         )
         batch_op.create_index(
+            batch_op.f("ix_bank_reconciliation_clearing_entry_id"), ["clearing_entry_id"]
+        )
+        batch_op.create_index(
+            batch_op.f("ix_bank_reconciliation_reversal_entry_id"), ["reversal_entry_id"]
+        )
+        batch_op.create_index(
             batch_op.f("ix_bank_reconciliation_statement_line_id"),
             ["statement_line_id"],
             unique=False,
@@ -483,6 +492,8 @@ def downgrade() -> None:
     op.drop_table("bank_reconciliation_document")
     with op.batch_alter_table("bank_reconciliation", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_bank_reconciliation_statement_line_id"))
+        batch_op.drop_index(batch_op.f("ix_bank_reconciliation_reversal_entry_id"))
+        batch_op.drop_index(batch_op.f("ix_bank_reconciliation_clearing_entry_id"))
         batch_op.drop_index(batch_op.f("ix_bank_reconciliation_company_id"))
         batch_op.drop_index(
             "ix_bank_reconciliation_active_line",
@@ -529,6 +540,7 @@ def downgrade() -> None:
 
     op.drop_table("invoice")
     with op.batch_alter_table("full_reconcile", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_full_reconcile_exchange_entry_id"))
         batch_op.drop_index(batch_op.f("ix_full_reconcile_company_id"))
 
     op.drop_table("full_reconcile")

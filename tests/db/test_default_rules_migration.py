@@ -1,0 +1,47 @@
+"""Migration 0010 gives every company without a rule the default invoice-matching rules,
+so that a sync run only ever reads rules."""
+
+from __future__ import annotations
+
+from alembic import command
+from sqlalchemy import Engine, text
+
+from booksync.db.engine import session_factory
+from booksync.db.migrate import alembic_config
+from booksync.ledger.companies import create_company
+
+
+def _to(engine: Engine, revision: str) -> None:
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        if revision == "head":
+            command.upgrade(cfg, "head")
+        else:
+            command.downgrade(cfg, revision)
+
+
+def test_companies_from_before_get_the_default_rules_once(engine: Engine) -> None:
+    _to(engine, "0009")
+    with session_factory(engine)() as session, session.begin():
+        company_id = create_company(session, "Older Ltd", "EUR", "DE").id
+    _to(engine, "head")
+    with engine.connect() as conn:
+        rules = conn.execute(text(
+            "SELECT name, kind, sequence, auto, active FROM reconcile_rule "
+            "WHERE company_id = :c ORDER BY sequence"
+        ), {"c": company_id}).all()
+        runs = conn.execute(text("SELECT count(*) FROM sync_run WHERE reconciled <> 0")).scalar()
+        defaults = conn.execute(text("SELECT auto_reconcile FROM connection")).all()
+    assert [tuple(r) for r in rules] == [
+        ("Invoices: exact match", "invoice_matching", 10, True, True),
+        ("Invoices: suggestions", "invoice_matching", 20, False, True),
+    ]
+    assert runs == 0 and defaults == []
+    _to(engine, "0009")
+    _to(engine, "head")
+    with engine.connect() as conn:
+        count = conn.execute(
+            text("SELECT count(*) FROM reconcile_rule WHERE company_id = :c"), {"c": company_id}
+        ).scalar()
+    assert count == 2
