@@ -15,13 +15,8 @@ from typing import Any
 import typer
 
 from booksync.cli.context import books
-from booksync.cli.entries import parse_date
 from booksync.cli.ids import Page, after_option, limit_option, more_follow
 from booksync.cli.output import emit_json, emit_json_rows, say, table
-from booksync.ledger.errors import InvalidEntry
-from booksync.money import MoneyError, parse_amount
-from booksync.statements.listing import pending_lines, statement_line, statement_lines
-from booksync.statements.manual import ManualLine, add_manual_line
 
 statement_app = typer.Typer(help="Bank statement lines.", no_args_is_help=True)
 JSON = typer.Option(False, "--json", help="Print JSON.")
@@ -78,6 +73,8 @@ def statement_list(
 
     With --limit or --after the table's total is the total of the lines shown.
     """
+    from booksync.statements.listing import pending_lines, statement_lines
+
     page = Page.read(limit, after)
     lister = pending_lines if pending else statement_lines
     if as_json:
@@ -110,6 +107,12 @@ def statement_add(
     as_json: bool = JSON,
 ) -> None:
     """Add a statement line by hand, booked with its entry like a fetched one."""
+    from booksync.cli.entries import parse_date
+    from booksync.ledger.errors import InvalidEntry
+    from booksync.money import MoneyError, parse_amount
+    from booksync.statements.listing import statement_line
+    from booksync.statements.manual import ManualLine, add_manual_line
+
     try:
         value = parse_amount(amount)
     except MoneyError as exc:

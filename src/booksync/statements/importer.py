@@ -110,6 +110,12 @@ class StatementImporter:
         self.exp = CURRENCIES[account.currency_code][0]
         self._scale: int = 10**self.exp
         self.source = online_source(session, account)
+        if self.source.journal_id != journal.id:
+            # A source's ids are unique within it, so its lines stay in one journal.
+            raise LedgerError(
+                f"provider account {account.name!r} is linked to journal {journal.code}, "
+                "but its earlier lines are in another journal"
+            )
         self.known = KnownLines(session, self.source.id)
         self.writer = writer if writer is not None else EntryWriter(session, company)
         self.lines = StatementWriter(
