@@ -84,8 +84,9 @@ def books(session: Session, company: Company) -> dict[str, Any]:
                for code in ("SAL", "MISC", "PUR")}
     used_account = one(select(Account.id).where(Account.company_id == company.id,
                                                 Account.code == "1100"))
+    # 2200 Payroll Liabilities: no line, and no tax either (the default taxes use 2100, 1600).
     unused_account = one(select(Account.id).where(Account.company_id == company.id,
-                                                  Account.code == "2100"))
+                                                  Account.code == "2200"))
     connection = Connection(company_id=company.id, provider="simplefin", label="Bank")
     account = ProviderAccount(company_id=company.id, connection=connection,
                               provider_account_id="acc-1", name="Checking",
