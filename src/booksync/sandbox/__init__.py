@@ -7,7 +7,8 @@ speaks only the providers' wire formats plus a few control endpoints.
 """
 
 from booksync.sandbox.model import SandboxError
+from booksync.sandbox.payments import PaymentPlan
 from booksync.sandbox.server import SandboxHandle, start
 from booksync.sandbox.world import World
 
-__all__ = ["SandboxError", "SandboxHandle", "World", "start"]
+__all__ = ["PaymentPlan", "SandboxError", "SandboxHandle", "World", "start"]

@@ -4,10 +4,12 @@ Each profile (``business``, ``savings``, ``usd``, ``jpy``, ``quiet``) turns one
 date and one random stream into drafts: salaries at the month's end, rent and
 fees at its start, card payments (which go through a pending stage), supplier
 payments, and customer payments whose text quotes an invoice number such as
-``INV/2026/0042`` so reconciliation has something to match.  Where a real bank
-would say so, a draft names its payee (the customer, supplier, merchant or
-employee) and its memo (the reference the payer quoted: the invoice number, the
-supplier's bill, the mandate), which SimpleFIN carries as ``payee`` and ``memo``.
+``INV/2026/0042`` so reconciliation has something to match (for books that
+issue their own invoices, card-terminal payouts instead: docs/banking.md,
+"The sandbox bank").  Where a real bank would say so, a draft names its payee
+(the customer, supplier, merchant or employee) and its memo (the reference the
+payer quoted: the invoice number, the supplier's bill, the mandate), which
+SimpleFIN carries as ``payee`` and ``memo``.
 The world decides ids, dates and the unusual movements; this module only says
 what happened.
 """
@@ -42,6 +44,7 @@ MERCHANTS = (
     "GITHUB INC",
 )
 EMPLOYEES = ("A. Martin", "J. Weber", "S. Tanaka", "L. Rossi")
+PAYOUT = "Card terminal payout"
 SCALE = {"JPY": 150}
 """Major units per euro-sized amount, so a yen invoice is not 42 yen."""
 
@@ -74,9 +77,13 @@ def day_drafts(
     exp: int,
     day: dt.date,
     rng: random.Random,
-    next_invoice: Callable[[int], str],
+    next_invoice: Callable[[int], str] | None,
 ) -> list[Draft]:
-    """Everything an account of ``profile`` books (or authorises) on ``day``."""
+    """Everything an account of ``profile`` books (or authorises) on ``day``.
+
+    ``next_invoice`` None: customers pay no made-up invoice; the same money
+    comes in as card-terminal payouts (the books say which invoices are paid).
+    """
     if profile in ("quiet", "bulk"):
         return []
     if profile == "savings":
@@ -89,7 +96,10 @@ def day_drafts(
 
     if workday:
         for _ in range(rng.choice((0, 1, 1, 2, 3))):
-            customer = rng.choice(CUSTOMERS)
+            customer = rng.choice(CUSTOMERS)  # drawn either way: one seed, one stream
+            if next_invoice is None:
+                drafts.append(Draft(amount(150, 4800), PAYOUT))
+                continue
             invoice = next_invoice(day.year)
             text = {
                 "usd": f"INCOMING WIRE {customer.upper()} REF {invoice}",

@@ -14,6 +14,11 @@ break naive importers (docs/banking.md, "What real banks do"):
 - balances come with an as-of date (one bank reports yesterday's), and always
   equal the opening balance plus the booked transactions up to that date.
 
+Its customers quote invoice numbers it makes up, unless the world is built
+with ``invent_invoices=False`` for books that issue their own documents and
+say how they are paid (:meth:`World.expect_payments`; docs/banking.md, "The
+sandbox bank").
+
 Everything derives from ``seed``: each account's activity on a date comes from
 its own random stream named by (seed, account, date), ids from a stream per
 account, so one seed and one sequence of calls always give the same world, and
@@ -34,9 +39,10 @@ from booksync.money import MoneyError, parse_amount, to_minor
 from booksync.sandbox.activity import Draft, day_drafts, late_draft, pair_draft
 from booksync.sandbox.catalogue import INSTITUTIONS, account_plans, iban, new_id
 from booksync.sandbox.model import Account, Event, Institution, SandboxError, Transaction
+from booksync.sandbox.payments import PaymentPlan, PlannedPayments
 from booksync.sandbox.snapshot import world_state
 
-__all__ = ["SandboxError", "World"]
+__all__ = ["PaymentPlan", "SandboxError", "World"]
 
 ONE_DAY = dt.timedelta(days=1)
 
@@ -51,8 +57,14 @@ class World:
         today: dt.date | None = None,
         history_days: int = 120,
         bulk_transactions: int = 0,
+        invent_invoices: bool = True,
     ) -> None:
+        """``invent_invoices=False``: the customers' own transfers are card-terminal
+        payouts quoting no invoice, so that every invoice number the bank shows
+        is one the books issued (:meth:`expect_payments`)."""
         self.seed = seed
+        self.invent_invoices = invent_invoices
+        self.planned = PlannedPayments()
         self.institutions: tuple[Institution, ...] = INSTITUTIONS
         self.accounts: dict[str, Account] = {}
         self.events: list[Event] = []
@@ -147,6 +159,22 @@ class World:
                     self._log("pending", account, txn.id)
                 elif txn.posted is not None and txn.posted < self._today:
                     self._log("late_posting", account, txn.id)
+            return ids
+
+    def expect_payments(self, plans: Sequence[PaymentPlan]) -> list[str]:
+        """Have the world's customers and suppliers pay documents the books issued.
+
+        A plan dated today or earlier books at once, with its own date; a
+        later one books when the clock reaches its day.  Every plan is
+        checked before any is booked.  Returns each plan's transaction id,
+        fixed now, in the plans' order.
+        """
+        with self.lock:
+            for plan in plans:
+                self.planned.check(plan, self.account(plan.account))
+            ids = [self._new_txn_id(self.account(plan.account)) for plan in plans]
+            self.planned.add(list(zip(ids, plans, strict=True)), self._today,
+                             self.add_transactions)
             return ids
 
     def book_pending(self, account_id: str, pending_id: str) -> str:
@@ -277,12 +305,14 @@ class World:
                     account.drop_pending(txn.id)
                 elif txn.linger_until is None and txn.book_on is not None and txn.book_on <= day:
                     self._book(account, txn, linger=rng.random() < 0.3)
+            invoices = self._next_invoice if self.invent_invoices else None
             for draft in day_drafts(
-                account.profile, account.currency, account.exponent, day, rng, self._next_invoice
+                account.profile, account.currency, account.exponent, day, rng, invoices
             ):
                 self._apply(account, draft, rng)
             if account.profile not in ("bulk", "quiet"):
                 self._odd_movements(index, account, rng)
+        self.planned.book_due(day, self.add_transactions)
 
     def _apply(self, account: Account, draft: Draft, rng: random.Random) -> None:
         if draft.card:
