@@ -1,8 +1,13 @@
 """A deterministic, realistic stream of a small company's entries.
 
-Invoices with VAT to customers who pay some weeks later, supplier bills,
+Sales with VAT to customers who pay some weeks later, supplier bills,
 rent, salaries, bank fees: what a first look at booksync should show.  The
 same seed and start date always give the same books.
+
+These are plain journal entries, the company's history; its invoices and
+bills are documents (:mod:`booksync.demo.documents`).  So the sales here are
+numbered ``SALE/2026/0001``, never like an invoice (``INV/2026/00001``),
+which a bank line naming one would be matched with.
 """
 
 from __future__ import annotations
@@ -53,7 +58,7 @@ def demo_entries(start: dt.date, months: int, seed: int = 7) -> Iterator[EntryIn
             income = rng.choice(("4000", "4100"))
             net = Decimal(rng.randint(40_000, 480_000)) / 100
             vat = _vat(net)
-            ref = f"INV/{first.year}/{invoice:04d}"
+            ref = f"SALE/{first.year}/{invoice:04d}"
             out.append(
                 EntryInput(
                     "SAL",
