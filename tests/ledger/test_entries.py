@@ -440,7 +440,7 @@ def test_company_isolation(session: Session, company: Company) -> None:
     assert tb_other.total_debit == 4200
 
     # another company's account, partner or entry cannot be used
-    with pytest.raises(InvalidEntry, match="unknown account '1250'"):
+    with pytest.raises(InvalidEntry, match="unknown account '1270'"):
         simple(session, other, "1270", "3000", "1")
     session.rollback()
     with pytest.raises(InvalidEntry, match="unknown partner"):

@@ -319,7 +319,7 @@ def _rule_rows(session: Session, company: Company) -> int:
 
 
 def test_default_rules_are_made_once(session: Session, company: Company) -> None:
-    assert _rule_rows(session, company) == 0
+    assert _rule_rows(session, company) == 2  # made with the company
     rules = load_rules(session, company)
     session.commit()
     assert [(r.name, r.kind, r.sequence, r.auto) for r in rules] == [

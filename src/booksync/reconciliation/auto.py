@@ -9,6 +9,7 @@ reconciliation").
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -18,11 +19,14 @@ from sqlalchemy.orm import Session
 from booksync.banking.models import StatementLine
 from booksync.ledger.models import Company, Journal, Line
 from booksync.reconciliation.bank import reconcile_line
+from booksync.reconciliation.bulk_apply import Planned, plan, write
 from booksync.reconciliation.facts import LineFacts
 from booksync.reconciliation.matching import Proposal, Rule, choose, propose
 from booksync.reconciliation.models import BankReconciliation
 from booksync.reconciliation.open_book import OpenBook
 from booksync.reconciliation.partners import Directory
+
+BATCH = 2000  # matches written together by the batch path
 
 __all__ = [
     "AutoResult",
@@ -33,7 +37,9 @@ __all__ = [
 ]
 
 
-def _unreconciled(company: Company) -> Select[StatementLine, int, int]:
+def _unreconciled(company: Company) -> Select[
+    int, int, dt.date, int, str, str, str | None, int | None, str | None, str | None, int, int
+]:
     """Lines without an active reconciliation, with their bank line's company amount.
 
     The opening line of a first sync sums up older history: it is no
@@ -47,8 +53,13 @@ def _unreconciled(company: Company) -> Select[StatementLine, int, int]:
         )
         .exists()
     )
+    line = StatementLine
     return (
-        select(StatementLine, Line.debit, Line.credit)
+        select(
+            line.id, line.journal_id, line.date, line.amount, line.currency_code, line.label,
+            line.reference, line.partner_id, line.partner_name, line.counterparty_iban,
+            Line.debit, Line.credit,
+        )
         .join(Journal, Journal.id == StatementLine.journal_id)
         .join(
             Line,
@@ -75,11 +86,11 @@ def unreconciled_facts(
         query = query.where(StatementLine.journal_id == journal_id)
     if line_ids is not None:
         query = query.where(StatementLine.id.in_(line_ids))
-    for line, debit, credit in session.execute(query):
+    for (line_id, journal, date, amount, currency, label, reference, partner_id, partner_name,
+         iban, debit, credit) in session.execute(query):
         yield LineFacts(
-            line.id, line.journal_id, line.date, line.amount, debit - credit,
-            line.currency_code, line.label, line.reference, line.partner_id,
-            line.partner_name, line.counterparty_iban,
+            line_id, journal, date, amount, debit - credit, currency, label, reference,
+            partner_id, partner_name, iban,
         )
 
 
@@ -105,19 +116,37 @@ class Matcher:
         return propose(facts, self.book, self.directory, self.rules)
 
     def run(self, facts: Sequence[LineFacts]) -> AutoResult:
-        """Apply the certain, automatic proposal of each line; count the rest."""
+        """Apply the certain, automatic proposal of each line; count the rest.
+
+        Matches the batch path can book wait in ``planned`` (their money already
+        claimed in the open book) and are written ``BATCH`` at a time; a match
+        that needs the one-by-one path first has the waiting ones written, so
+        it reads the books as they are.
+        """
         result = AutoResult(lines=len(facts))
+        planned: list[Planned] = []
         for line in facts:
             proposals = self.proposals(line)
             chosen = choose(proposals)
-            if chosen is not None:
-                apply_proposal(self.session, self.company, line.line_id, chosen, how="auto")
-                self.book.settle(chosen.items)
-                result.reconciled += 1
-            elif proposals:
-                result.suggested += 1
-            else:
-                result.left += 1
+            if chosen is None:
+                if proposals:
+                    result.suggested += 1
+                else:
+                    result.left += 1
+                continue
+            result.reconciled += 1
+            batched = plan(line, chosen, self.company, self.book)
+            if batched is not None:
+                planned.append(batched)
+                if len(planned) >= BATCH:
+                    write(self.session, self.company, planned)
+                    planned.clear()
+                continue
+            write(self.session, self.company, planned)
+            planned.clear()
+            apply_proposal(self.session, self.company, line.line_id, chosen, how="auto")
+            self.book.settle(chosen.items)
+        write(self.session, self.company, planned)
         return result
 
 

@@ -39,6 +39,8 @@ class Candidate:
     """An open item and the document it belongs to (an invoice, a bill, a payment)."""
 
     line_id: int
+    item_id: int  # the open item's own id
+    amount: int  # what the line owed at first, company currency, signed
     account_id: int
     role: str
     partner_id: int | None
@@ -87,7 +89,8 @@ class OpenBook:
         book = cls(company.currency_code)
         query = (
             select(
-                OpenItem.line_id, OpenItem.account_id, Account.role, OpenItem.partner_id,
+                OpenItem.line_id, OpenItem.id, OpenItem.amount, OpenItem.account_id,
+                Account.role, OpenItem.partner_id,
                 OpenItem.currency_code, OpenItem.residual, OpenItem.residual_currency,
                 OpenItem.due_date, Invoice.number, Invoice.id, Invoice.ref, Invoice.type,
                 Payment.id, Payment.batch_id,
@@ -101,12 +104,14 @@ class OpenBook:
                 Account.role.in_(ROLES),
             )
         )
-        for (line_id, account_id, role, partner_id, currency, residual, residual_cur, due,
-             number, invoice_id, ref, kind, payment_id, batch_id) in session.execute(query):
+        for (line_id, item_id, amount, account_id, role, partner_id, currency, residual,
+             residual_cur, due, number, invoice_id, ref, kind, payment_id, batch_id
+             ) in session.execute(query):
             if not residual and not residual_cur:
                 continue
-            item = Candidate(line_id, account_id, str(role), partner_id, currency, residual,
-                             residual_cur, due, number, invoice_id, payment_id, batch_id)
+            item = Candidate(line_id, item_id, amount, account_id, str(role), partner_id,
+                             currency, residual, residual_cur, due, number, invoice_id,
+                             payment_id, batch_id)
             book.add(item, vendor_ref=ref if kind in ("bill", "refund") else None)
         return book
 
@@ -131,6 +136,13 @@ class OpenBook:
         """Take ``items`` out of the book: a match in this run has claimed them."""
         for item in items:
             self.items.pop(item.line_id, None)
+
+    def take(self, item: Candidate, residual: int, residual_currency: int) -> None:
+        """What ``item`` owes after a match in this run took part of it; out when nothing."""
+        if not residual and not residual_currency:
+            self.items.pop(item.line_id, None)
+            return
+        item.residual, item.residual_currency = residual, residual_currency
 
     def open_of(self, found: Iterable[Candidate]) -> list[Candidate]:
         return [item for item in found if item.line_id in self.items]
