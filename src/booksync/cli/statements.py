@@ -14,7 +14,7 @@ from typing import Any
 
 import typer
 
-from booksync.cli.context import books
+from booksync.cli.context import state
 from booksync.cli.ids import Page, after_option, limit_option, more_follow
 from booksync.cli.output import emit_json, emit_json_rows, say, table
 
@@ -73,18 +73,21 @@ def statement_list(
 
     With --limit or --after the table's total is the total of the lines shown.
     """
-    from booksync.statements.listing import pending_lines, statement_lines
+    from booksync.app.context import open_books
+    from booksync.app.statements import list_lines
 
     page = Page.read(limit, after)
-    lister = pending_lines if pending else statement_lines
+    chosen = state(ctx)
     if as_json:
-        with books(ctx) as (session, company):
+        with open_books(chosen.engine, chosen.company) as opened:
             emit_json_rows(
-                lister(session, company, journal, after=page.after, limit=page.limit)
+                list_lines(opened, journal, pending=pending, after=page.after, limit=page.limit)
             )
         return
-    with books(ctx) as (session, company):
-        rows = list(lister(session, company, journal, after=page.after, limit=page.one_more()))
+    with open_books(chosen.engine, chosen.company) as opened:
+        rows = list(list_lines(
+            opened, journal, pending=pending, after=page.after, limit=page.one_more()
+        ))
     shown = rows[: page.limit]
     kind = "Pending transactions" if pending else "Statement lines"
     print_statement(shown, f"{kind} of {journal}", pending=pending)
@@ -107,19 +110,21 @@ def statement_add(
     as_json: bool = JSON,
 ) -> None:
     """Add a statement line by hand, booked with its entry like a fetched one."""
+    from booksync.app.context import open_books
+    from booksync.app.statements import add_line
     from booksync.cli.entries import parse_date
     from booksync.ledger.errors import InvalidEntry
     from booksync.money import MoneyError, parse_amount
-    from booksync.statements.listing import statement_line
-    from booksync.statements.manual import ManualLine, add_manual_line
+    from booksync.statements.manual import ManualLine
 
     try:
         value = parse_amount(amount)
     except MoneyError as exc:
         raise InvalidEntry(str(exc)) from None
     given = ManualLine(journal, parse_date(date), value, label, partner, ref, iban)
-    with books(ctx) as (session, company):
-        row = statement_line(session, company, add_manual_line(session, company, given))
+    chosen = state(ctx)
+    with open_books(chosen.engine, chosen.company) as opened:
+        row = add_line(opened, given)
     if as_json:
         emit_json(row)
         return

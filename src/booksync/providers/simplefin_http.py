@@ -60,9 +60,13 @@ def decode_setup_token(setup_token: str) -> str:
         decoded = base64.b64decode(padded.replace("-", "+").replace("_", "/"), validate=True)
         url = decoded.decode("utf-8").strip()
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise ProviderError("The SimpleFIN setup token is not valid Base64 text.", code="invalid") from None
+        raise ProviderError(
+            "The SimpleFIN setup token is not valid Base64 text.", code="invalid"
+        ) from None
     if not url.lower().startswith(("https://", "http://")):
-        raise ProviderError("The SimpleFIN setup token does not contain a claim URL.", code="invalid")
+        raise ProviderError(
+            "The SimpleFIN setup token does not contain a claim URL.", code="invalid"
+        )
     return require_secure_url(url)
 
 

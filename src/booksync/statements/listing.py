@@ -53,8 +53,9 @@ def line_row(
     """One line as ``statement list --json`` shows it.
 
     ``partner`` is the partner's name when the line names one, else the
-    name the bank gave; ``matched`` will list the documents reconciliation
-    matched the line with (none yet).
+    name the bank gave.  ``reconciled`` and ``matched`` are reconciliation's
+    to say (booksync.app.statements fills them in); here they are the state
+    of a line nothing has reconciled.
     """
     return {
         "id": line.id,
@@ -67,7 +68,7 @@ def line_row(
         "provider_transaction_id": line.provider_transaction_id,
         "source": str(kind),
         "entry": number,
-        "reconciled": bool(line.reconciled),
+        "reconciled": False,
         "matched": [],
     }
 

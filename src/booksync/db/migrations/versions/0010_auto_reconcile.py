@@ -78,7 +78,7 @@ def _default_rules() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("sync_run") as batch:
-        batch.drop_column("reconciled")
-    with op.batch_alter_table("connection") as batch:
-        batch.drop_column("auto_reconcile")
+    # Plain DROP COLUMN (SQLite >= 3.35 has it): rebuilding sync_run, as a batch
+    # alter would on SQLite, fails while statement lines refer to its runs.
+    for table, column in (("sync_run", "reconciled"), ("connection", "auto_reconcile")):
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
