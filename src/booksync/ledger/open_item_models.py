@@ -1,6 +1,6 @@
 """Open items: what is still owed on a posted line, and what settled it.
 
-Posted lines never change (docs/ledger.md, "Posted books are immutable"), so
+Posted lines never change (docs/ledger.md, "How immutability is enforced"), so
 what a payment settles cannot live on the line.  Every posted line on a
 reconcilable account (receivables, payables, outstanding receipts and
 payments; not the bank suspense account, whose lines are settled by bank
