@@ -1,8 +1,8 @@
 """``booksync connect`` and ``booksync connection``: online bank connections.
 
-Connecting claims a one-time token at the provider, so everything that can
-be checked beforehand (interval, links, journals) is checked first, and the
-network talk happens outside any database transaction.  Credentials are
+A thin adapter over :mod:`booksync.app.connections`, imported only when a
+connection command runs (docs/architecture.md, "Command line"): it parses
+the arguments, calls the use case and prints its result.  Credentials are
 sealed by the banking layer and never printed: the JSON and the tables show
 only the connection's public state.
 """
@@ -11,32 +11,22 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from booksync.banking.connections import (
-    connection_dict,
-    create_connection,
-    disconnect,
-    get_connection,
-    list_connections,
-    parse_interval,
-    set_connection,
-)
-from booksync.banking.secrets import unseal
 from booksync.banking.states import ConnectionState
-from booksync.cli.context import books
+from booksync.cli.context import state
 from booksync.cli.ids import parse_id
 from booksync.cli.output import emit_json, moment, say, table
-from booksync.cli.sandbox_catalogue import seed_sandbox_catalogue, uses_sandbox
 from booksync.ledger.errors import LedgerError
-from booksync.ledger.journals import get_journal
-from booksync.ledger.models import JournalType
-from booksync.providers import registry
-from booksync.providers.base import Credentials, Provider
-from booksync.providers.base import ProviderAccount as RemoteAccount
-from booksync.providers.errors import ProviderError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from sqlalchemy.orm import Session
+
+    from booksync.providers.base import ProviderAccount
 
 connect_app = typer.Typer(help="Connect a bank through an online provider.", no_args_is_help=True)
 connection_app = typer.Typer(
@@ -151,19 +141,14 @@ def _links(specs: list[str]) -> dict[str, str]:
     return links
 
 
-def _claim(
-    provider_name: str, token: str, history_days: int
-) -> tuple[Credentials, list[RemoteAccount]]:
-    """Claim the one-time token and list what it gives access to (network only)."""
-    provider: Provider = registry.provider_for(provider_name)
-    try:
-        link = provider.start_link(None, None, history_days, 90)
-        credentials = provider.complete_link(link, token)
-        return credentials, provider.list_accounts(credentials)
-    finally:
-        close = getattr(provider, "close", None)
-        if callable(close):
-            close()
+def _sandbox_catalogue(
+    session: Session, provider: str, accounts: Sequence[ProviderAccount]
+) -> None:
+    """The sandbox's banks come with the sandbox (:mod:`booksync.cli.sandbox_catalogue`)."""
+    from booksync.cli.sandbox_catalogue import seed_sandbox_catalogue, uses_sandbox
+
+    if uses_sandbox(provider, accounts):
+        seed_sandbox_catalogue(session)
 
 
 @connect_app.command("simplefin")
@@ -188,38 +173,27 @@ def connect_simplefin(
     as_json: bool = JSON,
 ) -> None:
     """Claim a SimpleFIN setup token and connect every account it gives access to."""
+    from booksync.app.connections import connect
+    from booksync.app.shapes import as_json as shaped
+    from booksync.banking.connections import parse_interval
+
     seconds = parse_interval(interval)
     links = _links(link or [])
-    token = sys.stdin.readline().strip() if setup_token == "-" else setup_token.strip()
-    if not token:
-        raise LedgerError("the setup token is empty")
-    with books(ctx) as (session, company):
-        for code in links.values():
-            journal = get_journal(session, company, code)
-            if journal.type != JournalType.BANK:
-                raise LedgerError(f"journal {journal.code} is not a bank journal")
-    credentials, accounts = _claim("simplefin", token, history_days)
-    if not accounts:
-        raise LedgerError("the SimpleFIN server shows no accounts for this token: nothing to link")
-    try:
-        with books(ctx) as (session, company):
-            if uses_sandbox(credentials.provider, accounts):
-                seed_sandbox_catalogue(session)  # the sandbox's banks come with the sandbox
-            connection = create_connection(
-                session,
-                company,
-                credentials,
-                accounts,
-                interval_seconds=seconds,
-                history_days=history_days,
-                include_pending=pending,
-                links=links,
-            )
-            data = connection_dict(connection)
-    except LedgerError as exc:
-        raise LedgerError(
-            f"{exc} (the setup token is used up now: create a new one to try again)"
-        ) from None
+    token = sys.stdin.readline() if setup_token == "-" else setup_token
+    chosen = state(ctx)
+    data = shaped(
+        connect(
+            chosen.engine,
+            chosen.company,
+            provider="simplefin",
+            token=token,
+            interval_seconds=seconds,
+            history_days=history_days,
+            include_pending=pending,
+            links=links,
+            catalogue=_sandbox_catalogue,
+        )
+    )
     if as_json:
         emit_json(data)
         return
@@ -236,8 +210,13 @@ def connect_simplefin(
 @connection_app.command("list")
 def connection_list(ctx: typer.Context, as_json: bool = JSON) -> None:
     """List the connections with their state, last and next refresh, and accounts."""
-    with books(ctx) as (session, company):
-        rows = [connection_dict(c) for c in list_connections(session, company)]
+    from booksync.app.connections import connections
+    from booksync.app.context import open_books
+    from booksync.app.shapes import as_json as shaped
+
+    chosen = state(ctx)
+    with open_books(chosen.engine, chosen.company) as books:
+        rows: list[dict[str, Any]] = shaped(connections(books))
     if as_json:
         emit_json(rows)
     else:
@@ -263,21 +242,25 @@ def connection_set(
     as_json: bool = JSON,
 ) -> None:
     """Change a connection's schedule or data-to-sync settings."""
+    from booksync.app.connections import change_connection
+    from booksync.app.context import open_books
+    from booksync.app.shapes import as_json as shaped
+    from booksync.banking.connections import parse_interval
+
     seconds = parse_interval(interval) if interval is not None else None
     ident = parse_id(connection, "a connection id")
-    with books(ctx) as (session, company):
-        found = get_connection(session, company, ident)
-        if found.state == ConnectionState.DISCONNECTED:
-            raise LedgerError(f"connection {found.id} is disconnected: connect the bank again")
-        set_connection(
-            found,
-            interval_seconds=seconds,
-            auto_sync=auto_sync,
-            include_pending=pending,
-            auto_reconcile=auto_reconcile,
+    chosen = state(ctx)
+    with open_books(chosen.engine, chosen.company) as books:
+        data = shaped(
+            change_connection(
+                books,
+                ident,
+                interval_seconds=seconds,
+                auto_sync=auto_sync,
+                include_pending=pending,
+                auto_reconcile=auto_reconcile,
+            )
         )
-        session.flush()
-        data = connection_dict(found)
     if as_json:
         emit_json(data)
     else:
@@ -291,14 +274,17 @@ def connection_disconnect(
     as_json: bool = JSON,
 ) -> None:
     """Forget a connection's credentials and stop syncing it; the books and log stay."""
+    from booksync.app.connections import disconnect_connection
+    from booksync.app.context import open_books
+    from booksync.app.shapes import as_json as shaped
+
     ident = parse_id(connection, "a connection id")
-    with books(ctx) as (session, company):
-        found = get_connection(session, company, ident)
-        if found.credentials is not None:
-            _revoke(found.provider, found.credentials)
-        disconnect(found)
-        session.flush()
-        data = connection_dict(found)
+    chosen = state(ctx)
+    with open_books(chosen.engine, chosen.company) as books:
+        done = disconnect_connection(books, ident)
+        if done.warning:
+            say(f"warning: {done.warning}", err=True)
+    data = shaped(done.connection)
     if as_json:
         emit_json(data)
         return
@@ -306,17 +292,3 @@ def connection_disconnect(
         f"disconnected connection {data['id']} ({data['institution']}): its credentials are "
         "forgotten; its statement lines, entries and run log stay"
     )
-
-
-def _revoke(provider_name: str, sealed: bytes) -> None:
-    """Tell the provider when it has a revoke call; a failure only warns."""
-    try:
-        provider = registry.provider_for(provider_name)
-        try:
-            provider.revoke(Credentials(provider_name, unseal(sealed)))
-        finally:
-            close = getattr(provider, "close", None)
-            if callable(close):
-                close()
-    except (ProviderError, LedgerError) as exc:
-        say(f"warning: the provider was not told: {exc}", err=True)

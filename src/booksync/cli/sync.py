@@ -5,33 +5,27 @@ and a group holding ``log``: a small group class sends every call that does
 not name a subcommand to ``run``, so the short form stays the contract while
 ``booksync sync --help`` still lists both.
 
-A run talks to the bank outside any long transaction (:mod:`booksync.sync.run`),
-so the command hands the runner a session factory, not the command's session.
+A thin adapter over :mod:`booksync.app.sync` (the use cases), imported only
+when a sync command runs (docs/architecture.md, "Command line").
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from sqlalchemy import select
 from typer.core import TyperGroup
 
-from booksync.banking.connections import get_connection
-from booksync.banking.models import Connection
-from booksync.banking.runs import run_log
-from booksync.banking.states import RUN_COUNTERS, ConnectionState
-from booksync.cli.context import books, state
+from booksync.banking.states import RUN_COUNTERS
+from booksync.cli.context import state
 from booksync.cli.entries import parse_date
 from booksync.cli.ids import Page, after_option, limit_option, more_follow, parse_id
 from booksync.cli.output import emit_json, moment, say, table
-from booksync.db.engine import session_factory
-from booksync.ledger.errors import LedgerError
-from booksync.providers import registry
-from booksync.sync.run import RunResult, SyncRunner
+
+if TYPE_CHECKING:
+    from booksync.sync.outcome import RunResult
 
 JSON = typer.Option(False, "--json", help="Print JSON.")
 # The run counts' headings, then the balance difference's (docs/banking.md).
@@ -120,48 +114,11 @@ def _took(row: dict[str, Any]) -> str:
     return f"{seconds:.1f}s"
 
 
-def _chosen(ctx: typer.Context, ids: list[str], every: bool) -> list[int]:
-    """The company's connections to run, in id order."""
-    if every and ids:
-        raise LedgerError("name connections or give --all, not both")
-    if not every and not ids:
-        raise LedgerError("name the connections to synchronize (see `connection list`) or --all")
-    numbers = [parse_id(i, "a connection id") for i in ids]
-    with books(ctx) as (session, company):
-        if every:
-            return list(
-                session.scalars(
-                    select(Connection.id)
-                    .where(
-                        Connection.company_id == company.id,
-                        Connection.state != ConnectionState.DISCONNECTED,
-                    )
-                    .order_by(Connection.id)
-                )
-            )
-        return sorted({get_connection(session, company, i).id for i in numbers})
-
-
-def run_connections(
-    ctx: typer.Context,
-    ids: list[int],
-    *,
-    since: dt.date | None = None,
-    today: Callable[[], dt.date] | None = None,
-    force: bool = False,
-) -> list[RunResult]:
-    runner = SyncRunner(
-        session_factory(state(ctx).engine),
-        providers=lambda name: registry.provider_for(name),
-        today=today,
-    )
-    results = []
-    for ident in ids:
-        result = runner.run(ident, since=since, force=force)
-        if result.took_over:  # on stderr: stdout may be JSON
-            sys.stderr.write(f"connection {ident}: took the lease over from {result.took_over}\n")
-        results.append(result)
-    return results
+def _took_over(result: RunResult) -> None:
+    if result.took_over:  # on stderr: stdout may be JSON
+        sys.stderr.write(
+            f"connection {result.connection}: took the lease over from {result.took_over}\n"
+        )
 
 
 @sync_app.command("run")
@@ -181,9 +138,15 @@ def sync_run(
     as_json: bool = JSON,
 ) -> None:
     """Synchronize the named connections (or --all) now; exit 1 if any run failed."""
+    from booksync.app.sync import sync_connections
+
     start = parse_date(since, "--since") if since else None
-    ids = _chosen(ctx, connections or [], every)
-    results = run_connections(ctx, ids, since=start, force=force)
+    ids = [parse_id(i, "a connection id") for i in connections or []]
+    chosen = state(ctx)
+    results = sync_connections(
+        chosen.engine, chosen.company, ids, every=every, since=start, force=force,
+        on_result=_took_over,
+    )
     rows = [r.as_dict() for r in results]
     if as_json:
         emit_json(rows)
@@ -204,14 +167,18 @@ def sync_log(
     as_json: bool = JSON,
 ) -> None:
     """Show the synchronization runs, newest first, a page at a time with --after."""
+    from booksync.app.context import open_books
+    from booksync.app.sync import sync_log as runs
+
     page = Page.read(limit, after)
     only = None if connection is None else parse_id(connection, "a connection id")
-    with books(ctx) as (session, company):
-        rows = run_log(session, company, only, page.one_more(), after=page.after)
-    shown = rows[: page.limit]
+    chosen = state(ctx)
+    with open_books(chosen.engine, chosen.company) as books:
+        found = runs(books, only, limit=page.limit, after=page.after)
+    shown = list(found.rows)
     if as_json:
         emit_json(shown)
         return
     print_log(shown)
-    if page.limit is not None and len(rows) > page.limit:
+    if found.more and page.limit is not None:
         more_follow("runs", shown[-1]["run"], page.limit)
