@@ -1,12 +1,9 @@
 """Writes prepared entries in batches straight through the DBAPI, and numbers them.
 
 A million-line import is dominated by per-row overhead, so the three hot
-statements bypass the ORM and SQLAlchemy's parameter processing and go to the
-driver as plain SQL with positional parameters (``?`` for sqlite3, ``%s`` for
-psycopg).  Each statement carries many rows (multi-row ``VALUES``), not one:
-a statement that may fire a trigger must be undoable on its own, so SQLite
-copies every page it touches to a statement journal first, and doing that
-once per few hundred rows instead of once per row halves the import time.
+statements bypass the ORM and go through :mod:`booksync.db.bulk`, the bulk
+writer the statement importer uses too: many rows per statement, values in
+their stored forms, ``COPY`` on PostgreSQL where no ids come back.
 
 Drafts are inserted entry first, then their lines.  Entries to post are
 inserted the other way round: their lines first, already posted, then the
@@ -33,120 +30,53 @@ transaction and written back by :meth:`EntryWriter.finish`.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Callable
 from collections.abc import Sequence as Seq
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Executable, func, select, update
+from sqlalchemy import Executable, func, select, update
 from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.orm import Session
 
-from booksync.db.base import utcnow
-from booksync.db.uuid7 import uuid7_ints
-from booksync.ledger.models import Company, Entry, Journal, Line, Sequence
+from booksync.db.bulk import BulkSQL, Insert, Stamps, Statement, bind_processor
+from booksync.ledger.models import Company, Journal, Line, Sequence
 from booksync.ledger.open_items import reconcilable_account_ids, track_entries
 from booksync.ledger.totals import PostedTotal
 
 if TYPE_CHECKING:
     from booksync.ledger.entries import PreparedEntry
 
-# Rows per statement: bound parameters stay far below SQLite's 32,766 and
-# PostgreSQL's 65,535, and larger statements gain nothing measurable.
-ROWS_PER_STATEMENT = 500
 # SQLite keeps this many KiB of pages in memory during a bulk import (default: 2 MB),
 # so the index pages a big transaction keeps touching are not spilled and read back.
 # Since rows are written once (posted on insert), 32, 64 and 128 MB import
 # 300,000 entries equally fast; the middle one leaves headroom for bigger books.
 SQLITE_BULK_CACHE_KIB = 64 * 1024
 
-DRAFT_INSERT = (
-    "INSERT INTO entry (uid, version, created_at, company_id, journal_id, date, ref, state, "
-    "reversal_of_id) VALUES {rows} RETURNING uid, id",
-    "({p}, 1, {p}, {p}, {p}, {p}, {p}, 'draft', {p})",
+ENTRY_COLUMNS = ("uid", "created_at", "company_id", "journal_id", "date", "ref", "reversal_of_id")
+DRAFT_INSERT = Insert("entry", ENTRY_COLUMNS, {"version": 1, "state": "draft"}, "uid, id")
+POSTED_INSERT = Insert(
+    "entry", ("id", *ENTRY_COLUMNS, "number", "posted_at"), {"version": 1, "state": "posted"}
 )
-DRAFT_WIDTH = 7  # parameters per draft entry row
-POSTED_INSERT = (
-    "INSERT INTO entry (id, uid, version, created_at, company_id, journal_id, date, ref, state, "
-    "reversal_of_id, number, posted_at) VALUES {rows}",
-    "({p}, {p}, 1, {p}, {p}, {p}, {p}, {p}, 'posted', {p}, {p}, {p})",
-)
-POSTED_WIDTH = 10  # parameters per posted entry row
+POSTED_WIDTH = POSTED_INSERT.width  # values per posted entry row
 POSTED_ID, POSTED_NUMBER = 0, 8  # where a posted entry row holds its id and its number
-LINE_INSERT = (
-    "INSERT INTO line (uid, version, created_at, company_id, entry_id, account_id, partner_id, "
-    "debit, credit, currency_code, amount_currency, label, date, posted) VALUES {rows}",
-    "({p}, 1, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, FALSE)",
+LINE_COLUMNS = (
+    "uid", "created_at", "company_id", "entry_id", "account_id", "partner_id", "debit", "credit",
+    "currency_code", "amount_currency", "label", "date",
 )
-POSTED_LINE_INSERT = (LINE_INSERT[0], LINE_INSERT[1].replace("FALSE", "TRUE"))
-LINE_WIDTH = 12  # parameters per line row
+LINE_INSERT = Insert("line", LINE_COLUMNS, {"version": 1, "posted": False})
+POSTED_LINE_INSERT = Insert("line", LINE_COLUMNS, {"version": 1, "posted": True})
+LINE_WIDTH = LINE_INSERT.width  # values per line row
 LINE_ENTRY_ID = 3  # where a line row holds its entry's id
 LINE_ACCOUNT = 4  # where a line row holds its account's id
 LINE_DEBIT = 6  # where a line row holds its debit
-POST = (
+POST = Statement(
     "WITH posting (id, number, posted_at) AS (VALUES {rows}) "
     "UPDATE entry SET state = 'posted', number = posting.number, "
     "posted_at = posting.posted_at, version = entry.version + 1 "
     "FROM posting WHERE entry.id = posting.id",
     "({p}, {p}, {p})",
 )
-
-
-def _bind(column: ColumnElement[Any], dialect: Dialect) -> Callable[[Any], Any]:
-    """The function that turns a Python value into what ``column`` stores on ``dialect``."""
-    process = column.type.dialect_impl(dialect).bind_processor(dialect)
-    return process if process is not None else (lambda value: value)
-
-
-class _Statements:
-    """The bulk statements in the driver's own placeholders, and how to run them.
-
-    psycopg turns ``%s`` placeholders into PostgreSQL's ``$n`` by parsing the
-    query text on every execution, and caches the result only for short
-    queries: for a statement of 500 rows that took longer than running it.
-    So on PostgreSQL the statements are written with ``$n`` and run through
-    psycopg's raw cursor, which sends them as they are (and, from the fifth
-    run on, prepared).
-    """
-
-    def __init__(self, dialect: Dialect) -> None:
-        if dialect.paramstyle == "qmark":
-            self._numbered = False
-        elif dialect.name == "postgresql":
-            self._numbered = True
-        else:  # pragma: no cover - the supported drivers are sqlite3 and psycopg
-            raise NotImplementedError(f"parameter style {dialect.paramstyle}")
-        self._cache: dict[tuple[str, int], str] = {}
-
-    def text(self, statement: tuple[str, str], rows: int) -> str:
-        """``statement`` with ``rows`` rows of placeholders."""
-        key = (statement[0], rows)
-        sql = self._cache.get(key)
-        if sql is None:
-            row, width = statement[1].replace("{p}", "{}"), statement[1].count("{p}")
-            if self._numbered:
-                marks = [f"${n}" for n in range(1, rows * width + 1)]
-            else:
-                marks = ["?"] * (rows * width)
-            values = ", ".join(
-                row.format(*marks[start : start + width]) for start in range(0, len(marks), width)
-            )
-            sql = self._cache[key] = statement[0].format(rows=values)
-        return sql
-
-    def run(self, conn: Connection, sql: str, params: tuple[Any, ...]) -> Seq[Seq[Any]]:
-        """Execute ``sql`` on ``conn``'s driver connection; the rows it returns, if any."""
-        if self._numbered:
-            from psycopg import RawCursor  # psycopg is only imported where it is used
-
-            driver = conn.connection.driver_connection
-            assert driver is not None  # a connection in use always has one
-            with RawCursor(driver) as cursor:
-                cursor.execute(sql, params)
-                return cursor.fetchall() if cursor.description else []
-        result = conn.exec_driver_sql(sql, params)
-        return result.all() if result.returns_rows else []
 
 
 def defer_entry_references(conn: Connection) -> None:
@@ -159,15 +89,6 @@ def defer_entry_references(conn: Connection) -> None:
         conn.exec_driver_sql("SET CONSTRAINTS fk_line_entry_id_entry DEFERRED")
     else:
         conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
-
-
-def _chunked(flat: list[Any], width: int) -> list[tuple[int, tuple[Any, ...]]]:
-    """``(row count, parameters)`` per statement, from rows laid end to end in ``flat``."""
-    step = ROWS_PER_STATEMENT * width
-    return [
-        (min(ROWS_PER_STATEMENT, (len(flat) - start) // width), tuple(flat[start : start + step]))
-        for start in range(0, len(flat), step)
-    ]
 
 
 @dataclass(slots=True)
@@ -201,12 +122,8 @@ class RowBuilder:
     def __init__(self, company_id: int, dialect: Dialect) -> None:
         self.company_id = company_id
         self._dialect_url = f"{dialect.name}+{dialect.driver}://"
-        self.date = _bind(Line.__table__.c.date, dialect)
-        self.stamp = _bind(Entry.__table__.c.created_at, dialect)  # posted_at alike
-        if dialect.name == "sqlite":
-            self.uid: Callable[[int], Any] = "{:032x}".format  # SQLAlchemy's CHAR(32) form
-        else:
-            self.uid = _uuid
+        self.date = bind_processor(Line.__table__.c.date, dialect)
+        self.stamps = Stamps(dialect)
 
     def __reduce__(self) -> tuple[Callable[[int, str], RowBuilder], tuple[int, str]]:
         return _row_builder, (self.company_id, self._dialect_url)
@@ -214,9 +131,9 @@ class RowBuilder:
     def __call__(self, entries: Seq[PreparedEntry], *, post: bool) -> BatchRows:
         """The parameters of ``entries``' statements, posted or as drafts."""
         cid = self.company_id
-        created = self.stamp(utcnow())
-        uid, date = self.uid, self.date
-        entry_uids = [uid(v) for v in uuid7_ints(len(entries))]
+        created = self.stamps.now()
+        date = self.date
+        entry_uids = self.stamps.uids(len(entries))
         dates = [date(e.date) for e in entries]
         flat: list[Any] = []
         add = flat.extend
@@ -230,12 +147,12 @@ class RowBuilder:
 
         lines: list[Any] = []
         add = lines.extend
-        line_uids = iter(uuid7_ints(sum(len(e.lines) for e in entries)))
+        line_uids = iter(self.stamps.uids(sum(len(e.lines) for e in entries)))
         for index, (e, day) in enumerate(zip(entries, dates, strict=True)):
             for ln in e.lines:
                 add(
                     (
-                        uid(next(line_uids)),
+                        next(line_uids),
                         created,
                         cid,
                         index,  # the entry's place in the batch, until its id is known
@@ -251,10 +168,6 @@ class RowBuilder:
                 )
         sequences = [(e.journal_id, e.date.year) for e in entries] if post else []
         return BatchRows(len(entries), post, flat, lines, sequences, [] if post else entry_uids)
-
-
-def _uuid(value: int) -> uuid.UUID:
-    return uuid.UUID(int=value)
 
 
 def _row_builder(company_id: int, dialect_url: str) -> RowBuilder:
@@ -276,7 +189,7 @@ class EntryWriter:
             )
         }
         self._dialect = session.get_bind().dialect
-        self._sql = _Statements(self._dialect)
+        self._sql = BulkSQL(self._dialect)
         self.rows = RowBuilder(company.id, self._dialect)
         self._saved_cache_size: int | None = None
         self._posted = PostedTotal(session, company)
@@ -310,13 +223,7 @@ class EntryWriter:
 
     def _insert_drafts(self, conn: Connection, batch: BatchRows) -> list[int]:
         """Entries first, then their lines: each line's entry exists when it arrives."""
-        sql = self._sql
-        # RETURNING order is not promised for multi-row VALUES: match ids by uid.
-        id_of: dict[Any, int] = {}
-        for count, params in _chunked(batch.entry_rows, DRAFT_WIDTH):
-            returned = sql.run(conn, sql.text(DRAFT_INSERT, count), params)
-            id_of.update((uid, id_) for uid, id_ in returned)
-        ids = list(map(id_of.__getitem__, batch.draft_uids))
+        ids = self._sql.insert_returning_ids(conn, DRAFT_INSERT, batch.entry_rows, batch.draft_uids)
         self._insert_lines(conn, batch.line_rows, ids, LINE_INSERT)
         return ids
 
@@ -339,19 +246,17 @@ class EntryWriter:
         rows[POSTED_NUMBER::POSTED_WIDTH] = numbers
         defer_entry_references(conn)
         self._insert_lines(conn, batch.line_rows, ids, POSTED_LINE_INSERT)
-        for count, params in _chunked(rows, POSTED_WIDTH):
-            self._sql.run(conn, self._sql.text(POSTED_INSERT, count), params)
+        self._sql.insert(conn, POSTED_INSERT, rows)
         tracked = self._tracked
         if tracked and not tracked.isdisjoint(batch.line_rows[LINE_ACCOUNT::LINE_WIDTH]):
             track_entries(self.session, self.company, ids)
         return ids
 
     def _insert_lines(
-        self, conn: Connection, lines: list[Any], ids: list[int], statement: tuple[str, str]
+        self, conn: Connection, lines: list[Any], ids: list[int], insert: Insert
     ) -> None:
         lines[LINE_ENTRY_ID::LINE_WIDTH] = [ids[i] for i in lines[LINE_ENTRY_ID::LINE_WIDTH]]
-        for count, params in _chunked(lines, LINE_WIDTH):
-            self._sql.run(conn, self._sql.text(statement, count), params)
+        self._sql.insert(conn, insert, lines)
 
     def _allocate_ids(self, conn: Connection, count: int) -> list[int]:
         """``count`` new entry ids, taken before the entries are inserted.
@@ -381,14 +286,12 @@ class EntryWriter:
                 select(func.coalesce(func.sum(Line.debit), 0)).where(Line.entry_id.in_(ids))
             ) or 0)
         )
-        now = self.rows.stamp(utcnow())
+        now = self.rows.stamps.now()
         number = self._next_number
         flat: list[Any] = [now] * (3 * len(entries))
         flat[0::3] = ids
         flat[1::3] = [number(journal_id, date.year) for _, journal_id, date in entries]
-        conn = self.session.connection()
-        for count, params in _chunked(flat, 3):
-            self._sql.run(conn, self._sql.text(POST, count), params)
+        self._sql.execute(self.session.connection(), POST, flat)
         if self._tracked:
             track_entries(self.session, self.company, ids)
 

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
-from booksync.banking.bulk import BulkInsert
 from booksync.db.base import Base
+from booksync.db.bulk import BulkInsert
 from booksync.ledger.entries import PreparedEntry, PreparedLine, check_postable
 from booksync.ledger.models import Company, Journal, Line
 from booksync.ledger.open_item_models import FullReconcile, OpenItem, PartialReconcile

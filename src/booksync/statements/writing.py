@@ -5,7 +5,7 @@ by hand, statement files later), inside the caller's transaction: the
 lines' entries go through the ledger's :class:`EntryWriter` (numbered,
 posted, checked by the database's triggers), then the statement lines and
 their aliases through multi-row inserts, since a first sync writes a hundred
-thousand of each (see :mod:`booksync.banking.bulk`).  A line's aliases are
+thousand of each (see :mod:`booksync.db.bulk`).  A line's aliases are
 written with it, so a line never exists without the ids that keep it from
 being booked twice.
 """
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
-from booksync.banking.bulk import BulkInsert
 from booksync.banking.models import StatementLine, StatementSource, TransactionAlias
+from booksync.db.bulk import BulkInsert
 from booksync.ledger.models import Company, Journal
 from booksync.ledger.writer import EntryWriter
 from booksync.statements.booking import JournalBooking, NewLine

@@ -1,0 +1,339 @@
+"""Many rows per statement, straight to the driver: the bulk writer of the ledger and the bank.
+
+A bulk import writes hundreds of thousands of entries and lines, and a first
+bank sync as many statement lines and transaction ids, in one transaction.
+Through the ORM every row pays for Python-side defaults (a UUIDv7 each),
+SQLAlchemy's parameter processing and statement compilation, which cost
+more than the database's own work.  So the bulk paths of
+:mod:`booksync.ledger.writer` and of the statement importer share this
+module, which does that work once per batch:
+
+- ``uid``, ``version`` and ``created_at`` are filled in for a whole batch
+  (one clock read, one ``os.urandom`` call; ``version`` is a literal ``1``);
+- values go through each column's bind processor, looked up once per
+  insert, so rows written here read back through the ORM like any other;
+- a few hundred rows travel per statement (multi-row ``VALUES``): on SQLite
+  a statement that may fire a trigger copies every page it touches to a
+  statement journal first, and doing that once per few hundred rows instead
+  of once per row halved the time of an import;
+- new ids come back by ``RETURNING``, matched to their rows by uid, since
+  the order of a multi-row ``VALUES``'s returned rows is not promised.
+
+On PostgreSQL the statements are written with ``$n`` placeholders and run
+through psycopg's raw cursor: psycopg turns ``%s`` into ``$n`` by parsing
+the query text on every execution and caches the result only for short
+queries, and for a statement of 500 rows that took longer than running it.
+Sent as they are, they are prepared by the server from the fifth run on.
+Inserts that need no ids back go by ``COPY`` instead (see :data:`PG_COPY`),
+which needs no statement at all.
+
+Errors the driver raises here (a trigger's refusal above all) come out as
+SQLAlchemy's ``DBAPIError``, as from any other statement, so the
+application shows them alike (docs/architecture.md, "Errors").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Boolean, Date, DateTime, Table, column
+from sqlalchemy.engine import Connection, Dialect, make_url
+from sqlalchemy.exc import DBAPIError, StatementError
+from sqlalchemy.sql import ColumnElement
+
+from booksync.db.base import UTCDateTime, utcnow
+from booksync.db.uuid7 import uuid7_ints
+
+__all__ = [
+    "PG_COPY",
+    "ROWS_PER_STATEMENT",
+    "BulkInsert",
+    "BulkSQL",
+    "Insert",
+    "Stamps",
+    "Statement",
+    "bind_processor",
+]
+
+# Rows per statement: bound parameters stay far below SQLite's 32,766 and
+# PostgreSQL's 65,535, and larger statements gain nothing measurable.
+ROWS_PER_STATEMENT = 500
+# PostgreSQL: inserts that need no ids back go by COPY rather than multi-row VALUES.
+PG_COPY = True
+
+
+def bind_processor(column: ColumnElement[Any], dialect: Dialect) -> Callable[[Any], Any]:
+    """The function that turns a Python value into what ``column`` stores on ``dialect``."""
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    return process if process is not None else _same
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+class Stamps:
+    """New rows' ``uid`` and ``created_at`` in the form the database stores them.
+
+    Pickles to its dialect's name, so a producer process can stamp the rows
+    of the next batch while the database writes the last one.
+    """
+
+    def __init__(self, dialect: Dialect) -> None:
+        self._dialect_url = f"{dialect.name}+{dialect.driver}://"
+        self._stamp = bind_processor(column(UTCDateTime.__name__, UTCDateTime()), dialect)
+        if dialect.name == "sqlite":
+            self.uid: Callable[[int], Any] = "{:032x}".format  # SQLAlchemy's CHAR(32) form
+        else:
+            self.uid = _uuid
+
+    def __reduce__(self) -> tuple[Callable[[str], Stamps], tuple[str]]:
+        return _stamps, (self._dialect_url,)
+
+    def uids(self, count: int) -> list[Any]:
+        """``count`` new UUIDv7s, increasing, in stored form."""
+        uid = self.uid
+        return [uid(value) for value in uuid7_ints(count)]
+
+    def stamp(self, instant: dt.datetime) -> Any:
+        """``instant`` in stored form (``created_at``, ``posted_at``)."""
+        return self._stamp(instant)
+
+    def now(self) -> Any:
+        """The current instant in stored form: every row of a batch gets the same one."""
+        return self._stamp(utcnow())
+
+
+def _stamps(dialect_url: str) -> Stamps:
+    """:class:`Stamps` made anew from what it pickles to."""
+    return Stamps(make_url(dialect_url).get_dialect()())
+
+
+def _uuid(value: int) -> uuid.UUID:
+    return uuid.UUID(int=value)
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """A statement over many rows: ``head`` holds ``{rows}``, ``row`` one ``{p}`` per value."""
+
+    head: str
+    row: str
+    width: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "width", self.row.count("{p}"))
+
+
+@dataclass(frozen=True, slots=True)
+class Insert:
+    """``INSERT INTO table``: ``columns`` take a value per row, ``constants`` the same in all.
+
+    ``returning`` names what each inserted row gives back (``"uid, id"``).
+    """
+
+    table: str
+    columns: tuple[str, ...]
+    constants: Mapping[str, int | str | bool] = field(default_factory=dict)
+    returning: str | None = None
+    statement: Statement = field(init=False)
+
+    def __post_init__(self) -> None:
+        names = ", ".join((*self.columns, *self.constants))
+        values = ", ".join(
+            ["{p}"] * len(self.columns) + [_literal(v) for v in self.constants.values()]
+        )
+        tail = f" RETURNING {self.returning}" if self.returning else ""
+        head = f"INSERT INTO {self.table} ({names}) VALUES {{rows}}{tail}"
+        object.__setattr__(self, "statement", Statement(head, f"({values})"))
+
+    @property
+    def width(self) -> int:
+        return len(self.columns)
+
+
+def _literal(value: int | str | bool) -> str:
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    return "'" + value.replace("'", "''") + "'"
+
+
+def chunks(flat: Sequence[Any], width: int) -> Iterator[tuple[int, Sequence[Any]]]:
+    """``(row count, values)`` per statement, from rows of ``width`` values laid end to end."""
+    step = ROWS_PER_STATEMENT * width
+    for start in range(0, len(flat), step):
+        part = flat[start : start + step]
+        yield len(part) // width, part
+
+
+class BulkSQL:
+    """Runs :class:`Statement`\\ s and :class:`Insert`\\ s over many rows on one dialect."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        if dialect.paramstyle == "qmark":
+            self._numbered = False
+        elif dialect.name == "postgresql":
+            self._numbered = True
+        else:  # pragma: no cover - the supported drivers are sqlite3 and psycopg
+            raise NotImplementedError(f"parameter style {dialect.paramstyle}")
+        self._cache: dict[tuple[Statement, int], str] = {}
+
+    def text(self, statement: Statement, rows: int) -> str:
+        """``statement`` with ``rows`` rows of placeholders, in the driver's style."""
+        key = (statement, rows)
+        sql = self._cache.get(key)
+        if sql is None:
+            width = statement.width
+            row = statement.row.replace("{p}", "{}")
+            if self._numbered:
+                marks = [f"${n}" for n in range(1, rows * width + 1)]
+            else:
+                marks = ["?"] * (rows * width)
+            values = ", ".join(
+                row.format(*marks[start : start + width]) for start in range(0, len(marks), width)
+            )
+            sql = self._cache[key] = statement.head.format(rows=values)
+        return sql
+
+    def run(self, conn: Connection, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """Execute ``sql`` on ``conn``'s driver connection; the rows it returns, if any."""
+        driver = conn.connection.driver_connection
+        assert driver is not None  # a connection in use always has one
+        try:
+            if self._numbered:
+                from psycopg import RawCursor  # psycopg is only imported where it is used
+
+                with RawCursor(driver) as cursor:
+                    cursor.execute(sql, params)
+                    return cursor.fetchall() if cursor.description else []
+            cursor = driver.execute(sql, params)
+            return cursor.fetchall() if cursor.description else []
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise _wrapped(conn, sql, exc) from exc
+
+    def execute(
+        self, conn: Connection, statement: Statement, flat: Sequence[Any]
+    ) -> list[tuple[Any, ...]]:
+        """``statement`` over rows laid end to end in ``flat``; every row returned."""
+        returned: list[tuple[Any, ...]] = []
+        for count, params in chunks(flat, statement.width):
+            returned += self.run(conn, self.text(statement, count), params)
+        return returned
+
+    def insert(self, conn: Connection, insert: Insert, flat: Sequence[Any]) -> None:
+        """Insert rows laid end to end in ``flat`` (values in the order of ``insert.columns``)."""
+        if self._numbered and PG_COPY and not insert.returning:
+            self._copy(conn, insert, flat)
+            return
+        self.execute(conn, insert.statement, flat)
+
+    def insert_returning_ids(
+        self, conn: Connection, insert: Insert, flat: Sequence[Any], uids: Sequence[Any]
+    ) -> list[int]:
+        """Insert rows whose uids are ``uids``; their new ids in the same order.
+
+        ``insert`` must return ``uid, id``.  Ids are matched back through the
+        uids, since a multi-row ``VALUES`` does not promise the order of the
+        rows it returns.
+        """
+        id_of = dict(self.execute(conn, insert.statement, flat))
+        return [id_of[uid] for uid in uids]
+
+    def _copy(self, conn: Connection, insert: Insert, flat: Sequence[Any]) -> None:
+        """PostgreSQL's ``COPY ... FROM STDIN``: rows stream in, with no statement to parse."""
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        names = ", ".join((*insert.columns, *insert.constants))
+        sql = f"COPY {insert.table} ({names}) FROM STDIN"
+        width, constants = insert.width, tuple(insert.constants.values())
+        try:
+            with driver.cursor() as cursor, cursor.copy(sql) as copy:
+                write = copy.write_row
+                for start in range(0, len(flat), width):
+                    write((*flat[start : start + width], *constants))
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise _wrapped(conn, sql, exc) from exc
+
+
+def _wrapped(conn: Connection, sql: str, exc: Exception) -> StatementError:
+    """A driver's error as SQLAlchemy raises it from any other statement."""
+    return DBAPIError.instance(sql, None, exc, conn.dialect.loaded_dbapi.Error)
+
+
+def _repeats(value: Any) -> Any:
+    """A memo key: equal keys, equal processed values.
+
+    Aware datetimes in different zones can be equal yet format differently,
+    so a datetime's key carries its offset.
+    """
+    return (value, value.utcoffset()) if isinstance(value, dt.datetime) else value
+
+
+class BulkInsert:
+    """``INSERT`` of many rows of one table; ``uid``, ``version``, ``created_at`` filled in.
+
+    Dates, datetimes and booleans repeat across a bank account's rows (a few
+    dozen posting days in a hundred thousand lines), so their processed
+    values are remembered per insert instead of formatted again for every row.
+    """
+
+    def __init__(self, conn: Connection, table: Table, columns: Sequence[str]) -> None:
+        dialect = conn.dialect
+        self.conn = conn
+        self._sql = BulkSQL(dialect)
+        self._stamps = Stamps(dialect)
+        names = ("uid", "created_at", *columns)
+        self._plain = Insert(table.name, names, {"version": 1})
+        self._returning = Insert(table.name, names, {"version": 1}, returning="uid, id")
+        self._process: list[tuple[int, Callable[[Any], Any], bool]] = []
+        for i, name in enumerate(columns):
+            kind = table.c[name].type
+            process = kind.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None:
+                repeats = isinstance(kind, Date | DateTime | Boolean)
+                self._process.append((i + 2, process, repeats))
+        self._created = bind_processor(table.c.created_at, dialect)(utcnow())
+
+    def _flat(self, rows: Sequence[Sequence[Any]], uids: list[Any]) -> list[Any]:
+        """Every row's values end to end, uid and ``created_at`` first, in stored form."""
+        created = self._created
+        memos: list[tuple[int, Callable[[Any], Any], dict[Any, Any] | None]] = [
+            (index, process, {} if repeats else None) for index, process, repeats in self._process
+        ]
+        flat: list[Any] = []
+        for u, row in zip(uids, rows, strict=True):
+            values = [u, created, *row]
+            for index, process, memo in memos:
+                value = values[index]
+                if value is None:
+                    continue
+                if memo is None:
+                    values[index] = process(value)
+                    continue
+                key = _repeats(value)
+                done = memo.get(key)
+                if done is None:
+                    done = memo[key] = process(value)
+                values[index] = done
+            flat += values
+        return flat
+
+    def insert(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Insert ``rows`` (values in the order of ``columns``)."""
+        if rows:
+            flat = self._flat(rows, self._stamps.uids(len(rows)))
+            self._sql.insert(self.conn, self._plain, flat)
+
+    def insert_returning_ids(self, rows: Sequence[Sequence[Any]]) -> list[int]:
+        """Insert ``rows`` and return their new ids in the same order."""
+        if not rows:
+            return []
+        uids = self._stamps.uids(len(rows))
+        flat = self._flat(rows, uids)
+        return self._sql.insert_returning_ids(self.conn, self._returning, flat, uids)
