@@ -1,32 +1,25 @@
-"""``booksync entry``: add, import, post, reverse, show and list entries."""
+"""``booksync entry``: add, import, post, reverse, show and list entries.
+
+A thin adapter over :mod:`booksync.app.entries`: it parses the arguments
+(``parse_date`` and ``parse_line`` serve other command modules too), calls
+the use case inside :func:`booksync.app.context.open_books` and prints.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import sys
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from booksync.cli.context import books
+from booksync.cli.context import state
 from booksync.cli.ids import Page, after_option, entry_ref, limit_option, more_follow
 from booksync.cli.output import console, emit_json, emit_json_rows, say, table
-from booksync.formats.jsonl import read_prepared_file
-from booksync.ledger.entries import (
-    EntryImporter,
-    EntryInput,
-    LineInput,
-    add_entries,
-    get_entry,
-    post_entry,
-    reverse_entry,
-)
+from booksync.ledger.entries import LineInput
 from booksync.ledger.errors import InvalidEntry
 from booksync.ledger.limits import shown as quoted
-from booksync.ledger.listing import entry_shape, entry_shapes
 from booksync.money import MoneyError, parse_amount
 
 entry_app = typer.Typer(help="Journal entries.", no_args_is_help=True)
@@ -94,10 +87,13 @@ def entry_add(
     as_json: bool = JSON,
 ) -> None:
     """Add one entry (a draft unless --post)."""
-    data = EntryInput(journal, parse_date(date), tuple(parse_line(s) for s in lines), ref)
-    with books(ctx) as (session, company):
-        (entry_id,) = add_entries(session, company, [data], post=post)
-        shown = entry_shape(session, company, entry_id)
+    from booksync.app.context import open_books
+    from booksync.app.entries import add_entry
+
+    day, parsed = parse_date(date), tuple(parse_line(s) for s in lines)
+    chosen = state(ctx)
+    with open_books(chosen.engine, chosen.company) as books:
+        shown = add_entry(books, journal=journal, date=day, lines=parsed, ref=ref, post=post)
     _show(shown, as_json)
 
 
@@ -113,6 +109,11 @@ def entry_import(
     post: bool = typer.Option(False, "--post", help="Post the entries."),
 ) -> None:
     """Import entries from a JSONL file: all of them, or none if any line is wrong."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from booksync.app.context import open_books
+    from booksync.app.entries import import_entries
+
     file.stat()  # a missing file is an error here, before a producer starts
     shown = sys.stderr.isatty()
     progress = Progress(
@@ -124,19 +125,17 @@ def entry_import(
         transient=True,
         disable=not shown,
     )
-    with books(ctx) as (session, company), progress:
+    chosen = state(ctx)
+    with open_books(chosen.engine, chosen.company) as books, progress:
         # Entries are counted by lines: one pass over the file, only when the bar is seen
         # (and only over a regular file: a device such as /dev/zero has no end to count to).
         counted = shown and file.is_file()
         task = progress.add_task("import", total=_count_lines(file) if counted else None)
-        importer = EntryImporter(session, company, post=post)
-        done = importer.import_stream(
-            partial(read_prepared_file, file),
+        done = import_entries(
+            books, file, post=post,
             on_batch=lambda entries: progress.update(task, completed=entries),
         )
-        importer.finish()
-    state = "posted" if post else "draft"
-    say(f"imported {done} entries ({state})")
+    say(f"imported {done} entries ({'posted' if post else 'draft'})")
 
 
 @entry_app.command("post")
@@ -144,9 +143,13 @@ def entry_post(
     ctx: typer.Context, entry: str = typer.Argument(..., help="Entry id or number.")
 ) -> None:
     """Post a draft entry: checked, numbered, and from then on unchangeable."""
-    with books(ctx) as (session, company):
-        posted = post_entry(session, company, get_entry(session, company, entry_ref(entry)))
-        say(f"posted {posted.number}")
+    from booksync.app.context import open_books
+    from booksync.app.entries import post_draft
+
+    chosen = state(ctx)
+    with open_books(chosen.engine, chosen.company) as books:
+        number = post_draft(books, entry_ref(entry))
+    say(f"posted {number}")
 
 
 @entry_app.command("reverse")
@@ -157,11 +160,13 @@ def entry_reverse(
     as_json: bool = JSON,
 ) -> None:
     """Post the mirror entry of a posted entry."""
+    from booksync.app.context import open_books
+    from booksync.app.entries import reverse
+
     when = parse_date(date) if date else None
-    with books(ctx) as (session, company):
-        original = get_entry(session, company, entry_ref(entry))
-        reversal = reverse_entry(session, company, original, when)
-        shown = entry_shape(session, company, reversal.id)
+    chosen = state(ctx)
+    with open_books(chosen.engine, chosen.company) as books:
+        shown = reverse(books, entry_ref(entry), when)
     _show(shown, as_json)
 
 
@@ -172,8 +177,12 @@ def entry_show(
     as_json: bool = JSON,
 ) -> None:
     """Show one entry with its lines."""
-    with books(ctx) as (session, company):
-        shown = entry_shape(session, company, get_entry(session, company, entry_ref(entry)).id)
+    from booksync.app.context import open_books
+    from booksync.app.entries import show_entry
+
+    chosen = state(ctx)
+    with open_books(chosen.engine, chosen.company) as books:
+        shown = show_entry(books, entry_ref(entry))
     _show(shown, as_json)
 
 
@@ -191,19 +200,21 @@ def entry_list(
 
     JSON is written as the entries are read, so a long listing needs little memory.
     """
+    from booksync.app.context import open_books
+    from booksync.app.entries import list_entries
+
+    chosen = state(ctx)
     if as_json:
         page = Page.read(limit, after)
-        with books(ctx) as (session, company):
+        with open_books(chosen.engine, chosen.company) as books:
             emit_json_rows(
-                entry_shapes(session, company, journal=journal, after=page.after,
-                             limit=page.limit)
+                list_entries(books, journal=journal, after=page.after, limit=page.limit)
             )
         return
     page = Page.read(limit or TABLE_LIMIT, after)
-    with books(ctx) as (session, company):
+    with open_books(chosen.engine, chosen.company) as books:
         rows = list(
-            entry_shapes(session, company, journal=journal, after=page.after,
-                         limit=page.one_more())
+            list_entries(books, journal=journal, after=page.after, limit=page.one_more())
         )
     shown = rows[: page.limit]
     table(
