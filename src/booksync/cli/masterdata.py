@@ -1,6 +1,7 @@
 """``booksync account|journal|partner``: the chart, journals and partners.
 
-The listings are the commands people run most often to look around, so they
+A thin adapter over :mod:`booksync.app.masterdata`.  The listings are the
+commands people run most often to look around, so they
 start fast: on a SQLite file they read with the driver alone
 (:mod:`booksync.ledger.lean`); the ledger services, and SQLAlchemy with
 them, are imported only by the commands that need them, when they run
@@ -14,7 +15,7 @@ from typing import Any
 
 import typer
 
-from booksync.cli.context import books, state
+from booksync.cli.context import state
 from booksync.cli.output import emit_json, say, table
 from booksync.db.location import plain_sqlite_file
 from booksync.ledger import lean
@@ -47,20 +48,21 @@ def _listed(
     return plain(database, chosen.company)
 
 
-def _accounts(ctx: typer.Context) -> Rows:
-    from booksync.ledger.accounts import list_accounts
+def _through_app(ctx: typer.Context, use_case: Callable[[Any], Any]) -> Rows:
+    """The rows of a listing use case of :mod:`booksync.app.masterdata`, as JSON."""
+    from booksync.app.context import open_books
+    from booksync.app.shapes import as_json
 
-    with books(ctx) as (session, company):
-        return [
-            {
-                "code": a.code,
-                "name": a.name,
-                "type": str(a.type),
-                "reconcile": a.reconcile,
-                "active": a.active,
-            }
-            for a in list_accounts(session, company)
-        ]
+    chosen = state(ctx)
+    with open_books(chosen.engine, chosen.company) as books:
+        rows: Rows = as_json(use_case(books))
+    return rows
+
+
+def _accounts(ctx: typer.Context) -> Rows:
+    from booksync.app.masterdata import accounts
+
+    return _through_app(ctx, accounts)
 
 
 @account_app.command("list")
@@ -87,21 +89,19 @@ def account_add(
     reconcile: bool = typer.Option(False, "--reconcile", help="Lines can be reconciled."),
 ) -> None:
     """Add an account to the chart."""
-    from booksync.ledger.accounts import add_account
+    from booksync.app.context import open_books
+    from booksync.app.masterdata import add_account
 
-    with books(ctx) as (session, company):
-        account = add_account(session, company, code, name, type, reconcile=reconcile)
-        say(f"added account {account.code} {account.name}")
+    chosen = state(ctx)
+    with open_books(chosen.engine, chosen.company) as books:
+        account = add_account(books, code, name, type, reconcile=reconcile)
+    say(f"added account {account.code} {account.name}")
 
 
 def _journals(ctx: typer.Context) -> Rows:
-    from booksync.ledger.journals import list_journals
+    from booksync.app.masterdata import journals
 
-    with books(ctx) as (session, company):
-        return [
-            {"code": j.code, "name": j.name, "type": str(j.type)}
-            for j in list_journals(session, company)
-        ]
+    return _through_app(ctx, journals)
 
 
 @journal_app.command("list")
@@ -122,21 +122,19 @@ def partner_add(
     email: str | None = typer.Option(None, "--email", help="Email address."),
 ) -> None:
     """Add a partner."""
-    from booksync.ledger.partners import add_partner
+    from booksync.app.context import open_books
+    from booksync.app.masterdata import add_partner
 
-    with books(ctx) as (session, company):
-        partner = add_partner(session, company, name, iban=iban, email=email)
-        say(f"added partner {partner.name}")
+    chosen = state(ctx)
+    with open_books(chosen.engine, chosen.company) as books:
+        partner = add_partner(books, name, iban=iban, email=email)
+    say(f"added partner {partner.name}")
 
 
 def _partners(ctx: typer.Context) -> Rows:
-    from booksync.ledger.partners import list_partners
+    from booksync.app.masterdata import partners
 
-    with books(ctx) as (session, company):
-        return [
-            {"name": p.name, "iban": p.iban, "email": p.email}
-            for p in list_partners(session, company)
-        ]
+    return _through_app(ctx, partners)
 
 
 @partner_app.command("list")
