@@ -1,12 +1,15 @@
-"""Reports on open items and on the bank: the use cases, with typed results.
+"""Reports: the use cases, with typed results.
 
-Aged receivable and payable balances and the partner ledger are read in the
-ledger (:mod:`booksync.ledger.aged`, :mod:`booksync.ledger.partner_ledger`;
-docs/ledger.md), the bank reconciliation report in
-:mod:`booksync.reconciliation.report` (docs/reconciliation.md).  Here their
-minor units become decimals of their currency, and each result is a frozen
-dataclass whose fields are its JSON shape
-(:func:`booksync.app.shapes.as_json`).
+The trial balance, balance sheet, profit and loss and account ledger are read
+in :mod:`booksync.ledger.reports`; their results are that module's frozen
+dataclasses, whose ``as_dict()`` is the JSON shape of ``booksync report``
+(the demo prints the same).  Aged receivable and payable balances and the
+partner ledger are read in the ledger (:mod:`booksync.ledger.aged`,
+:mod:`booksync.ledger.partner_ledger`; docs/ledger.md), the bank
+reconciliation report in :mod:`booksync.reconciliation.report`
+(docs/reconciliation.md).  Here their minor units become decimals of their
+currency, and each result is a frozen dataclass whose fields are its JSON
+shape (:func:`booksync.app.shapes.as_json`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,11 @@ from booksync.app.context import Books
 from booksync.ledger.aged import AgedBalances, AgedRow, aged_balances
 from booksync.ledger.models import AccountRole
 from booksync.ledger.partner_ledger import partner_ledger as read_partner_ledger
+from booksync.ledger.reports import AccountLedger, BalanceSheet, ProfitLoss, TrialBalance
+from booksync.ledger.reports import account_ledger as read_account_ledger
+from booksync.ledger.reports import balance_sheet as read_balance_sheet
+from booksync.ledger.reports import profit_loss as read_profit_loss
+from booksync.ledger.reports import trial_balance as read_trial_balance
 from booksync.money import to_decimal
 from booksync.reconciliation.report import bank_reconciliation_report
 
@@ -30,11 +38,15 @@ __all__ = [
     "OutstandingPaymentsView",
     "PartnerLedgerView",
     "PartnerLineView",
+    "account_ledger",
     "aged_payable",
     "aged_receivable",
+    "balance_sheet",
     "bank_reconciliation",
     "outstanding_payments",
     "partner_ledger",
+    "profit_loss",
+    "trial_balance",
 ]
 
 
@@ -123,6 +135,38 @@ class OutstandingPaymentsView:
     currency: str
     payments: tuple[OutstandingPaymentView, ...]
     total: Decimal
+
+
+def trial_balance(
+    books: Books, date_from: dt.date | None = None, date_to: dt.date | None = None
+) -> TrialBalance:
+    """Debit, credit and balance of each account moved in the period (either end
+    open when None)."""
+    return read_trial_balance(books.session, books.company, date_from, date_to)
+
+
+def balance_sheet(books: Books, date: dt.date | None = None) -> BalanceSheet:
+    """Assets, liabilities, equity and the current result at the end of ``date``
+    (today when None)."""
+    return read_balance_sheet(books.session, books.company, date)
+
+
+def profit_loss(
+    books: Books, date_from: dt.date | None = None, date_to: dt.date | None = None
+) -> ProfitLoss:
+    """Income and expenses of the period and the net result."""
+    return read_profit_loss(books.session, books.company, date_from, date_to)
+
+
+def account_ledger(
+    books: Books,
+    account: str,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> AccountLedger:
+    """Every posted line of the account coded ``account`` in the period, with its
+    opening and running balance."""
+    return read_account_ledger(books.session, books.company, account, date_from, date_to)
 
 
 def _aged_row(row: AgedRow, exp: int) -> AgedRowView:

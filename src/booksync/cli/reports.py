@@ -1,5 +1,10 @@
 """``booksync report``: trial balance, balance sheet, profit and loss, account ledger,
-aged receivable and payable, partner ledger, bank reconciliation."""
+aged receivable and payable, partner ledger, bank reconciliation.
+
+A thin adapter over :mod:`booksync.app.reports`, imported when a report runs
+(docs/architecture.md, "Command line").  The demo prints its reports with the
+``print_*`` functions here.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,9 @@ from typing import Any
 
 import typer
 
-from booksync.cli.context import books, state
+from booksync.cli.context import state
 from booksync.cli.entries import parse_date
 from booksync.cli.output import emit_json, say, table
-from booksync.ledger import reports
 
 report_app = typer.Typer(help="Reports on posted entries.", no_args_is_help=True)
 JSON = typer.Option(False, "--json", help="Print JSON.")
@@ -50,11 +54,13 @@ def _period_report(
     date_to: str | None,
     as_json: bool,
 ) -> None:
-    """Run a report over [date_from, date_to] and print it as JSON or a table."""
-    with books(ctx) as (session, company):
-        data = build(
-            session, company, _day(date_from, "--date-from"), _day(date_to, "--date-to")
-        ).as_dict()
+    """Run a report use case over [date_from, date_to] and print it as JSON or a table."""
+    from booksync.app.context import open_books
+
+    first, last = _day(date_from, "--date-from"), _day(date_to, "--date-to")
+    chosen = state(ctx)
+    with open_books(chosen.engine, chosen.company) as opened:
+        data: dict[str, Any] = build(opened, first, last).as_dict()
     if as_json:
         emit_json(data)
     else:
@@ -69,7 +75,9 @@ def trial_balance(
     as_json: bool = JSON,
 ) -> None:
     """Debit, credit and balance of each account in the period."""
-    _period_report(ctx, reports.trial_balance, print_trial_balance, date_from, date_to, as_json)
+    from booksync.app.reports import trial_balance as build
+
+    _period_report(ctx, build, print_trial_balance, date_from, date_to, as_json)
 
 
 def _section_rows(label: str, section: dict[str, Any]) -> list[tuple[Any, ...]]:
@@ -99,8 +107,13 @@ def balance_sheet(
     as_json: bool = JSON,
 ) -> None:
     """Assets, liabilities, equity and the current result at a date."""
-    with books(ctx) as (session, company):
-        data = reports.balance_sheet(session, company, _day(date, "--date")).as_dict()
+    from booksync.app.context import open_books
+    from booksync.app.reports import balance_sheet as build
+
+    day = _day(date, "--date")
+    chosen = state(ctx)
+    with open_books(chosen.engine, chosen.company) as opened:
+        data: dict[str, Any] = build(opened, day).as_dict()
     if as_json:
         emit_json(data)
     else:
@@ -127,7 +140,9 @@ def profit_loss(
     as_json: bool = JSON,
 ) -> None:
     """Income and expenses of the period and the net result."""
-    _period_report(ctx, reports.profit_loss, print_profit_loss, date_from, date_to, as_json)
+    from booksync.app.reports import profit_loss as build
+
+    _period_report(ctx, build, print_profit_loss, date_from, date_to, as_json)
 
 
 @report_app.command("ledger")
@@ -139,10 +154,13 @@ def ledger(
     as_json: bool = JSON,
 ) -> None:
     """Every posted line of one account with its running balance."""
-    with books(ctx) as (session, company):
-        data = reports.account_ledger(
-            session, company, account, _day(date_from, "--date-from"), _day(date_to, "--date-to")
-        ).as_dict()
+    from booksync.app.context import open_books
+    from booksync.app.reports import account_ledger
+
+    first, last = _day(date_from, "--date-from"), _day(date_to, "--date-to")
+    chosen = state(ctx)
+    with open_books(chosen.engine, chosen.company) as opened:
+        data: dict[str, Any] = account_ledger(opened, account, first, last).as_dict()
     if as_json:
         emit_json(data)
         return
