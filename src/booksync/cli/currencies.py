@@ -1,18 +1,19 @@
-"""``booksync currency``: currencies and exchange rates."""
+"""``booksync currency``: currencies and exchange rates.
+
+A thin adapter over :mod:`booksync.app.currencies`, imported when a command
+runs (docs/architecture.md, "Command line").
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import typer
-from sqlalchemy import select
 
-from booksync.cli.context import books, transaction
+from booksync.cli.context import state
 from booksync.cli.entries import parse_date
 from booksync.cli.output import emit_json, say, table
-from booksync.ledger.companies import ensure_currencies
-from booksync.ledger.models import Currency
-from booksync.ledger.rates import list_rates, set_rate
 
 currency_app = typer.Typer(help="Currencies and exchange rates.", no_args_is_help=True)
 rate_app = typer.Typer(help="Exchange rates to the company currency.", no_args_is_help=True)
@@ -27,12 +28,10 @@ def register(app: typer.Typer) -> None:
 @currency_app.command("list")
 def currency_list(ctx: typer.Context, as_json: bool = JSON) -> None:
     """List the known currencies with their number of decimals (ISO 4217)."""
-    with transaction(ctx) as session:
-        ensure_currencies(session)
-        rows = [
-            {"code": c.code, "name": c.name, "decimals": c.exponent}
-            for c in session.scalars(select(Currency).order_by(Currency.code))
-        ]
+    from booksync.app.currencies import currencies
+    from booksync.app.shapes import as_json as shaped
+
+    rows: list[dict[str, Any]] = shaped(currencies(state(ctx).engine))
     if as_json:
         emit_json(rows)
         return
@@ -47,20 +46,26 @@ def rate_set(
     date: str | None = typer.Option(None, "--date", help="Day of the rate (default today)."),
 ) -> None:
     """Record the exchange rate of a currency on a day."""
+    from booksync.app.context import open_books
+    from booksync.app.currencies import record_rate
+
     day = parse_date(date, "--date") if date else dt.date.today()
-    with books(ctx) as (session, company):
-        row = set_rate(session, company, currency, day, rate)
-        say(f"1 {row.currency_code} = {row.rate} {company.currency_code} on {day}")
+    chosen = state(ctx)
+    with open_books(chosen.engine, chosen.company) as opened:
+        done = record_rate(opened, currency, day, rate)
+    say(f"1 {done.rate.currency} = {done.rate.rate} {done.company_currency} on {day}")
 
 
 @rate_app.command("list")
 def rate_list(ctx: typer.Context, as_json: bool = JSON) -> None:
     """List the recorded exchange rates."""
-    with books(ctx) as (session, company):
-        rows = [
-            {"currency": r.currency_code, "date": r.date.isoformat(), "rate": r.rate}
-            for r in list_rates(session, company)
-        ]
+    from booksync.app.context import open_books
+    from booksync.app.currencies import rates
+    from booksync.app.shapes import as_json as shaped
+
+    chosen = state(ctx)
+    with open_books(chosen.engine, chosen.company) as opened:
+        rows: list[dict[str, Any]] = shaped(rates(opened))
     if as_json:
         emit_json(rows)
         return
