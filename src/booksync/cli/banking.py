@@ -4,15 +4,18 @@ The institutions catalogue is what "Add a bank account" searches before
 offering **Connect**; ``bank-account create`` is its "Create it" form for a
 bank that is not in the list or not online (number, bank, BIC, journal).
 A new database's catalogue is empty: connections fill it.
+
+A thin adapter over :mod:`booksync.app.banking`, imported when a command
+runs (docs/architecture.md, "Command line").
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
-from booksync.banking.bank_accounts import create_bank_account
-from booksync.banking.institutions import catalogue_is_empty, search_institutions
-from booksync.cli.context import books, transaction
+from booksync.cli.context import state
 from booksync.cli.output import emit_json, say, table
 
 institution_app = typer.Typer(help="The catalogue of banks to connect to.", no_args_is_help=True)
@@ -39,19 +42,12 @@ def institution_list(
     as_json: bool = JSON,
 ) -> None:
     """List the institutions booksync can connect to, by name."""
-    with transaction(ctx) as session:
-        rows = [
-            {
-                "id": i.provider_institution_id,
-                "name": i.name,
-                "bic": i.bic,
-                "country": i.country,
-                "provider": i.provider,
-                "online_sync": i.online_sync,
-            }
-            for i in search_institutions(session, search, country)
-        ]
-        empty = not rows and catalogue_is_empty(session)
+    from booksync.app.banking import institutions
+    from booksync.app.shapes import as_json as shaped
+
+    listed = institutions(state(ctx).engine, search, country)
+    rows: list[dict[str, Any]] = shaped(listed.found)
+    empty = listed.catalogue_empty
     if as_json:
         emit_json(rows)
         return
@@ -95,25 +91,16 @@ def bank_account_create(
     as_json: bool = JSON,
 ) -> None:
     """Create a bank account by hand, with a new bank journal unless --journal names one."""
-    with books(ctx) as (session, company):
-        made = create_bank_account(
-            session,
-            company,
-            account_number,
-            bank,
-            bic=bic,
-            journal_code=journal,
-            currency=currency,
+    from booksync.app.banking import add_bank_account
+    from booksync.app.context import open_books
+    from booksync.app.shapes import as_json as shaped
+
+    chosen = state(ctx)
+    with open_books(chosen.engine, chosen.company) as opened:
+        made = add_bank_account(
+            opened, account_number, bank, bic=bic, journal=journal, currency=currency
         )
-        account = made.account
-        data = {
-            "account_number": account.account_number,
-            "bank": account.bank.name if account.bank else bank,
-            "bic": account.bank.bic if account.bank else None,
-            "journal": account.journal.code,
-            "currency": account.currency_code,
-            "new_journal": made.new_journal,
-        }
+    data: dict[str, Any] = shaped(made)
     if as_json:
         emit_json(data)
         return
