@@ -1,4 +1,8 @@
-"""``booksync export|import``: other ledgers' file formats."""
+"""``booksync export|import``: other ledgers' file formats.
+
+A thin adapter over :mod:`booksync.app.transfer`, imported when a command
+runs (docs/architecture.md, "Command line").
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,8 @@ from pathlib import Path
 
 import typer
 
-from booksync.cli.context import books
+from booksync.cli.context import state
 from booksync.cli.output import say
-from booksync.formats.beancount_export import export_beancount
 
 export_app = typer.Typer(help="Write the books in another ledger's format.", no_args_is_help=True)
 import_app = typer.Typer(help="Read another ledger's books.", no_args_is_help=True)
@@ -29,12 +32,16 @@ def export_beancount_command(
     The file is written beside its final name and renamed at the end, so a
     failed export never leaves half a ledger where a whole one was.
     """
+    from booksync.app.context import open_books
+    from booksync.app.transfer import export_beancount
+
+    chosen = state(ctx)
     partial = file.with_name(file.name + ".partial")
     try:
-        with books(ctx) as (session, company), partial.open(
+        with open_books(chosen.engine, chosen.company) as opened, partial.open(
             "w", encoding="utf-8", newline="\n"
         ) as out:
-            count = export_beancount(session, company, out)
+            count = export_beancount(opened, out)
         partial.replace(file)
     finally:
         partial.unlink(missing_ok=True)
@@ -47,11 +54,12 @@ def import_beancount_command(
     file: Path = typer.Argument(..., help="Beancount file to read."),
 ) -> None:
     """Book a Beancount ledger as posted entries in journal MISC: all of it, or nothing."""
-    # Beancount itself is imported here: it is not needed to start any other command.
-    from booksync.formats.beancount_import import import_beancount
+    from booksync.app.context import open_books
+    from booksync.app.transfer import import_beancount
 
-    with books(ctx) as (session, company):
-        summary = import_beancount(session, company, file)
+    chosen = state(ctx)
+    with open_books(chosen.engine, chosen.company) as opened:
+        summary = import_beancount(opened, file)
     say(
         f"imported {summary.entries_imported} entries from {file} "
         f"({summary.accounts_created} new accounts, {summary.partners_created} new partners"
