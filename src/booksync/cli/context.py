@@ -1,6 +1,7 @@
-"""What every command needs: the database, the chosen company, a transaction.
+"""What every command needs: the database and the chosen company.
 
-A command runs in one transaction: on any error nothing it did is kept.
+A command opens its transaction with :func:`booksync.app.context.open_books`
+(docs/architecture.md, "Application layer"): on any error nothing it did is kept.
 
 SQLAlchemy, the engine and the ORM models are imported when a command first
 asks for them, not with this module: the global options are read by every
@@ -10,8 +11,6 @@ imports (docs/architecture.md, "Command line").
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -19,9 +18,6 @@ import typer
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
-    from sqlalchemy.orm import Session
-
-    from booksync.ledger.models import Company
 
 
 @dataclass
@@ -49,21 +45,3 @@ def state(ctx: typer.Context) -> AppState:
     obj = ctx.find_root().obj
     assert isinstance(obj, AppState)
     return obj
-
-
-@contextmanager
-def transaction(ctx: typer.Context) -> Iterator[Session]:
-    """A session whose work is committed only if the block ends without error."""
-    from booksync.db.engine import session_factory
-
-    with session_factory(state(ctx).engine).begin() as session:
-        yield session
-
-
-@contextmanager
-def books(ctx: typer.Context) -> Iterator[tuple[Session, Company]]:
-    """A transaction and the company the command is about."""
-    from booksync.ledger.companies import find_company
-
-    with transaction(ctx) as session:
-        yield session, find_company(session, state(ctx).company)

@@ -1,16 +1,15 @@
-"""``booksync init``: create or upgrade the schema, and the first company."""
+"""``booksync init``: create or upgrade the schema, and the first company.
+
+A thin adapter over :mod:`booksync.app.setup`, imported when ``init`` runs
+(docs/architecture.md, "Command line").
+"""
 
 from __future__ import annotations
 
 import typer
-from sqlalchemy import select
 
-from booksync.app.companies import create_company
-from booksync.cli.context import state, transaction
+from booksync.cli.context import state
 from booksync.cli.output import say
-from booksync.db.migrate import upgrade
-from booksync.ledger.companies import ensure_currencies
-from booksync.ledger.models import Company
 
 
 def register(app: typer.Typer) -> None:
@@ -29,17 +28,14 @@ def init(
     institution, and the sandbox bank's fictional ones come only with the
     sandbox (:mod:`booksync.cli.sandbox_catalogue`).
     """
-    state(ctx).creates = True
-    upgrade(state(ctx).engine)
-    name = company or state(ctx).company
-    with transaction(ctx) as session:
-        ensure_currencies(session)
-        if name is None:
-            say("database is up to date")
-            return
-        existing = session.scalar(select(Company).where(Company.name == name))
-        if existing is None:
-            create_company(session, name, currency, country)
-            say(f"created company {name} ({currency.upper()})")
-        else:
-            say(f"company {name} exists ({existing.currency_code})")
+    from booksync.app.setup import initialize
+
+    chosen = state(ctx)
+    chosen.creates = True
+    done = initialize(chosen.engine, company or chosen.company, currency, country)
+    if done.company is None:
+        say("database is up to date")
+    elif done.created:
+        say(f"created company {done.company} ({done.currency})")
+    else:
+        say(f"company {done.company} exists ({done.currency})")
