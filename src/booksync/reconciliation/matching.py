@@ -24,8 +24,7 @@ none, so anything ambiguous stays a suggestion.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from itertools import combinations
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from booksync.reconciliation.bank import WriteOff
@@ -98,14 +97,24 @@ class Proposal:
         return [item.label for item in self.items]
 
 
-def _owing(items: Sequence[Candidate], facts: LineFacts, book: OpenBook) -> list[Candidate]:
-    """The open ones of ``items`` this line's money settles (a debit for money in)."""
+def _owing(
+    items: Sequence[Candidate], facts: LineFacts, book: OpenBook, limit: int | None = None
+) -> list[Candidate]:
+    """The open ones of ``items`` this line's money settles (a debit for money in), each
+    once, at most ``limit`` of them."""
     sign = 1 if facts.money_in else -1
-    found = []
-    for item in book.open_of(items):
-        owed = item.owed(facts.currency, book.company_currency)
-        if owed is not None and owed * sign > 0 and item not in found:
+    found: list[Candidate] = []
+    seen: set[int] = set()
+    open_items, currency, company = book.items, facts.currency, book.company_currency
+    for item in items:
+        if item.line_id not in open_items or item.line_id in seen:
+            continue
+        owed = item.owed(currency, company)
+        if owed is not None and owed * sign > 0:
+            seen.add(item.line_id)
             found.append(item)
+            if limit is not None and len(found) >= limit:
+                break
     return found
 
 
@@ -164,7 +173,15 @@ def _invoice_matches(
 ) -> list[Proposal]:
     named = _by_reference(facts, book)
     if named:
-        return [_named(facts, book, who, rule, named)]
+        proposal = _named(facts, book, who, rule, named)
+        if proposal.certain or who is None or not who.certain:
+            return [proposal]
+        # The number written may be mistyped into another document's: the partner's
+        # own open items are offered too, never applied alone against the text.
+        return [proposal] + [
+            replace(p, certain=False, score=min(p.score, 70))
+            for p in _by_partner(facts, book, who, rule)
+        ]
     found: list[Proposal] = []
     if who is not None:
         found += _by_partner(facts, book, who, rule)
@@ -244,19 +261,11 @@ def _by_partner(facts: LineFacts, book: OpenBook, who: Recognized, rule: Rule) -
                                 f"of this amount", [item], partner_id=who.partner_id)
             for item in sorted(exact, key=lambda i: (i.due_date, i.line_id))
         ]
-    found: list[Proposal] = []
-    if 1 < len(owing) <= MAX_PARTNER_ITEMS:
-        ordered = sorted(owing, key=lambda i: (i.due_date, i.line_id))
-        for size in range(2, min(MAX_SET, len(ordered)) + 1):
-            for subset in combinations(ordered, size):
-                if _total(subset, facts, book) == amount:
-                    names = ", ".join(i.label for i in subset)
-                    found.append(_proposal(
-                        rule, 65, f"{names} of {who.name} add up to the amount", subset,
-                        partner_id=who.partner_id,
-                    ))
-                    if len(found) >= 3:
-                        return found
+    found: list[Proposal] = [
+        _proposal(rule, 65, f"{', '.join(i.label for i in subset)} of {who.name} add up to "
+                            "the amount", subset, partner_id=who.partner_id)
+        for subset in _sets(owing, amount, facts, book)
+    ]
     account = rule.tolerance.account_id
     if not found and account is not None:
         close = [
@@ -277,22 +286,57 @@ def _by_partner(facts: LineFacts, book: OpenBook, who: Recognized, rule: Rule) -
     return found
 
 
+def _sets(
+    owing: Sequence[Candidate], amount: int, facts: LineFacts, book: OpenBook, limit: int = 3
+) -> list[tuple[Candidate, ...]]:
+    """Up to ``limit`` sets of two to :data:`MAX_SET` of ``owing`` whose totals are
+    ``amount``, oldest due first within each; a walk over the owed amounts in
+    ascending order that stops a branch as soon as its sum passes the amount."""
+    if not 1 < len(owing) <= MAX_PARTNER_ITEMS:
+        return []
+    values = sorted(
+        (v, item) for item in owing
+        if 0 < (v := abs(item.owed(facts.currency, book.company_currency) or 0)) < amount
+    )
+    found: list[tuple[Candidate, ...]] = []
+    chosen: list[Candidate] = []
+
+    def walk(start: int, total: int) -> None:
+        for index in range(start, len(values)):
+            if len(found) >= limit:
+                return
+            value, item = values[index]
+            if total + value > amount:
+                return
+            chosen.append(item)
+            if total + value == amount and len(chosen) >= 2:
+                found.append(tuple(sorted(chosen, key=lambda i: (i.due_date, i.line_id))))
+            elif len(chosen) < MAX_SET:
+                walk(index + 1, total + value)
+            chosen.pop()
+
+    walk(0, 0)
+    return found
+
+
 def _by_amount(facts: LineFacts, book: OpenBook, rule: Rule) -> list[Proposal]:
+    """A payment batch of that total, or a few open items of that amount (suggestions)."""
     amount = abs(facts.amount)
     found: list[Proposal] = []
-    batch_ids = {
-        item.batch_id for item in _owing(book.by_amount.get((facts.currency, amount), ()), facts,
-                                         book)
-        if item.batch_id is not None
-    }
-    for batch_id, members in book.batches.items():
+    in_batches: set[int] = set()
+    for batch_id in book.batches_of_total(facts.currency, amount):
+        members = book.batches[batch_id]
         owing = _owing(members, facts, book)
-        if owing and len(owing) == len(members) and _total(owing, facts, book) == amount:
+        if len(owing) == len(members) and _total(owing, facts, book) == amount:
+            in_batches.update(item.line_id for item in owing)
             found.append(_proposal(rule, 80, f"payment batch {batch_id}: its total is the amount",
                                    owing))
+    # More than a few open items of the amount tell nothing: stop counting there.
     same = [
-        item for item in _owing(book.by_amount.get((facts.currency, amount), ()), facts, book)
-        if item.batch_id not in batch_ids or item.batch_id is None
+        item
+        for item in _owing(book.by_amount.get((facts.currency, amount), ()), facts, book,
+                           limit=MAX_AMOUNT_ONLY + 1)
+        if item.line_id not in in_batches and _total([item], facts, book) == amount
     ]
     if 0 < len(same) <= MAX_AMOUNT_ONLY:
         found += [

@@ -83,6 +83,7 @@ class OpenBook:
         default_factory=lambda: defaultdict(list)
     )
     batches: dict[int, list[Candidate]] = field(default_factory=lambda: defaultdict(list))
+    _batch_totals: dict[tuple[str, int], list[int]] | None = None
 
     @classmethod
     def load(cls, session: Session, company: Company) -> OpenBook:
@@ -129,8 +130,17 @@ class OpenBook:
         if item.batch_id is not None:
             self.batches[item.batch_id].append(item)
 
-    def is_open(self, item: Candidate) -> bool:
-        return item.line_id in self.items
+    def batches_of_total(self, currency: str, total: int) -> list[int]:
+        """Batches whose open items owed ``total`` in ``currency`` when first asked; the
+        caller checks they still do (a match in this run may have taken a member)."""
+        if self._batch_totals is None:
+            self._batch_totals = defaultdict(list)
+            for batch_id, members in self.batches.items():
+                currencies = {item.currency for item in members}
+                if len(currencies) == 1:
+                    owed = sum(abs(item.residual_currency) for item in members)
+                    self._batch_totals[(currencies.pop(), owed)].append(batch_id)
+        return self._batch_totals.get((currency, total), [])
 
     def settle(self, items: Iterable[Candidate]) -> None:
         """Take ``items`` out of the book: a match in this run has claimed them."""
@@ -143,6 +153,3 @@ class OpenBook:
             self.items.pop(item.line_id, None)
             return
         item.residual, item.residual_currency = residual, residual_currency
-
-    def open_of(self, found: Iterable[Candidate]) -> list[Candidate]:
-        return [item for item in found if item.line_id in self.items]
