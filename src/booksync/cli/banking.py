@@ -15,7 +15,7 @@ from typing import Any
 
 import typer
 
-from booksync.cli.context import state
+from booksync.cli.context import opened, state
 from booksync.cli.output import emit_json, say, table
 
 institution_app = typer.Typer(help="The catalogue of banks to connect to.", no_args_is_help=True)
@@ -92,13 +92,11 @@ def bank_account_create(
 ) -> None:
     """Create a bank account by hand, with a new bank journal unless --journal names one."""
     from booksync.app.banking import add_bank_account
-    from booksync.app.context import open_books
     from booksync.app.shapes import as_json as shaped
 
-    chosen = state(ctx)
-    with open_books(chosen.engine, chosen.company) as opened:
+    with opened(ctx) as books:
         made = add_bank_account(
-            opened, account_number, bank, bic=bic, journal=journal, currency=currency
+            books, account_number, bank, bic=bic, journal=journal, currency=currency
         )
     data: dict[str, Any] = shaped(made)
     if as_json:

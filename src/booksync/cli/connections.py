@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from booksync.banking.states import ConnectionState
-from booksync.cli.context import state
+from booksync.cli.context import opened, state
 from booksync.cli.ids import parse_id
 from booksync.cli.output import emit_json, moment, say, table
 from booksync.ledger.errors import LedgerError
@@ -211,11 +211,9 @@ def connect_simplefin(
 def connection_list(ctx: typer.Context, as_json: bool = JSON) -> None:
     """List the connections with their state, last and next refresh, and accounts."""
     from booksync.app.connections import connections
-    from booksync.app.context import open_books
     from booksync.app.shapes import as_json as shaped
 
-    chosen = state(ctx)
-    with open_books(chosen.engine, chosen.company) as books:
+    with opened(ctx) as books:
         rows: list[dict[str, Any]] = shaped(connections(books))
     if as_json:
         emit_json(rows)
@@ -243,14 +241,12 @@ def connection_set(
 ) -> None:
     """Change a connection's schedule or data-to-sync settings."""
     from booksync.app.connections import change_connection
-    from booksync.app.context import open_books
     from booksync.app.shapes import as_json as shaped
     from booksync.banking.connections import parse_interval
 
     seconds = parse_interval(interval) if interval is not None else None
     ident = parse_id(connection, "a connection id")
-    chosen = state(ctx)
-    with open_books(chosen.engine, chosen.company) as books:
+    with opened(ctx) as books:
         data = shaped(
             change_connection(
                 books,
@@ -275,12 +271,10 @@ def connection_disconnect(
 ) -> None:
     """Forget a connection's credentials and stop syncing it; the books and log stay."""
     from booksync.app.connections import disconnect_connection
-    from booksync.app.context import open_books
     from booksync.app.shapes import as_json as shaped
 
     ident = parse_id(connection, "a connection id")
-    chosen = state(ctx)
-    with open_books(chosen.engine, chosen.company) as books:
+    with opened(ctx) as books:
         done = disconnect_connection(books, ident)
         if done.warning:
             say(f"warning: {done.warning}", err=True)

@@ -11,6 +11,8 @@ imports (docs/architecture.md, "Command line").
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -18,6 +20,8 @@ import typer
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
+
+    from booksync.app.context import Books
 
 
 @dataclass
@@ -45,3 +49,13 @@ def state(ctx: typer.Context) -> AppState:
     obj = ctx.find_root().obj
     assert isinstance(obj, AppState)
     return obj
+
+
+@contextmanager
+def opened(ctx: typer.Context) -> Iterator[Books]:
+    """The chosen company's books in one transaction, for one use case."""
+    from booksync.app.context import open_books
+
+    chosen = state(ctx)
+    with open_books(chosen.engine, chosen.company) as books:
+        yield books

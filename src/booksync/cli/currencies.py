@@ -11,7 +11,7 @@ from typing import Any
 
 import typer
 
-from booksync.cli.context import state
+from booksync.cli.context import opened, state
 from booksync.cli.entries import parse_date
 from booksync.cli.output import emit_json, say, table
 
@@ -46,26 +46,22 @@ def rate_set(
     date: str | None = typer.Option(None, "--date", help="Day of the rate (default today)."),
 ) -> None:
     """Record the exchange rate of a currency on a day."""
-    from booksync.app.context import open_books
     from booksync.app.currencies import record_rate
 
     day = parse_date(date, "--date") if date else dt.date.today()
-    chosen = state(ctx)
-    with open_books(chosen.engine, chosen.company) as opened:
-        done = record_rate(opened, currency, day, rate)
+    with opened(ctx) as books:
+        done = record_rate(books, currency, day, rate)
     say(f"1 {done.rate.currency} = {done.rate.rate} {done.company_currency} on {day}")
 
 
 @rate_app.command("list")
 def rate_list(ctx: typer.Context, as_json: bool = JSON) -> None:
     """List the recorded exchange rates."""
-    from booksync.app.context import open_books
     from booksync.app.currencies import rates
     from booksync.app.shapes import as_json as shaped
 
-    chosen = state(ctx)
-    with open_books(chosen.engine, chosen.company) as opened:
-        rows: list[dict[str, Any]] = shaped(rates(opened))
+    with opened(ctx) as books:
+        rows: list[dict[str, Any]] = shaped(rates(books))
     if as_json:
         emit_json(rows)
         return

@@ -14,7 +14,7 @@ from typing import Any
 
 import typer
 
-from booksync.cli.context import state
+from booksync.cli.context import opened, state
 from booksync.cli.ids import Page, after_option, entry_ref, limit_option, more_follow
 from booksync.cli.output import console, emit_json, emit_json_rows, say, table
 from booksync.ledger.entries import LineInput
@@ -87,12 +87,10 @@ def entry_add(
     as_json: bool = JSON,
 ) -> None:
     """Add one entry (a draft unless --post)."""
-    from booksync.app.context import open_books
     from booksync.app.entries import add_entry
 
     day, parsed = parse_date(date), tuple(parse_line(s) for s in lines)
-    chosen = state(ctx)
-    with open_books(chosen.engine, chosen.company) as books:
+    with opened(ctx) as books:
         shown = add_entry(books, journal=journal, date=day, lines=parsed, ref=ref, post=post)
     _show(shown, as_json)
 
@@ -143,11 +141,9 @@ def entry_post(
     ctx: typer.Context, entry: str = typer.Argument(..., help="Entry id or number.")
 ) -> None:
     """Post a draft entry: checked, numbered, and from then on unchangeable."""
-    from booksync.app.context import open_books
     from booksync.app.entries import post_draft
 
-    chosen = state(ctx)
-    with open_books(chosen.engine, chosen.company) as books:
+    with opened(ctx) as books:
         number = post_draft(books, entry_ref(entry))
     say(f"posted {number}")
 
@@ -160,12 +156,10 @@ def entry_reverse(
     as_json: bool = JSON,
 ) -> None:
     """Post the mirror entry of a posted entry."""
-    from booksync.app.context import open_books
     from booksync.app.entries import reverse
 
     when = parse_date(date) if date else None
-    chosen = state(ctx)
-    with open_books(chosen.engine, chosen.company) as books:
+    with opened(ctx) as books:
         shown = reverse(books, entry_ref(entry), when)
     _show(shown, as_json)
 
@@ -177,11 +171,9 @@ def entry_show(
     as_json: bool = JSON,
 ) -> None:
     """Show one entry with its lines."""
-    from booksync.app.context import open_books
     from booksync.app.entries import show_entry
 
-    chosen = state(ctx)
-    with open_books(chosen.engine, chosen.company) as books:
+    with opened(ctx) as books:
         shown = show_entry(books, entry_ref(entry))
     _show(shown, as_json)
 

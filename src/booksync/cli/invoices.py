@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from booksync.cli.context import state
+from booksync.cli.context import opened
 from booksync.cli.output import emit_json, say, table
 from booksync.errors import BooksyncError
 
@@ -41,10 +41,8 @@ def register(app: typer.Typer) -> None:
 @contextmanager
 def _books(ctx: typer.Context) -> Iterator[Books]:
     """One transaction of the chosen company, committed only if the command succeeds."""
-    from booksync.app.context import open_books
 
-    chosen = state(ctx)
-    with open_books(chosen.engine, chosen.company) as books:
+    with opened(ctx) as books:
         yield books
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import typer
 
-from booksync.cli.context import state
+from booksync.cli.context import opened, state
 from booksync.cli.output import emit_json, say, table
 from booksync.db.location import plain_sqlite_file
 from booksync.ledger import lean
@@ -50,11 +50,9 @@ def _listed(
 
 def _through_app(ctx: typer.Context, use_case: Callable[[Any], Any]) -> Rows:
     """The rows of a listing use case of :mod:`booksync.app.masterdata`, as JSON."""
-    from booksync.app.context import open_books
     from booksync.app.shapes import as_json
 
-    chosen = state(ctx)
-    with open_books(chosen.engine, chosen.company) as books:
+    with opened(ctx) as books:
         rows: Rows = as_json(use_case(books))
     return rows
 
@@ -89,11 +87,9 @@ def account_add(
     reconcile: bool = typer.Option(False, "--reconcile", help="Lines can be reconciled."),
 ) -> None:
     """Add an account to the chart."""
-    from booksync.app.context import open_books
     from booksync.app.masterdata import add_account
 
-    chosen = state(ctx)
-    with open_books(chosen.engine, chosen.company) as books:
+    with opened(ctx) as books:
         account = add_account(books, code, name, type, reconcile=reconcile)
     say(f"added account {account.code} {account.name}")
 
@@ -122,11 +118,9 @@ def partner_add(
     email: str | None = typer.Option(None, "--email", help="Email address."),
 ) -> None:
     """Add a partner."""
-    from booksync.app.context import open_books
     from booksync.app.masterdata import add_partner
 
-    chosen = state(ctx)
-    with open_books(chosen.engine, chosen.company) as books:
+    with opened(ctx) as books:
         partner = add_partner(books, name, iban=iban, email=email)
     say(f"added partner {partner.name}")
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import typer
 
-from booksync.cli.context import state
+from booksync.cli.context import opened
 from booksync.cli.ids import parse_id
 from booksync.cli.output import emit_json, say, table
 from booksync.errors import BooksyncError
@@ -52,14 +52,12 @@ def payment_add(
     as_json: bool = JSON,
 ) -> None:
     """Register a payment and settle the documents it pays; without any, it stays on account."""
-    from booksync.app.context import open_books
     from booksync.app.payments import add_payment
     from booksync.app.shapes import as_json as shaped
     from booksync.money import parse_amount
 
     value, day = parse_amount(amount), _date(date)
-    chosen = state(ctx)
-    with open_books(chosen.engine, chosen.company) as books:
+    with opened(ctx) as books:
         view = add_payment(
             books, journal=journal, partner=partner, amount=value, date=day,
             outbound=outbound, invoices=invoices, ref=ref,
@@ -78,12 +76,10 @@ def payment_add(
 @payment_app.command("list")
 def payment_list(ctx: typer.Context, as_json: bool = JSON) -> None:
     """List payments, oldest first."""
-    from booksync.app.context import open_books
     from booksync.app.payments import list_payments
     from booksync.app.shapes import as_json as shaped
 
-    chosen = state(ctx)
-    with open_books(chosen.engine, chosen.company) as books:
+    with opened(ctx) as books:
         rows: list[dict[str, Any]] = shaped(list_payments(books))
     if as_json:
         emit_json(rows)
@@ -110,13 +106,11 @@ def payment_batch(
     as_json: bool = JSON,
 ) -> None:
     """Group payments that reach the bank as one transfer into a batch."""
-    from booksync.app.context import open_books
     from booksync.app.payments import batch_payments
     from booksync.app.shapes import as_json as shaped
 
     ids = [parse_id(text, "a payment id") for text in payment_ids]
-    chosen = state(ctx)
-    with open_books(chosen.engine, chosen.company) as books:
+    with opened(ctx) as books:
         view = batch_payments(books, journal=journal, payment_ids=ids)
     if as_json:
         emit_json(shaped(view))

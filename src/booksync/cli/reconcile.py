@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from booksync.cli.context import state
+from booksync.cli.context import opened
 from booksync.cli.ids import parse_id
 from booksync.cli.output import emit_json, say, table
 
@@ -30,12 +30,10 @@ def reconcile_list(
     ctx: typer.Context, journal: str | None = JOURNAL, as_json: bool = JSON
 ) -> None:
     """List the lines to reconcile, oldest first, each with its suggestions."""
-    from booksync.app.context import open_books
     from booksync.app.reconcile import to_reconcile
     from booksync.app.shapes import as_json as shaped
 
-    chosen = state(ctx)
-    with open_books(chosen.engine, chosen.company) as books:
+    with opened(ctx) as books:
         lines = to_reconcile(books, journal)
     if as_json:
         emit_json(shaped(lines))
@@ -60,12 +58,10 @@ def reconcile_auto(
     ctx: typer.Context, journal: str | None = JOURNAL, as_json: bool = JSON
 ) -> None:
     """Reconcile every line whose match is certain; the others keep their suggestions."""
-    from booksync.app.context import open_books
     from booksync.app.reconcile import auto
     from booksync.app.shapes import as_json as shaped
 
-    chosen = state(ctx)
-    with open_books(chosen.engine, chosen.company) as books:
+    with opened(ctx) as books:
         result = auto(books, journal)
     if as_json:
         emit_json(shaped(result))
@@ -100,14 +96,12 @@ def reconcile_apply(
     A partial payment leaves the document open for the rest; amounts that do
     not add up are refused with the difference named.
     """
-    from booksync.app.context import open_books
     from booksync.app.reconcile import apply
     from booksync.app.shapes import as_json as shaped
 
     line = parse_id(line_id, "statement line id")
     payment_ids = [parse_id(p, "payment id") for p in payments]
-    chosen = state(ctx)
-    with open_books(chosen.engine, chosen.company) as books:
+    with opened(ctx) as books:
         done = apply(books, line, documents, payment_ids, counterparts, partner)
     if as_json:
         emit_json(shaped(done))
@@ -123,13 +117,11 @@ def reconcile_undo(
     as_json: bool = JSON,
 ) -> None:
     """Undo a line's reconciliation: its clearing entry is reversed, the documents reopen."""
-    from booksync.app.context import open_books
     from booksync.app.reconcile import undo
     from booksync.app.shapes import as_json as shaped
 
     line = parse_id(line_id, "statement line id")
-    chosen = state(ctx)
-    with open_books(chosen.engine, chosen.company) as books:
+    with opened(ctx) as books:
         done = undo(books, line)
     if as_json:
         emit_json(shaped(done))

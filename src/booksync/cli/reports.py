@@ -13,7 +13,7 @@ from typing import Any
 
 import typer
 
-from booksync.cli.context import state
+from booksync.cli.context import opened, state
 from booksync.cli.entries import parse_date
 from booksync.cli.output import emit_json, say, table
 
@@ -55,12 +55,10 @@ def _period_report(
     as_json: bool,
 ) -> None:
     """Run a report use case over [date_from, date_to] and print it as JSON or a table."""
-    from booksync.app.context import open_books
 
     first, last = _day(date_from, "--date-from"), _day(date_to, "--date-to")
-    chosen = state(ctx)
-    with open_books(chosen.engine, chosen.company) as opened:
-        data: dict[str, Any] = build(opened, first, last).as_dict()
+    with opened(ctx) as books:
+        data: dict[str, Any] = build(books, first, last).as_dict()
     if as_json:
         emit_json(data)
     else:
@@ -107,13 +105,11 @@ def balance_sheet(
     as_json: bool = JSON,
 ) -> None:
     """Assets, liabilities, equity and the current result at a date."""
-    from booksync.app.context import open_books
     from booksync.app.reports import balance_sheet as build
 
     day = _day(date, "--date")
-    chosen = state(ctx)
-    with open_books(chosen.engine, chosen.company) as opened:
-        data: dict[str, Any] = build(opened, day).as_dict()
+    with opened(ctx) as books:
+        data: dict[str, Any] = build(books, day).as_dict()
     if as_json:
         emit_json(data)
     else:
@@ -154,13 +150,11 @@ def ledger(
     as_json: bool = JSON,
 ) -> None:
     """Every posted line of one account with its running balance."""
-    from booksync.app.context import open_books
     from booksync.app.reports import account_ledger
 
     first, last = _day(date_from, "--date-from"), _day(date_to, "--date-to")
-    chosen = state(ctx)
-    with open_books(chosen.engine, chosen.company) as opened:
-        data: dict[str, Any] = account_ledger(opened, account, first, last).as_dict()
+    with opened(ctx) as books:
+        data: dict[str, Any] = account_ledger(books, account, first, last).as_dict()
     if as_json:
         emit_json(data)
         return
@@ -232,12 +226,10 @@ def partner_ledger(
 ) -> None:
     """Every posted line of one partner on receivable and payable accounts."""
     from booksync.app import reports as app_reports
-    from booksync.app.context import open_books
     from booksync.app.shapes import as_json as shaped
 
-    chosen = state(ctx)
-    with open_books(chosen.engine, chosen.company) as opened:
-        data: dict[str, Any] = shaped(app_reports.partner_ledger(opened, name))
+    with opened(ctx) as books:
+        data: dict[str, Any] = shaped(app_reports.partner_ledger(books, name))
     if as_json:
         emit_json(data)
         return
@@ -262,13 +254,11 @@ def bank_reconciliation(
 ) -> None:
     """Books against bank: balances, unreconciled lines, payments not yet on the bank."""
     from booksync.app import reports as app_reports
-    from booksync.app.context import open_books
     from booksync.app.shapes import as_json as shaped
 
-    chosen = state(ctx)
-    with open_books(chosen.engine, chosen.company) as opened:
-        data: dict[str, Any] = shaped(app_reports.bank_reconciliation(opened, journal))
-        pending = None if as_json else app_reports.outstanding_payments(opened, journal)
+    with opened(ctx) as books:
+        data: dict[str, Any] = shaped(app_reports.bank_reconciliation(books, journal))
+        pending = None if as_json else app_reports.outstanding_payments(books, journal)
     if pending is None:
         emit_json(data)
         return

@@ -14,7 +14,7 @@ from typing import Any
 
 import typer
 
-from booksync.cli.context import state
+from booksync.cli.context import opened, state
 from booksync.cli.ids import Page, after_option, limit_option, more_follow
 from booksync.cli.output import emit_json, emit_json_rows, say, table
 
@@ -110,7 +110,6 @@ def statement_add(
     as_json: bool = JSON,
 ) -> None:
     """Add a statement line by hand, booked with its entry like a fetched one."""
-    from booksync.app.context import open_books
     from booksync.app.statements import add_line
     from booksync.cli.entries import parse_date
     from booksync.ledger.errors import InvalidEntry
@@ -122,9 +121,8 @@ def statement_add(
     except MoneyError as exc:
         raise InvalidEntry(str(exc)) from None
     given = ManualLine(journal, parse_date(date), value, label, partner, ref, iban)
-    chosen = state(ctx)
-    with open_books(chosen.engine, chosen.company) as opened:
-        row = add_line(opened, given)
+    with opened(ctx) as books:
+        row = add_line(books, given)
     if as_json:
         emit_json(row)
         return

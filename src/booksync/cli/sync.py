@@ -19,7 +19,7 @@ import typer
 from typer.core import TyperGroup
 
 from booksync.banking.states import RUN_COUNTERS
-from booksync.cli.context import state
+from booksync.cli.context import opened, state
 from booksync.cli.entries import parse_date
 from booksync.cli.ids import Page, after_option, limit_option, more_follow, parse_id
 from booksync.cli.output import emit_json, moment, say, table
@@ -167,13 +167,11 @@ def sync_log(
     as_json: bool = JSON,
 ) -> None:
     """Show the synchronization runs, newest first, a page at a time with --after."""
-    from booksync.app.context import open_books
     from booksync.app.sync import sync_log as runs
 
     page = Page.read(limit, after)
     only = None if connection is None else parse_id(connection, "a connection id")
-    chosen = state(ctx)
-    with open_books(chosen.engine, chosen.company) as books:
+    with opened(ctx) as books:
         found = runs(books, only, limit=page.limit, after=page.after)
     shown = list(found.rows)
     if as_json:

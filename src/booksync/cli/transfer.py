@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from booksync.cli.context import state
+from booksync.cli.context import opened, state
 from booksync.cli.output import say
 
 export_app = typer.Typer(help="Write the books in another ledger's format.", no_args_is_help=True)
@@ -54,12 +54,10 @@ def import_beancount_command(
     file: Path = typer.Argument(..., help="Beancount file to read."),
 ) -> None:
     """Book a Beancount ledger as posted entries in journal MISC: all of it, or nothing."""
-    from booksync.app.context import open_books
     from booksync.app.transfer import import_beancount
 
-    chosen = state(ctx)
-    with open_books(chosen.engine, chosen.company) as opened:
-        summary = import_beancount(opened, file)
+    with opened(ctx) as books:
+        summary = import_beancount(books, file)
     say(
         f"imported {summary.entries_imported} entries from {file} "
         f"({summary.accounts_created} new accounts, {summary.partners_created} new partners"

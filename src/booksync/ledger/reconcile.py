@@ -66,6 +66,11 @@ def _owed(item: OpenItem) -> int:
     return item.residual_currency or item.residual
 
 
+def _part(whole: int, part: int, of: int) -> int:
+    """``whole`` times ``part / of``: all of it when the part is all (no rounding then)."""
+    return whole if part == of else scaled(whole, part, of)
+
+
 def _pair(debit: OpenItem, credit: OpenItem) -> tuple[int, int, int] | None:
     """(company amount, debit currency amount, credit currency amount) the pair settles."""
     if _owed(debit) <= 0 or _owed(credit) >= 0:
@@ -76,30 +81,14 @@ def _pair(debit: OpenItem, credit: OpenItem) -> tuple[int, int, int] | None:
         and credit.residual_currency
     ):
         both = min(debit.residual_currency, -credit.residual_currency)
-        owed_d = (
-            debit.residual
-            if both == debit.residual_currency
-            else scaled(debit.residual, both, debit.residual_currency)
-        )
-        owed_c = (
-            -credit.residual
-            if both == -credit.residual_currency
-            else scaled(-credit.residual, both, -credit.residual_currency)
-        )
+        owed_d = _part(debit.residual, both, debit.residual_currency)
+        owed_c = _part(-credit.residual, both, -credit.residual_currency)
         return max(0, min(owed_d, owed_c)), both, both
     amount = min(debit.residual, -credit.residual)
     if amount <= 0:
         return None
-    cur_d = (
-        debit.residual_currency
-        if amount == debit.residual
-        else scaled(debit.residual_currency, amount, debit.residual)
-    )
-    cur_c = (
-        -credit.residual_currency
-        if amount == -credit.residual
-        else scaled(-credit.residual_currency, amount, -credit.residual)
-    )
+    cur_d = _part(debit.residual_currency, amount, debit.residual)
+    cur_c = _part(-credit.residual_currency, amount, -credit.residual)
     return amount, cur_d, cur_c
 
 
