@@ -158,3 +158,14 @@ def test_a_vendor_bill_paid_by_an_outgoing_transfer_naming_the_vendor_reference(
     _line(books, bank, f"-{total}", "SEPA debit Nordwerk F-2026 118")
     assert auto(books).reconciled == 1
     assert bill.number is not None and _standing(books, bill.number)[0] == "paid"
+
+
+def test_a_transfer_paying_several_invoices_of_a_known_partner_without_numbers(books, bank):
+    """Two of the partner's open items add up to the amount (some of them equal): a
+    suggestion, oldest due first; never applied without a reference."""
+    numbers = [_invoice(books, "Osaka Precision KK", a) for a in ("40.00", "40.00", "25.00")]
+    line = _line(books, bank, "65.00", "Transfer", iban="DE89370400440532013000")
+    suggested = _suggestions(books, line)
+    assert suggested[0]["documents"] == [numbers[0], numbers[2]]
+    assert "add up to the amount" in str(suggested[0]["reason"])
+    assert auto(books).reconciled == 0

@@ -295,8 +295,11 @@ def _sets(
     if not 1 < len(owing) <= MAX_PARTNER_ITEMS:
         return []
     values = sorted(
-        (v, item) for item in owing
-        if 0 < (v := abs(item.owed(facts.currency, book.company_currency) or 0)) < amount
+        (
+            (v, item) for item in owing
+            if 0 < (v := abs(item.owed(facts.currency, book.company_currency) or 0)) < amount
+        ),
+        key=lambda pair: (pair[0], pair[1].due_date, pair[1].line_id),
     )
     found: list[tuple[Candidate, ...]] = []
     chosen: list[Candidate] = []
