@@ -87,9 +87,23 @@ SQLITE = [
 ]
 
 
+def _in_one_transaction() -> None:
+    """Open the migration's transaction before the first trigger is dropped.
+
+    Python's ``sqlite3`` begins a transaction before a data statement, never
+    before a schema statement, which it runs on its own and commits at once:
+    a run that went on to fail (a later revision refusing to go down) would
+    leave these triggers changed under the old revision number.
+    """
+    driver = op.get_bind().connection.driver_connection
+    if driver is not None and not driver.in_transaction:
+        driver.execute("BEGIN")
+
+
 def upgrade() -> None:
     if op.get_bind().dialect.name != "sqlite":
         return
+    _in_one_transaction()
     for sql in SQLITE:
         op.execute(sql)
 
@@ -98,6 +112,7 @@ def downgrade() -> None:
     """Back to 0005's two insert checks and 0002's update guard."""
     if op.get_bind().dialect.name != "sqlite":
         return
+    _in_one_transaction()
     for name in ("line_insert_guard", "line_update_guard", "line_update_entry"):
         op.execute(f"DROP TRIGGER {name}")
     op.execute(trigger(revision_module("0004_entries_born_posted.py").SQLITE, "line_insert_guard"))
