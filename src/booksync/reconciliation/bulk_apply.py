@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from booksync.db.base import Base
@@ -201,10 +201,8 @@ def write(session: Session, company: Company, work: Sequence[Planned]) -> None:
             partials.append(
                 (cid, debit, credit, share, share, share, full, f"bank:{record}")
             )
-            residuals.append({"id": item.item_id, "residual": settle.left,
-                              "residual_currency": settle.left, "full_reconcile_id": full})
-            residuals.append({"id": clearing_items[clearing], "residual": 0,
-                              "residual_currency": 0, "full_reconcile_id": full})
+            residuals.append({"item": item.item_id, "left": settle.left, "full": full})
+            residuals.append({"item": clearing_items[clearing], "left": 0, "full": full})
         documents += [
             (cid, record, item.invoice_id, item.payment_id)
             for item in planned.proposal.items
@@ -214,7 +212,15 @@ def write(session: Session, company: Company, work: Sequence[Planned]) -> None:
         "company_id", "debit_line_id", "credit_line_id", "amount", "debit_amount_currency",
         "credit_amount_currency", "full_reconcile_id", "origin",
     )).insert(partials)
-    session.execute(update(OpenItem), residuals)
+    items = OpenItem.__table__
+    assert isinstance(items, Table)
+    session.connection().execute(
+        update(items)
+        .where(items.c.id == bindparam("item"))
+        .values(residual=bindparam("left"), residual_currency=bindparam("left"),
+                full_reconcile_id=bindparam("full")),
+        residuals,
+    )
     _bulk(session, BankReconciliationDocument, (
         "company_id", "reconciliation_id", "invoice_id", "payment_id"
     )).insert(documents)

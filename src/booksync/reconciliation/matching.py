@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Protocol
 
 from booksync.reconciliation.bank import WriteOff
@@ -137,10 +138,11 @@ def propose(
         (p for p in (rule.map_partner(facts.text) for rule in applying) if p is not None), None
     )
     who = directory.recognize(facts, mapped)
+    search = _Search(facts, book, who)
     proposals: list[Proposal] = []
     for rule in applying:
         if rule.kind == "invoice_matching":
-            proposals += _invoice_matches(facts, book, who, rule)
+            proposals += _invoice_matches(search, rule)
         elif rule.kind == "suggestion":
             proposals.append(Proposal(
                 rule.id, rule.name, rule.kind, 50, f"rule {rule.name!r}: its conditions are met",
@@ -168,10 +170,29 @@ def choose(proposals: Sequence[Proposal]) -> Proposal | None:
     return certain[0]
 
 
-def _invoice_matches(
-    facts: LineFacts, book: OpenBook, who: Recognized | None, rule: Rule
-) -> list[Proposal]:
-    named = _by_reference(facts, book)
+class _Search:
+    """What one line finds in the open book, looked up once for all the rules that
+    match invoices (the defaults are two: certain and applied, or suggested)."""
+
+    def __init__(self, facts: LineFacts, book: OpenBook, who: Recognized | None) -> None:
+        self.facts, self.book, self.who = facts, book, who
+
+    @cached_property
+    def named(self) -> list[Candidate]:
+        """The open items of the documents the line's text names."""
+        return _by_reference(self.facts, self.book)
+
+    @cached_property
+    def partner_owing(self) -> list[Candidate]:
+        """The open items of the line's partner its money settles."""
+        if self.who is None:
+            return []
+        items = self.book.live(self.book.by_partner, self.who.partner_id)
+        return _owing(items, self.facts, self.book)
+
+
+def _invoice_matches(search: _Search, rule: Rule) -> list[Proposal]:
+    facts, book, who, named = search.facts, search.book, search.who, search.named
     if named:
         proposal = _named(facts, book, who, rule, named)
         if proposal.certain or who is None or not who.certain:
@@ -180,11 +201,11 @@ def _invoice_matches(
         # own open items are offered too, never applied alone against the text.
         return [proposal] + [
             replace(p, certain=False, score=min(p.score, 70))
-            for p in _by_partner(facts, book, who, rule)
+            for p in _by_partner(search, who, rule)
         ]
     found: list[Proposal] = []
     if who is not None:
-        found += _by_partner(facts, book, who, rule)
+        found += _by_partner(search, who, rule)
     if not found:
         found += _by_amount(facts, book, rule)
     return found
@@ -245,10 +266,12 @@ def _named(
     )
 
 
-def _by_partner(facts: LineFacts, book: OpenBook, who: Recognized, rule: Rule) -> list[Proposal]:
+def _by_partner(search: _Search, who: Recognized, rule: Rule) -> list[Proposal]:
+    facts, book = search.facts, search.book
     amount = abs(facts.amount)
-    owing = _owing(book.by_partner.get(who.partner_id, ()), facts, book)
-    exact = [item for item in owing if _total([item], facts, book) == amount]
+    owing = search.partner_owing
+    currency, company = facts.currency, book.company_currency
+    exact = [item for item in owing if abs(item.owed(currency, company) or 0) == amount]
     if len(exact) == 1:
         return [_proposal(
             rule, 90 if who.certain else 70,

@@ -130,6 +130,17 @@ class OpenBook:
         if item.batch_id is not None:
             self.batches[item.batch_id].append(item)
 
+    def live(self, index: dict[int, list[Candidate]], key: int) -> list[Candidate]:
+        """``index[key]`` without the items this run has settled, which are dropped from
+        the index as they are met: a list read for every line stays short."""
+        found = index.get(key)
+        if not found:
+            return []
+        alive = [item for item in found if item.line_id in self.items]
+        if len(alive) != len(found):
+            index[key] = alive
+        return alive
+
     def batches_of_total(self, currency: str, total: int) -> list[int]:
         """Batches whose open items owed ``total`` in ``currency`` when first asked; the
         caller checks they still do (a match in this run may have taken a member)."""
