@@ -70,13 +70,14 @@ def test_a_refusal_of_the_database_is_an_sqlalchemy_error(
 
 
 def test_statements_carry_their_constants(engine: Engine) -> None:
-    insert = Insert("line", ("uid", "label"), {"version": 1, "posted": True, "ref": "it's"},
+    insert = Insert("line", ("uid", "label"), {"version": 1, "posted": True, "ref": "it's {x}"},
                     returning="uid, id")
     sql = BulkSQL(engine.dialect).text(insert.statement, 2)
     mark = ["?", "?", "?", "?"] if engine.dialect.name == "sqlite" else ["$1", "$2", "$3", "$4"]
     assert sql == (
         "INSERT INTO line (uid, label, version, posted, ref) VALUES "
-        f"({mark[0]}, {mark[1]}, 1, TRUE, 'it''s'), ({mark[2]}, {mark[3]}, 1, TRUE, 'it''s') "
+        f"({mark[0]}, {mark[1]}, 1, TRUE, 'it''s {{x}}'), "
+        f"({mark[2]}, {mark[3]}, 1, TRUE, 'it''s {{x}}') "
         "RETURNING uid, id"
     )
 

@@ -190,15 +190,18 @@ class BulkSQL:
         sql = self._cache.get(key)
         if sql is None:
             width = statement.width
-            row = statement.row.replace("{p}", "{}")
+            pieces = statement.row.split("{p}")  # literals around the marks, braces and all
             if self._numbered:
                 marks = [f"${n}" for n in range(1, rows * width + 1)]
             else:
                 marks = ["?"] * (rows * width)
             values = ", ".join(
-                row.format(*marks[start : start + width]) for start in range(0, len(marks), width)
+                "".join(
+                    p + m for p, m in zip(pieces, [*marks[start : start + width], ""], strict=True)
+                )
+                for start in range(0, len(marks), width)
             )
-            sql = self._cache[key] = statement.head.format(rows=values)
+            sql = self._cache[key] = statement.head.replace("{rows}", values)
         return sql
 
     def run(self, conn: Connection, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
