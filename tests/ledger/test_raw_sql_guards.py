@@ -386,8 +386,6 @@ def test_a_posted_entry_keeps_to_the_journals_of_its_company(
         "DELETE FROM partner WHERE id = :unused_partner",
         "UPDATE partner SET email = 'a@example.com' WHERE id = :used_partner",
         "UPDATE company SET lock_date = '2025-12-31' WHERE id = :company",
-        "UPDATE statement_line SET reconciled = :true WHERE id = :statement",
-        "UPDATE statement_line SET reconciled = :true WHERE id = :by_hand",
         "UPDATE statement_source SET name = 'Main account' WHERE id = :source",
         "UPDATE sequence SET last_number = last_number WHERE id = :misc_sequence",
     ],

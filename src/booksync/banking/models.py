@@ -215,7 +215,6 @@ class StatementLine(CompanyOwned, Base):
     reference: Mapped[str | None] = mapped_column(String(500))
     provider_transaction_id: Mapped[str | None] = mapped_column(String(200))
     is_opening: Mapped[bool] = mapped_column(Boolean, default=False)
-    reconciled: Mapped[bool] = mapped_column(Boolean, default=False)
     raw: Mapped[str | None] = mapped_column(Text)
 
 

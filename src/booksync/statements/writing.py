@@ -42,7 +42,6 @@ LINE_COLUMNS = (
     "reference",
     "provider_transaction_id",
     "is_opening",
-    "reconciled",
     "raw",
 )
 ALIAS_COLUMNS = ("company_id", "source_id", "statement_line_id", "transaction_id")
@@ -109,7 +108,6 @@ class StatementWriter:
                 line.reference,
                 line.ids[0] if line.ids else None,
                 line.is_opening,
-                False,
                 line.raw,
             )
             for line, entry_id in zip(lines, entry_ids, strict=True)
