@@ -137,8 +137,8 @@ def propose(
     mapped = next(
         (p for p in (rule.map_partner(facts.text) for rule in applying) if p is not None), None
     )
-    who = directory.recognize(facts, mapped)
-    search = _Search(facts, book, who)
+    sure = directory.recognize(facts, mapped, guess=False)
+    search = _Search(facts, book, sure, directory)
     proposals: list[Proposal] = []
     for rule in applying:
         if rule.kind == "invoice_matching":
@@ -147,7 +147,7 @@ def propose(
             proposals.append(Proposal(
                 rule.id, rule.name, rule.kind, 50, f"rule {rule.name!r}: its conditions are met",
                 write_offs=tuple(rule.write_offs(facts)), certain=True, auto=rule.auto,
-                partner_id=who.partner_id if who and who.certain else None,
+                partner_id=sure.partner_id if sure else None,
             ))
         else:
             proposals.append(Proposal(
@@ -174,8 +174,18 @@ class _Search:
     """What one line finds in the open book, looked up once for all the rules that
     match invoices (the defaults are two: certain and applied, or suggested)."""
 
-    def __init__(self, facts: LineFacts, book: OpenBook, who: Recognized | None) -> None:
-        self.facts, self.book, self.who = facts, book, who
+    def __init__(
+        self, facts: LineFacts, book: OpenBook, sure: Recognized | None, directory: Directory
+    ) -> None:
+        self.facts, self.book, self.sure, self.directory = facts, book, sure, directory
+
+    @cached_property
+    def who(self) -> Recognized | None:
+        """The sure partner, or else a guess from a close name: looked for only when a
+        rule gets that far (a line whose text names its documents never needs it)."""
+        if self.sure is not None:
+            return self.sure
+        return self.directory.recognize(self.facts, guess=True)
 
     @cached_property
     def named(self) -> list[Candidate]:
@@ -187,23 +197,23 @@ class _Search:
         """The open items of the line's partner its money settles."""
         if self.who is None:
             return []
-        items = self.book.live(self.book.by_partner, self.who.partner_id)
-        return _owing(items, self.facts, self.book)
+        return _owing(self.book.of_partner(self.who.partner_id), self.facts, self.book)
 
 
 def _invoice_matches(search: _Search, rule: Rule) -> list[Proposal]:
-    facts, book, who, named = search.facts, search.book, search.who, search.named
+    facts, book, named, sure = search.facts, search.book, search.named, search.sure
     if named:
-        proposal = _named(facts, book, who, rule, named)
-        if proposal.certain or who is None or not who.certain:
+        proposal = _named(facts, book, sure, rule, named)
+        if proposal.certain or sure is None:
             return [proposal]
         # The number written may be mistyped into another document's: the partner's
         # own open items are offered too, never applied alone against the text.
         return [proposal] + [
             replace(p, certain=False, score=min(p.score, 70))
-            for p in _by_partner(search, who, rule)
+            for p in _by_partner(search, sure, rule)
         ]
     found: list[Proposal] = []
+    who = search.who
     if who is not None:
         found += _by_partner(search, who, rule)
     if not found:

@@ -78,7 +78,11 @@ class OpenBook:
     items: dict[int, Candidate] = field(default_factory=dict)
     by_key: dict[str, list[Candidate]] = field(default_factory=lambda: defaultdict(list))
     by_free: dict[str, list[Candidate]] = field(default_factory=lambda: defaultdict(list))
-    by_partner: dict[int, list[Candidate]] = field(default_factory=lambda: defaultdict(list))
+    # Per partner by line id: a settled item leaves at once, so a busy customer's
+    # open items stay few to read however many it paid before.
+    by_partner: dict[int, dict[int, Candidate]] = field(
+        default_factory=lambda: defaultdict(dict)
+    )
     by_amount: dict[tuple[str, int], list[Candidate]] = field(
         default_factory=lambda: defaultdict(list)
     )
@@ -125,21 +129,15 @@ class OpenBook:
         if free:
             self.by_free[free].append(item)
         if item.partner_id is not None:
-            self.by_partner[item.partner_id].append(item)
+            self.by_partner[item.partner_id][item.line_id] = item
         self.by_amount[(item.currency, abs(item.residual_currency))].append(item)
         if item.batch_id is not None:
             self.batches[item.batch_id].append(item)
 
-    def live(self, index: dict[int, list[Candidate]], key: int) -> list[Candidate]:
-        """``index[key]`` without the items this run has settled, which are dropped from
-        the index as they are met: a list read for every line stays short."""
-        found = index.get(key)
-        if not found:
-            return []
-        alive = [item for item in found if item.line_id in self.items]
-        if len(alive) != len(found):
-            index[key] = alive
-        return alive
+    def of_partner(self, partner_id: int) -> list[Candidate]:
+        """The partner's open items."""
+        found = self.by_partner.get(partner_id)
+        return list(found.values()) if found else []
 
     def batches_of_total(self, currency: str, total: int) -> list[int]:
         """Batches whose open items owed ``total`` in ``currency`` when first asked; the
@@ -156,11 +154,16 @@ class OpenBook:
     def settle(self, items: Iterable[Candidate]) -> None:
         """Take ``items`` out of the book: a match in this run has claimed them."""
         for item in items:
-            self.items.pop(item.line_id, None)
+            self._drop(item)
+
+    def _drop(self, item: Candidate) -> None:
+        self.items.pop(item.line_id, None)
+        if item.partner_id is not None:
+            self.by_partner.get(item.partner_id, {}).pop(item.line_id, None)
 
     def take(self, item: Candidate, residual: int, residual_currency: int) -> None:
         """What ``item`` owes after a match in this run took part of it; out when nothing."""
         if not residual and not residual_currency:
-            self.items.pop(item.line_id, None)
+            self._drop(item)
             return
         item.residual, item.residual_currency = residual, residual_currency

@@ -29,6 +29,10 @@ def _plain(name: str) -> str:
     return _SPACES.sub(" ", name.casefold()).strip()
 
 
+def _sorted_words(plain: str) -> str:
+    return " ".join(sorted(plain.split()))
+
+
 @dataclass(frozen=True, slots=True)
 class Recognized:
     partner_id: int
@@ -51,10 +55,16 @@ class Directory:
             if iban:
                 self.by_iban[iban.replace(" ", "").upper()] = partner_id
             self.by_plain.setdefault(_plain(name), partner_id)
-        self._choices = {pid: _plain(name) for pid, name in self.names.items()}
+        # Token sort ratio is the ratio of the names with their words sorted: sorted
+        # once here, the lookups compare plain strings (docs/reconciliation.md, "Partners").
+        self._choices = {pid: _sorted_words(_plain(name)) for pid, name in self.names.items()}
+        self._guesses: dict[str, Recognized | None] = {}
 
-    def recognize(self, facts: LineFacts, mapped: int | None = None) -> Recognized | None:
-        """The line's partner, or None; ``mapped``: a rule's partner mapping's answer."""
+    def recognize(
+        self, facts: LineFacts, mapped: int | None = None, *, guess: bool = True
+    ) -> Recognized | None:
+        """The line's partner, or None; ``mapped``: a rule's partner mapping's answer;
+        ``guess``: whether a close name may answer when nothing sure does."""
         if facts.partner_id is not None and facts.partner_id in self.names:
             return self._found(facts.partner_id, True, "partner given on the line")
         iban = (facts.counterparty_iban or "").replace(" ", "").upper()
@@ -68,7 +78,11 @@ class Directory:
         plain = _plain(name)
         if plain in self.by_plain:
             return self._found(self.by_plain[plain], True, "counterparty name")
-        return self._close(plain)
+        if not guess:
+            return None
+        if plain not in self._guesses:  # a bank's counterparties come back line after line
+            self._guesses[plain] = self._close(plain)
+        return self._guesses[plain]
 
     def _close(self, plain: str) -> Recognized | None:
         if not self._choices or not plain:
@@ -76,7 +90,8 @@ class Directory:
         from rapidfuzz import fuzz, process
 
         best = process.extractOne(
-            plain, self._choices, scorer=fuzz.token_sort_ratio, score_cutoff=CLOSE_NAME
+            _sorted_words(plain), self._choices, scorer=fuzz.ratio, processor=None,
+            score_cutoff=CLOSE_NAME,
         )
         if best is None:
             return None
