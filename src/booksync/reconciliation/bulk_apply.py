@@ -37,9 +37,6 @@ from booksync.reconciliation.open_book import Candidate, OpenBook
 
 __all__ = ["Planned", "plan", "write"]
 
-CHUNK = 500  # ids per IN list
-
-
 @dataclass(frozen=True, slots=True)
 class _Settle:
     """``share`` (company currency, positive) of ``item``, which owed ``before`` and
@@ -153,29 +150,21 @@ def write(session: Session, company: Company, work: Sequence[Planned]) -> None:
     entry_ids = writer.write(entries, post=True)
     writer.finish()
     # Each entry's lines in the order written: suspense, write-offs, then the items'.
+    # One read over the batch's range of entry ids (the writer numbers a batch in one
+    # run) instead of one per few hundred ids; entries of others in it are skipped.
+    ours = set(entry_ids)
     lines_of: dict[int, list[int]] = {}
-    for start in range(0, len(entry_ids), CHUNK):
-        for line_id, entry_id in session.execute(
-            select(Line.id, Line.entry_id)
-            .where(Line.entry_id.in_(entry_ids[start : start + CHUNK]))
-            .order_by(Line.entry_id, Line.id)
-        ):
+    for line_id, entry_id in session.execute(
+        select(Line.id, Line.entry_id)
+        .where(Line.entry_id.between(min(entry_ids), max(entry_ids)))
+        .order_by(Line.entry_id, Line.id)
+    ):
+        if entry_id in ours:
             lines_of.setdefault(entry_id, []).append(line_id)
     counterparts = {
         entry_id: lines_of[entry_id][1 + len(planned.proposal.write_offs):]
         for planned, entry_id in zip(work, entry_ids, strict=True)
     }
-    wanted = [line for lines in counterparts.values() for line in lines]
-    clearing_items: dict[int, int] = {}
-    for start in range(0, len(wanted), CHUNK):
-        clearing_items.update(
-            (line_id, item_id)
-            for line_id, item_id in session.execute(
-                select(OpenItem.line_id, OpenItem.id).where(
-                    OpenItem.line_id.in_(wanted[start : start + CHUNK])
-                )
-            )
-        )
     cid = company.id
     records = _bulk(session, BankReconciliation, (
         "company_id", "statement_line_id", "clearing_entry_id", "partner_id", "state", "how"
@@ -191,6 +180,7 @@ def write(session: Session, company: Company, work: Sequence[Planned]) -> None:
     )
     partials: list[tuple[object, ...]] = []
     residuals: list[dict[str, object]] = []
+    cleared: list[dict[str, object]] = []
     documents: list[tuple[object, ...]] = []
     for planned, entry_id, record in zip(work, entry_ids, records, strict=True):
         money_in = planned.facts.money_in
@@ -202,7 +192,8 @@ def write(session: Session, company: Company, work: Sequence[Planned]) -> None:
                 (cid, debit, credit, share, share, share, full, f"bank:{record}")
             )
             residuals.append({"item": item.item_id, "left": settle.left, "full": full})
-            residuals.append({"item": clearing_items[clearing], "left": 0, "full": full})
+            # The clearing line's own open item (the writer made it) owes nothing now.
+            cleared.append({"line": clearing, "full": full})
         documents += [
             (cid, record, item.invoice_id, item.payment_id)
             for item in planned.proposal.items
@@ -214,12 +205,19 @@ def write(session: Session, company: Company, work: Sequence[Planned]) -> None:
     )).insert(partials)
     items = OpenItem.__table__
     assert isinstance(items, Table)
-    session.connection().execute(
+    conn = session.connection()
+    conn.execute(
         update(items)
         .where(items.c.id == bindparam("item"))
         .values(residual=bindparam("left"), residual_currency=bindparam("left"),
                 full_reconcile_id=bindparam("full")),
         residuals,
+    )
+    conn.execute(
+        update(items)
+        .where(items.c.line_id == bindparam("line"))
+        .values(residual=0, residual_currency=0, full_reconcile_id=bindparam("full")),
+        cleared,
     )
     _bulk(session, BankReconciliationDocument, (
         "company_id", "reconciliation_id", "invoice_id", "payment_id"
