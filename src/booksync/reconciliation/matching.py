@@ -193,11 +193,16 @@ class _Search:
         return _by_reference(self.facts, self.book)
 
     @cached_property
-    def partner_owing(self) -> list[Candidate]:
-        """The open items of the line's partner its money settles."""
+    def partner_owing(self) -> list[tuple[int, Candidate]]:
+        """The open items of the line's partner its money settles, each with what it
+        owes in the line's currency (read once for every rule)."""
         if self.who is None:
             return []
-        return _owing(self.book.of_partner(self.who.partner_id), self.facts, self.book)
+        currency, company = self.facts.currency, self.book.company_currency
+        return [
+            (abs(item.owed(currency, company) or 0), item)
+            for item in _owing(self.book.of_partner(self.who.partner_id), self.facts, self.book)
+        ]
 
 
 def _invoice_matches(search: _Search, rule: Rule) -> list[Proposal]:
@@ -277,11 +282,10 @@ def _named(
 
 
 def _by_partner(search: _Search, who: Recognized, rule: Rule) -> list[Proposal]:
-    facts, book = search.facts, search.book
+    facts = search.facts
     amount = abs(facts.amount)
-    owing = search.partner_owing
-    currency, company = facts.currency, book.company_currency
-    exact = [item for item in owing if abs(item.owed(currency, company) or 0) == amount]
+    owed = search.partner_owing
+    exact = [item for value, item in owed if value == amount]
     if len(exact) == 1:
         return [_proposal(
             rule, 90 if who.certain else 70,
@@ -297,41 +301,38 @@ def _by_partner(search: _Search, who: Recognized, rule: Rule) -> list[Proposal]:
     found: list[Proposal] = [
         _proposal(rule, 65, f"{', '.join(i.label for i in subset)} of {who.name} add up to "
                             "the amount", subset, partner_id=who.partner_id)
-        for subset in _sets(owing, amount, facts, book)
+        for subset in _sets(owed, amount)
     ]
     account = rule.tolerance.account_id
     if not found and account is not None:
         close = [
-            item for item in owing
-            if rule.within_tolerance(amount - _total([item], facts, book),
-                                     _total([item], facts, book), facts)
+            (value, item) for value, item in owed
+            if rule.within_tolerance(amount - value, value, facts)
         ]
         if len(close) == 1:
-            difference = amount - _total(close, facts, book)
+            (value, item), = close
+            difference = amount - value
             write_off = WriteOff(account, difference, f"Payment difference ({rule.name})")
             found.append(_proposal(
                 rule, 85 if who.certain else 60,
-                f"{close[0].label} of {who.name} ({who.reason}); "
+                f"{item.label} of {who.name} ({who.reason}); "
                 f"{_money(abs(difference), facts)} difference within the tolerance",
-                close, write_offs=(write_off,), certain=who.certain, auto=rule.auto,
+                [item], write_offs=(write_off,), certain=who.certain, auto=rule.auto,
                 partner_id=who.partner_id,
             ))
     return found
 
 
 def _sets(
-    owing: Sequence[Candidate], amount: int, facts: LineFacts, book: OpenBook, limit: int = 3
+    owed: Sequence[tuple[int, Candidate]], amount: int, limit: int = 3
 ) -> list[tuple[Candidate, ...]]:
-    """Up to ``limit`` sets of two to :data:`MAX_SET` of ``owing`` whose totals are
-    ``amount``, oldest due first within each; a walk over the owed amounts in
-    ascending order that stops a branch as soon as its sum passes the amount."""
-    if not 1 < len(owing) <= MAX_PARTNER_ITEMS:
+    """Up to ``limit`` sets of two to :data:`MAX_SET` of the ``(owed, item)`` pairs whose
+    totals are ``amount``, oldest due first within each; a walk over the owed amounts
+    in ascending order that stops a branch as soon as its sum passes the amount."""
+    if not 1 < len(owed) <= MAX_PARTNER_ITEMS:
         return []
     values = sorted(
-        (
-            (v, item) for item in owing
-            if 0 < (v := abs(item.owed(facts.currency, book.company_currency) or 0)) < amount
-        ),
+        ((value, item) for value, item in owed if 0 < value < amount),
         key=lambda pair: (pair[0], pair[1].due_date, pair[1].line_id),
     )
     found: list[tuple[Candidate, ...]] = []
