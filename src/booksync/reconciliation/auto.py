@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from booksync.banking.models import StatementLine
 from booksync.ledger.models import Company, Journal, Line
+from booksync.ledger.writer import EntryWriter
 from booksync.reconciliation.bank import reconcile_line
 from booksync.reconciliation.bulk_apply import Planned, plan, write
 from booksync.reconciliation.facts import LineFacts
@@ -26,7 +27,7 @@ from booksync.reconciliation.models import BankReconciliation
 from booksync.reconciliation.open_book import OpenBook
 from booksync.reconciliation.partners import Directory
 
-BATCH = 2000  # matches written together by the batch path
+BATCH = 5000  # matches written together by the batch path
 
 __all__ = [
     "AutoResult",
@@ -125,6 +126,17 @@ class Matcher:
         """
         result = AutoResult(lines=len(facts))
         planned: list[Planned] = []
+        # Shared by the batches; made anew after a one-by-one match, whose own writer
+        # posted entries this one's running total of posted debits does not know.
+        writer: EntryWriter | None = None
+
+        def flush() -> None:
+            nonlocal writer
+            if planned:
+                writer = writer or EntryWriter(self.session, self.company)
+                write(self.session, self.company, planned, writer)
+                planned.clear()
+
         for line in facts:
             proposals = self.proposals(line)
             chosen = choose(proposals)
@@ -139,14 +151,13 @@ class Matcher:
             if batched is not None:
                 planned.append(batched)
                 if len(planned) >= BATCH:
-                    write(self.session, self.company, planned)
-                    planned.clear()
+                    flush()
                 continue
-            write(self.session, self.company, planned)
-            planned.clear()
+            flush()
             apply_proposal(self.session, self.company, line.line_id, chosen, how="auto")
             self.book.settle(chosen.items)
-        write(self.session, self.company, planned)
+            writer = None
+        flush()
         return result
 
 

@@ -138,15 +138,20 @@ def _clearing_entry(planned: Planned, suspense: int) -> PreparedEntry:
                          lines)
 
 
-def write(session: Session, company: Company, work: Sequence[Planned]) -> None:
-    """Book the planned matches: clearing entries, records, settlements, residuals."""
+def write(
+    session: Session, company: Company, work: Sequence[Planned], writer: EntryWriter
+) -> None:
+    """Book the planned matches: clearing entries, records, settlements, residuals.
+
+    ``writer``: one per run, shared by its batches, so that the company's posted
+    total (read once per writer, a sum over every posted line) is read once.
+    """
     if not work:
         return
     suspense = _suspense_accounts(session, company)
     entries = [_clearing_entry(planned, suspense[planned.facts.journal_id]) for planned in work]
     for entry in entries:
         check_postable(company, entry)
-    writer = EntryWriter(session, company)
     entry_ids = writer.write(entries, post=True)
     writer.finish()
     # Each entry's lines in the order written: suspense, write-offs, then the items'.
