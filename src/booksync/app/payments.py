@@ -28,10 +28,9 @@ from booksync.documents.payments import (
     register_payment,
 )
 from booksync.documents.payments import list_payments as payments_of
-from booksync.ledger.errors import NotFound
 from booksync.ledger.journals import get_journal
-from booksync.ledger.limits import shown
-from booksync.ledger.models import Entry, Journal, Partner
+from booksync.ledger.models import Entry, Journal
+from booksync.ledger.partners import partner_named
 from booksync.money import exponent, to_decimal
 
 __all__ = [
@@ -90,7 +89,7 @@ def add_payment(
     session, company = books.session, books.company
     request = PaymentRequest(
         journal=get_journal(session, company, journal),
-        partner=_partner(books, partner),
+        partner=partner_named(books.session, books.company, partner),
         amount=amount,
         date=date,
         direction=Direction.OUTBOUND if outbound else Direction.INBOUND,
@@ -113,15 +112,6 @@ def batch_payments(books: Books, *, journal: str, payment_ids: Sequence[int]) ->
     payments = get_payments(session, company, list(payment_ids), lock=True)
     batch = make_batch(session, company, found, payments)
     return _batch_view(books, batch, found)
-
-
-def _partner(books: Books, name: str) -> Partner:
-    partner = books.session.scalar(
-        select(Partner).where(Partner.company_id == books.company.id, Partner.name == name)
-    )
-    if partner is None:
-        raise NotFound(f"unknown partner {shown(name)}")
-    return partner
 
 
 def _views(

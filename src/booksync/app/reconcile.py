@@ -16,8 +16,9 @@ from booksync.documents.models import Invoice, Payment
 from booksync.errors import BooksyncError
 from booksync.ledger.errors import NotFound
 from booksync.ledger.limits import shown
-from booksync.ledger.models import Account, AccountRole, Entry, Partner
+from booksync.ledger.models import Account, AccountRole, Entry
 from booksync.ledger.open_item_models import OpenItem
+from booksync.ledger.partners import partner_named
 from booksync.money import exponent, parse_amount, to_decimal, to_minor
 from booksync.reconciliation.auto import Matcher, apply_proposal, unreconciled_facts
 from booksync.reconciliation.bank import WriteOff, reconcile_line, statement_line, undo_line
@@ -180,7 +181,7 @@ def apply(
         links.append((None, payment_id))
     exp = exponent(line.currency_code)
     write_offs = [_counterpart(books, text, exp, line.label) for text in counterparts]
-    partner_id = _partner_id(books, partner) if partner else None
+    partner_id = partner_named(books.session, books.company, partner).id if partner else None
     record = reconcile_line(
         session, company, line, items, write_offs,
         on_account_partner=partner_id, partner_id=partner_id, documents=links,
@@ -244,15 +245,6 @@ def _counterpart(books: Books, text: str, exp: int, default_label: str) -> Write
         raise NotFound(f"unknown account {shown(code.strip())}")
     amount = to_minor(parse_amount(amount_text.strip()), exp)
     return WriteOff(account.id, amount, label.strip() or default_label)
-
-
-def _partner_id(books: Books, name: str) -> int:
-    partner_id = books.session.scalar(
-        select(Partner.id).where(Partner.company_id == books.company.id, Partner.name == name)
-    )
-    if partner_id is None:
-        raise NotFound(f"unknown partner {shown(name)}")
-    return partner_id
 
 
 def _reconciled(books: Books, record: BankReconciliation) -> ReconciledView:

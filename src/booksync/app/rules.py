@@ -21,6 +21,7 @@ from booksync.errors import BooksyncError
 from booksync.ledger.errors import NotFound
 from booksync.ledger.limits import MAX_NAME, MAX_TEXT, check_text, shown
 from booksync.ledger.models import Account, Journal, JournalType, Partner
+from booksync.ledger.partners import partner_named
 from booksync.money import MoneyError, exponent, to_decimal, to_minor
 from booksync.reconciliation.rule_models import (
     HUNDRED_PERCENT,
@@ -177,12 +178,8 @@ def _account(books: Books, code: str) -> Account:
     return account
 
 
-def _partner(books: Books, name: str) -> int:
-    partner_id = books.session.scalar(select(Partner.id).where(
-        Partner.company_id == books.company.id, Partner.name == name.strip()))
-    if partner_id is None:
-        raise NotFound(f"unknown partner {shown(name.strip())}")
-    return partner_id
+def _partner_id(books: Books, name: str) -> int:
+    return partner_named(books.session, books.company, name.strip()).id
 
 
 def _bank_journal(books: Books, code: str) -> int:
@@ -299,12 +296,12 @@ def _checked(books: Books, given: RuleInput) -> ReconcileRule:
     mappings = []
     for mapping in given.map_partner:
         compile_regex(mapping.regex, "partner regex")
-        mappings.append({"regex": mapping.regex, "partner_id": _partner(books, mapping.partner)})
+        mappings.append({"regex": mapping.regex, "partner_id": _partner_id(books, mapping.partner)})
     return ReconcileRule(
         company_id=books.company.id, name=name, kind=kind.value, sequence=given.sequence,
         auto=given.auto, active=True, journal_ids=json.dumps(journals), nature=nature.value,
         amount_min=low, amount_max=high, label_contains=contains, label_regex=regex,
-        partner_id=None if given.partner is None else _partner(books, given.partner),
+        partner_id=None if given.partner is None else _partner_id(books, given.partner),
         currency_code=currency, tolerance_kind=tolerance_kind, tolerance_value=tolerance_value,
         tolerance_account_id=tolerance_account, counterparts=json.dumps(counterparts),
         partner_mappings=json.dumps(mappings),

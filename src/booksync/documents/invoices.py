@@ -23,8 +23,9 @@ from booksync.documents.taxes import taxes_by_name
 from booksync.errors import BooksyncError
 from booksync.ledger.errors import InvalidEntry, LedgerError, LockedPeriod, NotFound
 from booksync.ledger.limits import MAX_NAME, MAX_TEXT, check_text, shown
-from booksync.ledger.models import Account, Company, Journal, JournalType, Partner
+from booksync.ledger.models import Account, Company, Journal, JournalType
 from booksync.ledger.open_item_models import OpenItem
+from booksync.ledger.partners import partner_named
 from booksync.money import MoneyError, exponent, to_minor
 
 __all__ = [
@@ -130,15 +131,6 @@ def _due_date(data: DocumentInput) -> dt.date:
     return due
 
 
-def _partner(session: Session, company: Company, name: str) -> Partner:
-    partner = session.scalar(
-        select(Partner).where(Partner.company_id == company.id, Partner.name == name.strip())
-    )
-    if partner is None:
-        raise NotFound(f"unknown partner {shown(name)}")
-    return partner
-
-
 def _line_account(
     accounts: dict[str, Account], code: str | None, default: int | None
 ) -> Account:
@@ -178,7 +170,7 @@ def create_document(session: Session, company: Company, data: DocumentInput) -> 
     kind = InvoiceType(data.type)
     if not data.lines:
         raise InvalidEntry(f"{a_kind(kind)} needs at least one line")
-    partner = _partner(session, company, data.partner)
+    partner = partner_named(session, company, data.partner.strip())
     due = _due_date(data)
     if company.lock_date is not None and data.date <= company.lock_date:
         raise LockedPeriod(
@@ -270,7 +262,8 @@ def list_documents(
         Invoice.company_id == company.id, Invoice.type.in_([k.value for k in kinds])
     )
     if partner is not None:
-        query = query.where(Invoice.partner_id == _partner(session, company, partner).id)
+        named = partner_named(session, company, partner.strip())
+        query = query.where(Invoice.partner_id == named.id)
     if open_only:
         query = query.join(OpenItem, OpenItem.entry_id == Invoice.entry_id).where(
             Invoice.state == InvoiceState.POSTED.value,

@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
-from booksync.ledger.errors import NotFound
-from booksync.ledger.limits import shown
-from booksync.ledger.models import Account, AccountRole, Company, Entry, Line, Partner
+from booksync.ledger.models import Account, AccountRole, Company, Entry, Line
 from booksync.ledger.open_item_models import OpenItem
+from booksync.ledger.partners import partner_named
 
 __all__ = ["PARTNER_ROLES", "PartnerLedger", "PartnerLine", "partner_ledger"]
 
@@ -59,20 +58,11 @@ class PartnerLedger:
         return self.lines[-1].balance if self.lines else 0
 
 
-def _partner(session: Session, company: Company, name: str) -> Partner:
-    partner = session.scalar(
-        select(Partner).where(Partner.company_id == company.id, Partner.name == name.strip())
-    )
-    if partner is None:
-        raise NotFound(f"unknown partner {shown(name)}")
-    return partner
-
-
 def partner_ledger(session: Session, company: Company, name: str) -> PartnerLedger:
     """Every posted line of partner ``name`` on receivable and payable accounts, by
     date then line, with a running balance; the line's label, else its entry's
     reference."""
-    partner = _partner(session, company, name)
+    partner = partner_named(session, company, name.strip())
     running = func.sum(Line.debit - Line.credit).over(order_by=(Line.date, Line.id))
     query = (
         select(

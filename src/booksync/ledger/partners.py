@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booksync.ledger.errors import LedgerError
-from booksync.ledger.limits import MAX_NAME, check_text
+from booksync.ledger.errors import LedgerError, NotFound
+from booksync.ledger.limits import MAX_NAME, check_text, shown
 from booksync.ledger.models import Company, Partner
 
 
@@ -16,6 +16,16 @@ def list_partners(session: Session, company: Company) -> list[Partner]:
             select(Partner).where(Partner.company_id == company.id).order_by(Partner.name)
         )
     )
+
+
+def partner_named(session: Session, company: Company, name: str, *, hint: str = "") -> Partner:
+    """The company's partner called exactly ``name``; ``hint`` ends the refusal."""
+    partner = session.scalar(
+        select(Partner).where(Partner.company_id == company.id, Partner.name == name)
+    )
+    if partner is None:
+        raise NotFound(f"unknown partner {shown(name)}{hint}")
+    return partner
 
 
 def add_partner(

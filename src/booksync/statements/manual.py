@@ -16,13 +16,13 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from booksync.banking.bank_accounts import normalize_iban
-from booksync.ledger.errors import InvalidEntry, NotFound
-from booksync.ledger.limits import MAX_NAME, MAX_TEXT, check_text, shown
+from booksync.ledger.errors import InvalidEntry
+from booksync.ledger.limits import MAX_NAME, MAX_TEXT, check_text
 from booksync.ledger.models import Company, Partner
+from booksync.ledger.partners import partner_named
 from booksync.ledger.writer import EntryWriter
 from booksync.money import CURRENCIES, MoneyError, to_minor
 from booksync.statements.booking import NewLine
@@ -45,14 +45,9 @@ class ManualLine:
 
 def _partner(session: Session, company: Company, name: str) -> Partner:
     check_text(name, "partner name", MAX_NAME)
-    partner = session.scalar(
-        select(Partner).where(Partner.company_id == company.id, Partner.name == name.strip())
+    return partner_named(
+        session, company, name.strip(), hint=": add it first with `booksync partner add`"
     )
-    if partner is None:
-        raise NotFound(
-            f"unknown partner {shown(name)}: add it first with `booksync partner add`"
-        )
-    return partner
 
 
 def _label(text: str) -> str:
