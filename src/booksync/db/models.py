@@ -7,5 +7,6 @@ from booksync.ledger import models as ledger_models  # noqa: F401  (registers ta
 from booksync.ledger import open_item_models  # noqa: F401  (registers tables)
 from booksync.reconciliation import models as reconciliation_models  # noqa: F401
 from booksync.reconciliation import rule_models  # noqa: F401  (registers tables)
+from booksync.users import models as user_models  # noqa: F401  (registers tables)
 
 metadata = Base.metadata
