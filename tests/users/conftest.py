@@ -1,0 +1,37 @@
+"""Fixtures of the user tests: two companies and a user of each role."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.orm import Session
+
+from booksync.app.companies import create_company
+from booksync.users.accounts import add_user
+from booksync.users.models import AppUser
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def companies(session: Session) -> dict[str, int]:
+    """Two companies, by name -> id."""
+    made = {name: create_company(session, name, "EUR", "DE").id
+            for name in ("Acme Ltd", "Globex GmbH")}
+    session.commit()
+    return made
+
+
+@pytest.fixture
+def ann(session: Session) -> AppUser:
+    """An admin (every company)."""
+    user = add_user(session, "Ann@Example.com ", "admin", [], PASSWORD)
+    session.commit()
+    return user
+
+
+@pytest.fixture
+def bob(session: Session, companies: dict[str, int]) -> AppUser:
+    """An accountant of Acme Ltd only."""
+    user = add_user(session, "bob@example.com", "accountant", ["Acme Ltd"], PASSWORD)
+    session.commit()
+    return user
