@@ -34,6 +34,7 @@ def test_an_added_user_is_kept_lower_cased_with_a_hash(session: Session, ann: Ap
     assert user_by_email(session, "  ANN@example.COM") is not None
     assert user_by_email(session, "nobody@example.com") is None
     assert user_by_email(session, "nul\x00@example.com") is None
+    assert user_by_email(session, "\udcff@example.com") is None  # an undecodable argument
 
 
 def test_the_repr_of_a_user_shows_no_hash(ann: AppUser) -> None:
@@ -74,6 +75,8 @@ def test_a_user_of_every_company_sees_companies_made_later(session: Session, ann
         ("cy@example.com", "viewer", [], "short12", "invalid", "at least 8 characters"),
         ("not-an-address", "viewer", [], PASSWORD, "invalid", "is not an email address"),
         ("a b@example.com", "viewer", [], PASSWORD, "invalid", "is not an email address"),
+        ("\udcff@example.com", "viewer", [], PASSWORD, "invalid", "is not an email address"),
+        ("cy@example.com", "viewer", ["\udcff"], PASSWORD, "not_found", "no company named"),
         ("cy@example.com", "owner", [], PASSWORD, "invalid",
          "role 'owner' is not one of admin, accountant, viewer"),
         ("cy@example.com", "admin", ["Acme Ltd"], PASSWORD, "invalid", "an admin sees every"),

@@ -35,6 +35,12 @@ def test_a_malformed_hash_is_a_plain_no() -> None:
     assert needs_rehash("not a hash")
 
 
+def test_a_password_that_is_no_text_is_refused_and_never_matches() -> None:
+    with pytest.raises(BooksyncError, match="UTF-8"):
+        check_new_password("undecodable \udcff")
+    assert not verify_password(hash_password("s3cret-enough"), "s3cret-enough\udcff")
+
+
 def test_a_weaker_hash_needs_rehashing() -> None:
     from argon2 import PasswordHasher
 

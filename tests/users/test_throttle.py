@@ -92,6 +92,6 @@ def test_attempts_older_than_a_day_are_deleted(session: Session) -> None:
 
 
 def test_any_text_typed_at_sign_in_is_recorded(session: Session) -> None:
-    odd = "nul\x00" + "x" * 1000
+    odd = "nul\x00\udcff" + "x" * 1000
     _fail(session, odd, "::ffff:" + "9" * 500, T0, MAX_FAILURES_PER_EMAIL)
     assert retry_after(session, odd, "elsewhere", now=T0 + dt.timedelta(minutes=1))

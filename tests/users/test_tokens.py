@@ -80,7 +80,8 @@ def test_last_use_is_written_at_most_once_a_minute(session: Session, bob: AppUse
     ("email", "name", "code", "fragment"),
     [("nobody@example.com", "ci", "not_found", "no user with the email 'nobody@example.com'"),
      ("bob@example.com", "  ", "invalid", "a token needs a name"),
-     ("bob@example.com", "x" * 201, "invalid", "longer than 200 characters")],
+     ("bob@example.com", "x" * 201, "invalid", "longer than 200 characters"),
+     ("bob@example.com", "ci \udcff", "invalid", "is not valid text")],
 )
 def test_a_refused_token_is_not_made(
     session: Session, bob: AppUser, email: str, name: str, code: str, fragment: str

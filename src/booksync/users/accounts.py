@@ -36,6 +36,7 @@ __all__ = [
     "list_users",
     "normalize_email",
     "principal_for",
+    "storable",
     "user_by_email",
 ]
 
@@ -51,6 +52,19 @@ def _nobody_hash() -> str:
     return hash_password("no user has this password")
 
 
+def storable(text: str, limit: int) -> bool:
+    """Whether ``text`` fits ``limit`` characters, holds no control character and can
+    be written as UTF-8: a byte a shell argument could not decode arrives as a lone
+    surrogate, which both databases' drivers refuse with an exception, not a sentence."""
+    if not text_ok(text, limit):
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def normalize_email(email: str) -> str:
     """An address as booksync keeps and compares it: stripped and lower-cased."""
     return email.strip().lower()
@@ -58,7 +72,7 @@ def normalize_email(email: str) -> str:
 
 def _checked_email(email: str) -> str:
     address = normalize_email(email)
-    if not text_ok(address, MAX_EMAIL) or not _EMAIL.fullmatch(address):
+    if not storable(address, MAX_EMAIL) or not _EMAIL.fullmatch(address):
         raise BooksyncError(f"{shown(email)} is not an email address like name@example.com")
     return address
 
@@ -74,7 +88,7 @@ def _role(role: Role | str) -> Role:
 def _companies(session: Session, names: Sequence[str]) -> list[Company]:
     wanted = list(dict.fromkeys(name.strip() for name in names))
     for name in wanted:
-        if not text_ok(name, MAX_NAME):  # no company has it; PostgreSQL refuses a NUL
+        if not storable(name, MAX_NAME):  # no company has it; the driver would refuse it
             raise NotFound(f"no company named {shown(name)}")
     found = {
         c.name: c for c in session.scalars(select(Company).where(Company.name.in_(wanted)))
@@ -129,11 +143,11 @@ def list_users(session: Session) -> list[AppUser]:
 def user_by_email(session: Session, email: str) -> AppUser | None:
     """The user with this address (any case, any surrounding spaces), or None.
 
-    Text no address can be (too long, control characters) is None without a
-    query: PostgreSQL refuses a NUL in a parameter outright.
+    Text no address can be (too long, control characters, a lone surrogate)
+    is None without a query: PostgreSQL refuses a NUL in a parameter outright.
     """
     address = normalize_email(email)
-    if not text_ok(address, MAX_EMAIL):
+    if not storable(address, MAX_EMAIL):
         return None
     return session.scalar(select(AppUser).where(AppUser.email == address))
 

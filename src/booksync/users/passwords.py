@@ -36,6 +36,18 @@ def check_new_password(password: str) -> None:
         raise BooksyncError(f"a password needs at least {MIN_PASSWORD} characters")
     if len(password) > MAX_PASSWORD:
         raise BooksyncError(f"a password may have at most {MAX_PASSWORD} characters")
+    if not _encodable(password):
+        raise BooksyncError("a password must be UTF-8 text (it holds an undecodable byte)")
+
+
+def _encodable(password: str) -> bool:
+    """Whether the hasher can read it: bytes a terminal or pipe could not decode
+    arrive as lone surrogates, which UTF-8 cannot encode."""
+    try:
+        password.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def hash_password(password: str) -> str:
@@ -46,10 +58,10 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str, password: str) -> bool:
     """Whether ``password`` is the one ``password_hash`` was made from.
 
-    A malformed hash or an over-long password is a plain no: a sign-in
-    answers the same to every wrong password.
+    A malformed hash, an over-long password or one that is no text is a
+    plain no: a sign-in answers the same to every wrong password.
     """
-    if len(password) > MAX_PASSWORD:
+    if len(password) > MAX_PASSWORD or not _encodable(password):
         return False
     try:
         return _HASHER.verify(password_hash, password)

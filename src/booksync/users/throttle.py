@@ -43,13 +43,18 @@ MAX_FAILURES_PER_REMOTE = 20
 KEPT = dt.timedelta(days=1)
 
 
+def _fitted(text: str, limit: int) -> str:
+    """Any text as a column takes it: cut, controls and lone surrogates replaced."""
+    return fit_text(text, limit).encode("utf-8", "replace").decode("utf-8")
+
+
 def _email(email: str) -> str:
     """An address typed at sign-in, as stored: any text fits (the form takes anything)."""
-    return fit_text(normalize_email(email), MAX_EMAIL)
+    return _fitted(normalize_email(email), MAX_EMAIL)
 
 
 def _remote(remote: str) -> str:
-    return fit_text(remote.strip(), MAX_REMOTE)
+    return _fitted(remote.strip(), MAX_REMOTE)
 
 
 def record_attempt(

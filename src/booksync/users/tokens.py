@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from booksync.errors import BooksyncError
 from booksync.ledger.errors import NotFound
 from booksync.ledger.limits import MAX_NAME, check_text, shown
-from booksync.users.accounts import normalize_email, principal_for, user_by_email
+from booksync.users.accounts import normalize_email, principal_for, storable, user_by_email
 from booksync.users.clock import instant
 from booksync.users.models import TOKEN_PREFIX_LENGTH, ApiToken, AppUser
 from booksync.users.principal import Principal
@@ -47,6 +47,8 @@ def create_token(
     label = check_text(name.strip(), "a token's name", MAX_NAME) or ""
     if not label:
         raise BooksyncError("a token needs a name (what will use it)")
+    if not storable(label, MAX_NAME):
+        raise BooksyncError(f"a token's name {shown(label)} is not valid text")
     user = user_by_email(session, email)
     if user is None:
         raise NotFound(f"no user with the email {shown(normalize_email(email))}")
