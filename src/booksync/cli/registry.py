@@ -72,6 +72,8 @@ COMMANDS: dict[str, Entry] = {
         "booksync.cli.rules", "Reconciliation rules: buttons, suggestions and invoice matching."
     ),
     "sandbox": Entry("booksync.cli.sandbox", "The sandbox bank (simulated SimpleFIN server)."),
+    "user": Entry("booksync.cli.users", "Web app users: their roles and the companies they see."),
+    "token": Entry("booksync.cli.users", "API tokens: bearer credentials for programs."),
 }
 
 __all__ = ["COMMANDS", "Entry"]
