@@ -2,6 +2,8 @@
 
 Run ``python bench/reconcile_bench.py [--invoices N] [--partners P] [--lines L] [--seed S]
 [--keep DIR]`` (defaults: 100,000 invoices over 5,000 partners, 100,000 lines).
+With ``--keep`` the books are left in DIR, as ``reconcile.db`` after the run
+and ``before-reconcile.db`` as ``reconcile auto`` found them.
 
 1. Setup, not timed (its time is printed): a fresh SQLite file
    (``booksync init --company Bench`` as a subprocess), the partners (90 %
@@ -407,6 +409,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{booked:,} lines, {booked / sync_s:,.0f} lines/s (statement importer in process, "
         f"no HTTP; load {load_sync} -> {load()})")
     baseline = min(run_measured(booksync(url, "rule", "list", "--json")).seconds for _ in range(3))
+    if args.keep is not None:  # the books as reconcile auto finds them, to profile it again
+        shutil.copyfile(db, workdir / "before-reconcile.db")
     load_before = load()
     auto = run_measured(booksync(url, "reconcile", "auto", "--json"))
     load_after = load()

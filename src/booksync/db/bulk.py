@@ -229,6 +229,24 @@ class BulkSQL:
             returned += self.run(conn, self.text(statement, count), params)
         return returned
 
+    def run_each(self, conn: Connection, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """``sql`` (a ``{p}`` for each value) once per row of ``rows``, by the driver's own
+        ``executemany``: for updates by key, whose values (ids, amounts) need no bind
+        processing, one statement prepared once instead of SQLAlchemy's work per row."""
+        if not rows:
+            return
+        text = sql.replace("{p}", "%s" if self._numbered else "?")
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        try:
+            if self._numbered:
+                with driver.cursor() as cursor:
+                    cursor.executemany(text, rows)
+            else:
+                driver.executemany(text, rows)
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise _wrapped(conn, text, exc) from exc
+
     def insert(self, conn: Connection, insert: Insert, flat: Sequence[Any]) -> None:
         """Insert rows laid end to end in ``flat`` (values in the order of ``insert.columns``)."""
         if self._numbered and PG_COPY and not insert.returning:

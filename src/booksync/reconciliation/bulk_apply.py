@@ -21,11 +21,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from booksync.db.base import Base
-from booksync.db.bulk import BulkInsert
+from booksync.db.bulk import BulkInsert, BulkSQL
 from booksync.ledger.entries import PreparedEntry, PreparedLine, check_postable
 from booksync.ledger.models import Company, Journal, Line
 from booksync.ledger.open_item_models import FullReconcile, OpenItem, PartialReconcile
@@ -184,8 +184,8 @@ def write(
         )
     )
     partials: list[tuple[object, ...]] = []
-    residuals: list[dict[str, object]] = []
-    cleared: list[dict[str, object]] = []
+    residuals: list[tuple[int, int, int | None, int]] = []
+    cleared: list[tuple[int | None, int]] = []
     documents: list[tuple[object, ...]] = []
     for planned, entry_id, record in zip(work, entry_ids, records, strict=True):
         money_in = planned.facts.money_in
@@ -196,9 +196,9 @@ def write(
             partials.append(
                 (cid, debit, credit, share, share, share, full, f"bank:{record}")
             )
-            residuals.append({"item": item.item_id, "left": settle.left, "full": full})
+            residuals.append((settle.left, settle.left, full, item.item_id))
             # The clearing line's own open item (the writer made it) owes nothing now.
-            cleared.append({"line": clearing, "full": full})
+            cleared.append((full, clearing))
         documents += [
             (cid, record, item.invoice_id, item.payment_id)
             for item in planned.proposal.items
@@ -208,20 +208,18 @@ def write(
         "company_id", "debit_line_id", "credit_line_id", "amount", "debit_amount_currency",
         "credit_amount_currency", "full_reconcile_id", "origin",
     )).insert(partials)
-    items = OpenItem.__table__
-    assert isinstance(items, Table)
     conn = session.connection()
-    conn.execute(
-        update(items)
-        .where(items.c.id == bindparam("item"))
-        .values(residual=bindparam("left"), residual_currency=bindparam("left"),
-                full_reconcile_id=bindparam("full")),
+    driver = BulkSQL(conn.dialect)
+    driver.run_each(
+        conn,
+        f"UPDATE {OpenItem.__tablename__} SET residual = {{p}}, residual_currency = {{p}}, "
+        "full_reconcile_id = {p} WHERE id = {p}",
         residuals,
     )
-    conn.execute(
-        update(items)
-        .where(items.c.line_id == bindparam("line"))
-        .values(residual=0, residual_currency=0, full_reconcile_id=bindparam("full")),
+    driver.run_each(
+        conn,
+        f"UPDATE {OpenItem.__tablename__} SET residual = 0, residual_currency = 0, "
+        "full_reconcile_id = {p} WHERE line_id = {p}",
         cleared,
     )
     _bulk(session, BankReconciliationDocument, (

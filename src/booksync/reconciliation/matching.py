@@ -195,7 +195,8 @@ class _Search:
     @cached_property
     def partner_owing(self) -> list[tuple[int, Candidate]]:
         """The open items of the line's partner its money settles, each with what it
-        owes in the line's currency (read once for every rule)."""
+        owes in the line's currency (read once for every rule, and only when no single
+        item owes the amount: that one is found by OpenBook.of_partner_owing)."""
         if self.who is None:
             return []
         currency, company = self.facts.currency, self.book.company_currency
@@ -282,10 +283,9 @@ def _named(
 
 
 def _by_partner(search: _Search, who: Recognized, rule: Rule) -> list[Proposal]:
-    facts = search.facts
+    facts, book = search.facts, search.book
     amount = abs(facts.amount)
-    owed = search.partner_owing
-    exact = [item for value, item in owed if value == amount]
+    exact = _owing(book.of_partner_owing(who.partner_id, facts.currency, amount), facts, book)
     if len(exact) == 1:
         return [_proposal(
             rule, 90 if who.certain else 70,
@@ -298,6 +298,7 @@ def _by_partner(search: _Search, who: Recognized, rule: Rule) -> list[Proposal]:
                                 f"of this amount", [item], partner_id=who.partner_id)
             for item in sorted(exact, key=lambda i: (i.due_date, i.line_id))
         ]
+    owed = search.partner_owing
     found: list[Proposal] = [
         _proposal(rule, 65, f"{', '.join(i.label for i in subset)} of {who.name} add up to "
                             "the amount", subset, partner_id=who.partner_id)

@@ -86,6 +86,14 @@ class OpenBook:
     by_amount: dict[tuple[str, int], list[Candidate]] = field(
         default_factory=lambda: defaultdict(list)
     )
+    # Per partner, currency and what is owed (unsigned), kept up to date as this run
+    # takes items: a line's exact match is a lookup, not a walk over a busy partner's
+    # hundreds of open items.  An item in another currency than the company's is also
+    # kept under the company currency, since a line in that currency settles it by
+    # its company residual (Candidate.owed).
+    by_partner_amount: dict[tuple[int, str, int], dict[int, Candidate]] = field(
+        default_factory=lambda: defaultdict(dict)
+    )
     batches: dict[int, list[Candidate]] = field(default_factory=lambda: defaultdict(list))
     _batch_totals: dict[tuple[str, int], list[int]] | None = None
 
@@ -130,6 +138,7 @@ class OpenBook:
             self.by_free[free].append(item)
         if item.partner_id is not None:
             self.by_partner[item.partner_id][item.line_id] = item
+            self._index_amounts(item)
         self.by_amount[(item.currency, abs(item.residual_currency))].append(item)
         if item.batch_id is not None:
             self.batches[item.batch_id].append(item)
@@ -138,6 +147,31 @@ class OpenBook:
         """The partner's open items."""
         found = self.by_partner.get(partner_id)
         return list(found.values()) if found else []
+
+    def of_partner_owing(self, partner_id: int, currency: str, amount: int) -> list[Candidate]:
+        """The partner's open items that owe ``amount`` (unsigned) in ``currency``; the
+        caller checks the sign."""
+        found = self.by_partner_amount.get((partner_id, currency, amount))
+        return list(found.values()) if found else []
+
+    def _amount_keys(self, item: Candidate) -> list[tuple[int, str, int]]:
+        assert item.partner_id is not None
+        keys = [(item.partner_id, item.currency, abs(item.residual_currency))]
+        if item.currency != self.company_currency:
+            keys.append((item.partner_id, self.company_currency, abs(item.residual)))
+        return keys
+
+    def _index_amounts(self, item: Candidate) -> None:
+        for key in self._amount_keys(item):
+            self.by_partner_amount[key][item.line_id] = item
+
+    def _unindex_amounts(self, item: Candidate) -> None:
+        for key in self._amount_keys(item):
+            found = self.by_partner_amount.get(key)
+            if found is not None:
+                found.pop(item.line_id, None)
+                if not found:
+                    del self.by_partner_amount[key]
 
     def batches_of_total(self, currency: str, total: int) -> list[int]:
         """Batches whose open items owed ``total`` in ``currency`` when first asked; the
@@ -157,13 +191,18 @@ class OpenBook:
             self._drop(item)
 
     def _drop(self, item: Candidate) -> None:
-        self.items.pop(item.line_id, None)
-        if item.partner_id is not None:
+        if self.items.pop(item.line_id, None) is not None and item.partner_id is not None:
             self.by_partner.get(item.partner_id, {}).pop(item.line_id, None)
+            self._unindex_amounts(item)
 
     def take(self, item: Candidate, residual: int, residual_currency: int) -> None:
         """What ``item`` owes after a match in this run took part of it; out when nothing."""
         if not residual and not residual_currency:
             self._drop(item)
             return
+        partnered = item.partner_id is not None and item.line_id in self.items
+        if partnered:
+            self._unindex_amounts(item)
         item.residual, item.residual_currency = residual, residual_currency
+        if partnered:
+            self._index_amounts(item)

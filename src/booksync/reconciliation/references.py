@@ -24,8 +24,21 @@ _NOT_ALNUM = re.compile(r"[^0-9A-Z]+")
 MIN_FREE = 5  # a free reference shorter than this matches too much by chance
 
 
+_PREFIXES = frozenset({"RINV", "RBILL", "INV", "BILL"})
+
+
 def document_key(number: str) -> str | None:
-    """The key of a document number as booksync gives it (``INV/2026/00012``)."""
+    """The key of a document number as booksync gives it (``INV/2026/00012``).
+
+    Such a number needs no search: it is read by its slashes, as each open
+    document's is when the open book loads (a hundred thousand of them).
+    """
+    parts = number.split("/")
+    if len(parts) == 3 and parts[0] in _PREFIXES:
+        year, seq = parts[1], parts[2]
+        if (len(year) == 4 and 0 < len(seq) <= 7 and (year + seq).isascii()
+                and (year + seq).isdigit()):
+            return f"{parts[0]}/{int(year)}/{int(seq)}"
     keys = number_keys(number)
     return keys[0] if keys else None
 
