@@ -50,6 +50,9 @@ KINDS: dict[str, Kind] = {
     "reauth_required": Kind(5, 401, "the bank consent must be renewed"),
     "setup_token_rejected": Kind(1, 400, "the setup token was already used or never existed"),
     "insecure_url": Kind(1, 400, "the address is not one booksync may call"),
+    "unauthenticated": Kind(1, 401, "sign in, or send a valid API token"),
+    "forbidden": Kind(1, 403, "the user's role or companies do not allow it"),
+    "too_many_attempts": Kind(1, 429, "too many failed sign-ins; wait before trying again"),
 }
 
 

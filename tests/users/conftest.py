@@ -22,16 +22,16 @@ def companies(session: Session) -> dict[str, int]:
 
 
 @pytest.fixture
-def ann(session: Session) -> AppUser:
+def owner(session: Session) -> AppUser:
     """An admin (every company)."""
-    user = add_user(session, "Ann@Example.com ", "admin", [], PASSWORD)
+    user = add_user(session, "Owner@Example.com ", "admin", [], PASSWORD)
     session.commit()
     return user
 
 
 @pytest.fixture
-def bob(session: Session, companies: dict[str, int]) -> AppUser:
+def clerk(session: Session, companies: dict[str, int]) -> AppUser:
     """An accountant of Acme Ltd only."""
-    user = add_user(session, "bob@example.com", "accountant", ["Acme Ltd"], PASSWORD)
+    user = add_user(session, "clerk@example.com", "accountant", ["Acme Ltd"], PASSWORD)
     session.commit()
     return user

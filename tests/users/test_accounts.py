@@ -23,52 +23,54 @@ from booksync.users.tokens import create_token, resolve_token
 from tests.users.conftest import PASSWORD
 
 
-def test_an_added_user_is_kept_lower_cased_with_a_hash(session: Session, ann: AppUser) -> None:
+def test_an_added_user_is_kept_lower_cased_with_a_hash(session: Session, owner: AppUser) -> None:
     session.expire_all()
     (user,) = list_users(session)
     assert (user.email, user.role, user.all_companies, user.disabled) == (
-        "ann@example.com", "admin", True, False)
+        "owner@example.com", "admin", True, False)
     assert user.password_hash.startswith("$argon2id$")
     assert PASSWORD not in user.password_hash
     assert user.created_at.tzinfo is not None
-    assert user_by_email(session, "  ANN@example.COM") is not None
+    assert user_by_email(session, "  OWNER@example.COM") is not None
     assert user_by_email(session, "nobody@example.com") is None
     assert user_by_email(session, "nul\x00@example.com") is None
     assert user_by_email(session, "\udcff@example.com") is None  # an undecodable argument
 
 
-def test_the_repr_of_a_user_shows_no_hash(ann: AppUser) -> None:
-    assert "argon2" not in repr(ann) and "ann@example.com" in repr(ann)
+def test_the_repr_of_a_user_shows_no_hash(owner: AppUser) -> None:
+    assert "argon2" not in repr(owner) and "owner@example.com" in repr(owner)
 
 
 def test_a_user_limited_to_companies_sees_only_those(
-    session: Session, companies: dict[str, int], bob: AppUser
+    session: Session, companies: dict[str, int], clerk: AppUser
 ) -> None:
     both = add_user(session, "cy@example.com", "viewer", ["Globex GmbH", "Acme Ltd", "Acme Ltd"],
                     PASSWORD)
     session.commit()
     session.expire_all()
     listed = {u.email: [c.name for c in u.companies] for u in list_users(session)}
-    assert listed == {"bob@example.com": ["Acme Ltd"],
+    assert listed == {"clerk@example.com": ["Acme Ltd"],
                       "cy@example.com": ["Acme Ltd", "Globex GmbH"]}
-    principal = principal_for(session, bob)
+    principal = principal_for(session, clerk)
     assert principal.role is Role.ACCOUNTANT and not principal.all_companies
     assert principal.sees(companies["Acme Ltd"])
     assert not principal.sees(companies["Globex GmbH"])
     assert principal_for(session, both).company_ids == frozenset(companies.values())
 
 
-def test_a_user_of_every_company_sees_companies_made_later(session: Session, ann: AppUser) -> None:
+def test_a_user_of_every_company_sees_companies_made_later(
+    session: Session, owner: AppUser
+) -> None:
     from booksync.app.companies import create_company
 
     later = create_company(session, "Initech", "EUR", "DE")
-    assert principal_for(session, ann).sees(later.id)
+    assert principal_for(session, owner).sees(later.id)
 
 
 @pytest.mark.parametrize(
     ("email", "role", "grants", "password", "code", "fragment"),
     [
-        ("ANN@example.com", "viewer", [], PASSWORD, "conflict", "already exists"),
+        ("OWNER@example.com", "viewer", [], PASSWORD, "conflict", "already exists"),
         ("cy@example.com", "viewer", ["Nope Inc"], PASSWORD, "not_found",
          "no company named 'Nope Inc'"),
         ("cy@example.com", "viewer", ["Nul\x00"], PASSWORD, "not_found", "no company named"),
@@ -83,7 +85,7 @@ def test_a_user_of_every_company_sees_companies_made_later(session: Session, ann
     ],
 )
 def test_a_refused_user_is_not_added(
-    session: Session, companies: dict[str, int], ann: AppUser, email: str, role: str,
+    session: Session, companies: dict[str, int], owner: AppUser, email: str, role: str,
     grants: list[str], password: str, code: str, fragment: str,
 ) -> None:
     with pytest.raises(BooksyncError) as caught:
@@ -95,50 +97,50 @@ def test_a_refused_user_is_not_added(
     assert session.scalar(select(func.count()).select_from(AppUser)) == 1
 
 
-def test_a_password_is_checked_against_the_enabled_user(session: Session, bob: AppUser) -> None:
-    assert authenticate(session, "BOB@example.com", PASSWORD) is bob
-    assert authenticate(session, "bob@example.com", PASSWORD + "x") is None
+def test_a_password_is_checked_against_the_enabled_user(session: Session, clerk: AppUser) -> None:
+    assert authenticate(session, "CLERK@example.com", PASSWORD) is clerk
+    assert authenticate(session, "clerk@example.com", PASSWORD + "x") is None
     assert authenticate(session, "nobody@example.com", PASSWORD) is None
-    disable_user(session, "bob@example.com")
-    assert authenticate(session, "bob@example.com", PASSWORD) is None
+    disable_user(session, "clerk@example.com")
+    assert authenticate(session, "clerk@example.com", PASSWORD) is None
 
 
-def test_an_old_hash_is_replaced_at_sign_in(session: Session, bob: AppUser) -> None:
+def test_an_old_hash_is_replaced_at_sign_in(session: Session, clerk: AppUser) -> None:
     from argon2 import PasswordHasher
 
-    bob.password_hash = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(PASSWORD)
-    weak = bob.password_hash
-    assert authenticate(session, "bob@example.com", PASSWORD) is bob
-    assert bob.password_hash != weak
-    assert authenticate(session, "bob@example.com", PASSWORD) is bob
+    clerk.password_hash = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash(PASSWORD)
+    weak = clerk.password_hash
+    assert authenticate(session, "clerk@example.com", PASSWORD) is clerk
+    assert clerk.password_hash != weak
+    assert authenticate(session, "clerk@example.com", PASSWORD) is clerk
 
 
 def test_disabling_ends_sessions_and_revokes_tokens(
-    session: Session, ann: AppUser, bob: AppUser
+    session: Session, owner: AppUser, clerk: AppUser
 ) -> None:
-    cookie, _ = start_session(session, bob.id)
-    kept_cookie, _ = start_session(session, ann.id)
-    _, token = create_token(session, "bob@example.com", "ci")
-    _, kept_token = create_token(session, "ann@example.com", "ci")
+    cookie, _ = start_session(session, clerk.id)
+    kept_cookie, _ = start_session(session, owner.id)
+    _, token = create_token(session, "clerk@example.com", "ci")
+    _, kept_token = create_token(session, "owner@example.com", "ci")
     session.commit()
     assert resolve_session(session, cookie) is not None
     assert resolve_token(session, token) is not None
 
-    disable_user(session, "Bob@Example.com")
+    disable_user(session, "Clerk@Example.com")
     session.commit()
     session.expire_all()
-    assert user_by_email(session, "bob@example.com").disabled  # type: ignore[union-attr]
+    assert user_by_email(session, "clerk@example.com").disabled  # type: ignore[union-attr]
     assert resolve_session(session, cookie) is None
     assert resolve_token(session, token) is None
     assert session.scalar(select(func.count()).select_from(WebSession)
-                          .where(WebSession.user_id == bob.id)) == 0
-    assert session.scalars(select(ApiToken.revoked).where(ApiToken.user_id == bob.id)).all() == [
+                          .where(WebSession.user_id == clerk.id)) == 0
+    assert session.scalars(select(ApiToken.revoked).where(ApiToken.user_id == clerk.id)).all() == [
         True]
     # Nobody else's.
     assert resolve_session(session, kept_cookie) is not None
     assert resolve_token(session, kept_token) is not None
     # Twice is once.
-    assert disable_user(session, "bob@example.com").disabled
+    assert disable_user(session, "clerk@example.com").disabled
 
 
 def test_disabling_an_unknown_user_is_refused(session: Session) -> None:

@@ -24,7 +24,7 @@ def _to(engine: Engine, revision: str) -> None:
 
 def test_0013_goes_down_and_up(engine: Engine) -> None:
     with session_factory(engine).begin() as session:
-        add_user(session, "ann@example.com", "admin", [], "correct horse")
+        add_user(session, "owner@example.com", "admin", [], "correct horse")
     assert set(inspect(engine).get_table_names()) >= TABLES
     _to(engine, "0012")
     assert TABLES.isdisjoint(inspect(engine).get_table_names())
@@ -34,4 +34,4 @@ def test_0013_goes_down_and_up(engine: Engine) -> None:
             "ix_web_session_user_id", "ix_api_token_user_id"} <= indexes
     with session_factory(engine).begin() as session:
         assert list_users(session) == []
-        add_user(session, "ann@example.com", "admin", [], "correct horse")
+        add_user(session, "owner@example.com", "admin", [], "correct horse")

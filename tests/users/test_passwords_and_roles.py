@@ -68,8 +68,8 @@ def test_each_role_allows_what_the_docs_say(role: str, read: bool, book: bool, a
 
 
 def test_a_principal_sees_its_companies_or_all() -> None:
-    some = Principal(1, "bob@example.com", Role.VIEWER, False, frozenset({3}))
-    every = Principal(2, "ann@example.com", Role.ADMIN, True, frozenset())
+    some = Principal(1, "clerk@example.com", Role.VIEWER, False, frozenset({3}))
+    every = Principal(2, "owner@example.com", Role.ADMIN, True, frozenset())
     assert some.sees(3) and not some.sees(4)
     assert every.sees(3) and every.sees(4)
     assert some.allows("read") and not some.allows(Permission.BOOK)

@@ -29,9 +29,9 @@ def _row(session: Session) -> WebSession:
 
 
 def test_a_new_session_resolves_to_its_user_and_csrf_token(
-    session: Session, companies: dict[str, int], bob: AppUser
+    session: Session, companies: dict[str, int], clerk: AppUser
 ) -> None:
-    cookie, csrf = start_session(session, bob.id, now=T0)
+    cookie, csrf = start_session(session, clerk.id, now=T0)
     session.commit()
     assert len(cookie) >= 43 and len(csrf) >= 43 and cookie != csrf
     resolved = resolve_session(session, cookie, now=T0 + dt.timedelta(minutes=5))
@@ -39,12 +39,12 @@ def test_a_new_session_resolves_to_its_user_and_csrf_token(
     principal, token = resolved
     assert token == csrf
     assert (principal.user_id, principal.email, principal.role) == (
-        bob.id, "bob@example.com", Role.ACCOUNTANT)
+        clerk.id, "clerk@example.com", Role.ACCOUNTANT)
     assert principal.sees(companies["Acme Ltd"]) and not principal.sees(companies["Globex GmbH"])
 
 
-def test_only_the_cookie_s_hash_is_stored(session: Session, bob: AppUser) -> None:
-    cookie, _ = start_session(session, bob.id, now=T0)
+def test_only_the_cookie_s_hash_is_stored(session: Session, clerk: AppUser) -> None:
+    cookie, _ = start_session(session, clerk.id, now=T0)
     session.commit()
     row = _row(session)
     assert row.id == hashlib.sha256(cookie.encode()).hexdigest()
@@ -52,14 +52,14 @@ def test_only_the_cookie_s_hash_is_stored(session: Session, bob: AppUser) -> Non
     assert row.expires_at == T0 + IDLE_TIMEOUT
 
 
-def test_unknown_and_odd_cookies_resolve_to_nobody(session: Session, bob: AppUser) -> None:
-    start_session(session, bob.id)
+def test_unknown_and_odd_cookies_resolve_to_nobody(session: Session, clerk: AppUser) -> None:
+    start_session(session, clerk.id)
     for cookie in ("", "x", "nul\x00", "x" * 10_000):
         assert resolve_session(session, cookie) is None
 
 
-def test_an_idle_session_ends(session: Session, bob: AppUser) -> None:
-    cookie, _ = start_session(session, bob.id, now=T0)
+def test_an_idle_session_ends(session: Session, clerk: AppUser) -> None:
+    cookie, _ = start_session(session, clerk.id, now=T0)
     session.commit()
     just_before = T0 + IDLE_TIMEOUT - dt.timedelta(seconds=1)
     assert resolve_session(session, cookie, now=T0 + IDLE_TIMEOUT) is None
@@ -67,8 +67,8 @@ def test_an_idle_session_ends(session: Session, bob: AppUser) -> None:
     assert resolve_session(session, cookie, now=just_before) is None
 
 
-def test_requests_move_the_idle_end_at_most_once_a_minute(session: Session, bob: AppUser) -> None:
-    cookie, _ = start_session(session, bob.id, now=T0)
+def test_requests_move_the_idle_end_at_most_once_a_minute(session: Session, clerk: AppUser) -> None:
+    cookie, _ = start_session(session, clerk.id, now=T0)
     session.commit()
     assert resolve_session(session, cookie, now=T0 + dt.timedelta(seconds=30)) is not None
     session.commit()
@@ -83,9 +83,9 @@ def test_requests_move_the_idle_end_at_most_once_a_minute(session: Session, bob:
 
 
 def test_a_session_ends_after_its_absolute_lifetime_however_busy(
-    session: Session, bob: AppUser
+    session: Session, clerk: AppUser
 ) -> None:
-    cookie, _ = start_session(session, bob.id, now=T0)
+    cookie, _ = start_session(session, clerk.id, now=T0)
     session.commit()
     moment = T0
     while moment + dt.timedelta(hours=6) < T0 + ABSOLUTE_LIFETIME:
@@ -96,9 +96,9 @@ def test_a_session_ends_after_its_absolute_lifetime_however_busy(
     assert resolve_session(session, cookie, now=T0 + ABSOLUTE_LIFETIME) is None
 
 
-def test_an_ended_session_resolves_to_nobody(session: Session, bob: AppUser) -> None:
-    cookie, _ = start_session(session, bob.id)
-    other, _ = start_session(session, bob.id)
+def test_an_ended_session_resolves_to_nobody(session: Session, clerk: AppUser) -> None:
+    cookie, _ = start_session(session, clerk.id)
+    other, _ = start_session(session, clerk.id)
     session.commit()
     end_session(session, cookie)
     end_session(session, "never issued")
@@ -107,26 +107,26 @@ def test_an_ended_session_resolves_to_nobody(session: Session, bob: AppUser) -> 
     assert resolve_session(session, other) is not None
 
 
-def test_a_disabled_user_s_session_resolves_to_nobody(session: Session, bob: AppUser) -> None:
-    cookie, _ = start_session(session, bob.id)
-    bob.disabled = True  # even if a session were left behind
+def test_a_disabled_user_s_session_resolves_to_nobody(session: Session, clerk: AppUser) -> None:
+    cookie, _ = start_session(session, clerk.id)
+    clerk.disabled = True  # even if a session were left behind
     session.commit()
     assert resolve_session(session, cookie) is None
-    disable_user(session, bob.email)
+    disable_user(session, clerk.email)
     assert session.scalars(select(WebSession)).all() == []
 
 
-def test_starting_a_session_deletes_the_ones_over(session: Session, bob: AppUser) -> None:
-    start_session(session, bob.id, now=T0)
-    start_session(session, bob.id, now=T0 + IDLE_TIMEOUT + dt.timedelta(seconds=1))
+def test_starting_a_session_deletes_the_ones_over(session: Session, clerk: AppUser) -> None:
+    start_session(session, clerk.id, now=T0)
+    start_session(session, clerk.id, now=T0 + IDLE_TIMEOUT + dt.timedelta(seconds=1))
     session.commit()
     assert len(session.scalars(select(WebSession)).all()) == 1
 
 
-def test_now_must_say_its_zone(session: Session, bob: AppUser) -> None:
+def test_now_must_say_its_zone(session: Session, clerk: AppUser) -> None:
     with pytest.raises(ValueError, match="aware"):
-        start_session(session, bob.id, now=dt.datetime(2026, 3, 2, 9, 0))
+        start_session(session, clerk.id, now=dt.datetime(2026, 3, 2, 9, 0))
     # Another zone is the same instant.
-    cookie, _ = start_session(session, bob.id, now=T0)
+    cookie, _ = start_session(session, clerk.id, now=T0)
     berlin = T0.astimezone(dt.timezone(dt.timedelta(hours=1)))
     assert resolve_session(session, cookie, now=berlin + IDLE_TIMEOUT) is None

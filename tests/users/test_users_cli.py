@@ -57,102 +57,104 @@ def _resolves(db_url: str, token: str) -> bool:
 
 
 def test_a_password_is_only_taken_from_stdin(cli: Run) -> None:
-    code, out, err = cli("user", "add", "ann@example.com", "--role", "admin", stdin=PASSWORD)
+    code, out, err = cli("user", "add", "owner@example.com", "--role", "admin", stdin=PASSWORD)
     assert code == 2 and "--password-stdin" in err and "shell history" in err
     code, out, _ = cli("user", "list", "--json")
     assert (code, json.loads(out)) == (0, [])
 
 
 def test_users_are_added_listed_and_disabled(cli: Run, db_url: str) -> None:
-    code, out, err = cli("user", "add", "Ann@Example.com", "--role", "admin", "--password-stdin",
+    code, out, err = cli("user", "add", "Owner@Example.com", "--role", "admin", "--password-stdin",
                          "--json", stdin=PASSWORD + "\nsecond line ignored\n")
     assert code == 0, err
-    ann = json.loads(out)
-    assert set(ann) == {"id", "email", "role", "all_companies", "companies", "disabled",
+    owner = json.loads(out)
+    assert set(owner) == {"id", "email", "role", "all_companies", "companies", "disabled",
                         "created_at"}
-    assert (ann["email"], ann["role"], ann["all_companies"], ann["companies"]) == (
-        "ann@example.com", "admin", True, [])
-    code, out, err = cli("user", "add", "bob@example.com", "--role", "viewer",
+    assert (owner["email"], owner["role"], owner["all_companies"], owner["companies"]) == (
+        "owner@example.com", "admin", True, [])
+    code, out, err = cli("user", "add", "clerk@example.com", "--role", "viewer",
                          "--company", "Globex GmbH", "--company", "Acme Ltd",
                          "--password-stdin", stdin=PASSWORD + "\r\n")
     assert (code, out.strip()) == (
-        0, "added user bob@example.com (viewer, sees Acme Ltd, Globex GmbH)"), err
+        0, "added user clerk@example.com (viewer, sees Acme Ltd, Globex GmbH)"), err
 
     code, out, err = cli("user", "list", "--json")
     assert code == 0, err
     listed = json.loads(out)
     assert [(u["email"], u["companies"], u["disabled"]) for u in listed] == [
-        ("ann@example.com", [], False), ("bob@example.com", ["Acme Ltd", "Globex GmbH"], False)]
+        ("clerk@example.com", ["Acme Ltd", "Globex GmbH"], False),
+        ("owner@example.com", [], False),
+    ]
     hashes = _secrets(db_url)
     assert len(hashes) == 2 and all(h.startswith("$argon2id$") for h in hashes)
     assert not any(h in out for h in hashes) and PASSWORD not in out and "argon2" not in out
 
-    code, out, _ = cli("user", "disable", "BOB@example.com")
-    assert (code, out.strip()) == (0, "disabled user bob@example.com: sessions ended, "
+    code, out, _ = cli("user", "disable", "CLERK@example.com")
+    assert (code, out.strip()) == (0, "disabled user clerk@example.com: sessions ended, "
                                       "tokens revoked")
     code, out, _ = cli("user", "list")
-    assert code == 0 and "bob@example.com" in out and "yes" in out and "Acme Ltd" in out
+    assert code == 0 and "clerk@example.com" in out and "yes" in out and "Acme Ltd" in out
 
 
 def test_the_password_line_s_break_is_not_part_of_it(cli: Run, db_url: str) -> None:
     from booksync.users.accounts import authenticate
 
-    assert cli("user", "add", "ann@example.com", "--role", "viewer", "--password-stdin",
+    assert cli("user", "add", "owner@example.com", "--role", "viewer", "--password-stdin",
                stdin=" spaced pass \r\n")[0] == 0
     engine = make_engine(db_url)
     with session_factory(engine).begin() as session:
-        assert authenticate(session, "ann@example.com", " spaced pass ") is not None
+        assert authenticate(session, "owner@example.com", " spaced pass ") is not None
     engine.dispose()
 
 
 @pytest.mark.parametrize(
     ("args", "stdin", "fragment"),
-    [(("ann@example.com", "--role", "admin"), PASSWORD, "already exists"),
-     (("bob@example.com", "--role", "viewer"), "short12\n", "at least 8 characters"),
-     (("bob@example.com", "--role", "viewer"), "", "at least 8 characters"),
-     (("bob@example.com", "--role", "boss"), PASSWORD, "role 'boss' is not one of"),
-     (("bob@example.com", "--role", "viewer", "--company", "Nope"), PASSWORD,
+    [(("owner@example.com", "--role", "admin"), PASSWORD, "already exists"),
+     (("clerk@example.com", "--role", "viewer"), "short12\n", "at least 8 characters"),
+     (("clerk@example.com", "--role", "viewer"), "", "at least 8 characters"),
+     (("clerk@example.com", "--role", "boss"), PASSWORD, "role 'boss' is not one of"),
+     (("clerk@example.com", "--role", "viewer", "--company", "Nope"), PASSWORD,
       "no company named 'Nope'"),
-     (("bob", "--role", "viewer"), PASSWORD, "'bob' is not an email address")],
+     (("clerk", "--role", "viewer"), PASSWORD, "'clerk' is not an email address")],
 )
 def test_a_refused_user_is_one_sentence_without_the_password(
     cli: Run, args: tuple[str, ...], stdin: str, fragment: str
 ) -> None:
-    assert cli("user", "add", "ann@example.com", "--role", "admin", "--password-stdin",
+    assert cli("user", "add", "owner@example.com", "--role", "admin", "--password-stdin",
                stdin=PASSWORD)[0] == 0
     result = cli("user", "add", *args, "--password-stdin", stdin=stdin)
     line = one_error(result, fragment)
     assert (stdin.strip() or PASSWORD) not in line
     code, out, _ = cli("user", "list", "--json")
-    assert code == 0 and [u["email"] for u in json.loads(out)] == ["ann@example.com"]
+    assert code == 0 and [u["email"] for u in json.loads(out)] == ["owner@example.com"]
 
 
 def test_a_token_is_printed_once_and_works_until_its_user_is_disabled(
     cli: Run, db_url: str
 ) -> None:
-    assert cli("user", "add", "ann@example.com", "--role", "accountant", "--password-stdin",
+    assert cli("user", "add", "owner@example.com", "--role", "accountant", "--password-stdin",
                stdin=PASSWORD)[0] == 0
-    code, out, err = cli("token", "create", "--user", "ann@example.com", "--name", "ci")
+    code, out, err = cli("token", "create", "--user", "owner@example.com", "--name", "ci")
     assert code == 0, err
     token = out.strip()
     assert token.startswith("bks_") and "\n" not in token
     assert "shown only this once" in err and token not in err
     assert _resolves(db_url, token)
 
-    code, out, err = cli("token", "create", "--user", "ANN@example.com", "--json")
+    code, out, err = cli("token", "create", "--user", "OWNER@example.com", "--json")
     assert code == 0, err
     created = json.loads(out)
     assert set(created) == {"id", "name", "user", "token", "created_at"}
-    assert (created["name"], created["user"]) == ("api", "ann@example.com")
+    assert (created["name"], created["user"]) == ("api", "owner@example.com")
     assert _resolves(db_url, created["token"])
 
     hashes = _secrets(db_url)
     code, out, _ = cli("user", "list", "--json")
     assert not any(h in out for h in hashes) and token not in out
 
-    assert cli("user", "disable", "ann@example.com")[0] == 0
+    assert cli("user", "disable", "owner@example.com")[0] == 0
     assert not _resolves(db_url, token) and not _resolves(db_url, created["token"])
-    one_error(cli("token", "create", "--user", "ann@example.com"), "is disabled")
+    one_error(cli("token", "create", "--user", "owner@example.com"), "is disabled")
     one_error(cli("token", "create", "--user", "cy@example.com"), "no user with the email")
 
 
@@ -160,7 +162,7 @@ def test_the_installed_command_reads_the_password_from_a_pipe(cli: Run, db_url: 
     """The real ``booksync`` script, its stdin a pipe as in ``echo ... | booksync user add``."""
     script = Path(sys.executable).with_name("booksync")
     done = subprocess.run(
-        [str(script), "--db", db_url, "user", "add", "ann@example.com", "--role", "viewer",
+        [str(script), "--db", db_url, "user", "add", "owner@example.com", "--role", "viewer",
          "--company", "Acme Ltd", "--password-stdin"],
         input=PASSWORD + "\n", capture_output=True, text=True, timeout=60,
     )
@@ -170,14 +172,14 @@ def test_the_installed_command_reads_the_password_from_a_pipe(cli: Run, db_url: 
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     (user,) = json.loads(done.stdout)
-    assert (user["email"], user["companies"]) == ("ann@example.com", ["Acme Ltd"])
+    assert (user["email"], user["companies"]) == ("owner@example.com", ["Acme Ltd"])
 
 
 def test_undecodable_input_is_one_sentence(cli: Run, db_url: str) -> None:
     """Bytes a shell could not decode reach booksync as lone surrogates."""
     script = Path(sys.executable).with_name("booksync")
     for args, stdin in (
-        (["user", "add", "ann@example.com", "--role", "viewer", "--password-stdin"],
+        (["user", "add", "owner@example.com", "--role", "viewer", "--password-stdin"],
          b"\xff\xfe password\n"),
         (["user", "add", b"\xff@example.com", "--role", "viewer", "--password-stdin"],
          PASSWORD.encode() + b"\n"),

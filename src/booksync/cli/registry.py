@@ -35,6 +35,10 @@ COMMANDS: dict[str, Entry] = {
         "booksync.cli.demo",
         "Build a demo company with a few months of activity and print its reports.",
     ),
+    "serve": Entry(
+        "booksync.cli.serve",
+        "Serve the web app and the REST API (and, unless --no-worker, synchronize on schedule).",
+    ),
     "worker": Entry(
         "booksync.cli.worker",
         "Synchronize due connections: once, or until stopped (Ctrl-C, SIGTERM).",

@@ -1,8 +1,8 @@
 """Users: add, list, look up, disable, check a password; and who a user is for a request.
 
 Every refusal is one sentence that never quotes a password.  An address is
-kept stripped and lower-cased, so ``Ann@Example.com`` signs in as
-``ann@example.com`` and cannot be added twice (docs/users.md, "Users and
+kept stripped and lower-cased, so ``Owner@Example.com`` signs in as
+``owner@example.com`` and cannot be added twice (docs/users.md, "Users and
 roles").
 """
 

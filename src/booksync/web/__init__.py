@@ -1,0 +1,1 @@
+"""The web app and REST API over the application layer (docs/web.md)."""

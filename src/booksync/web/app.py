@@ -1,0 +1,55 @@
+"""The web app: pages and the REST API over the application layer, in one FastAPI app.
+
+:func:`create_app` takes the engine and what the server runs beside it;
+``booksync serve`` (booksync.web.server) runs it under uvicorn, and the
+tests call it directly.  Each page and each API resource is a router in a
+module of its own, listed in :data:`ROUTERS` (docs/web.md, "Layout").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import import_module
+from importlib.resources import files
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+
+from booksync.web import errors
+from booksync.web.security import SecurityHeaders
+
+ROUTERS = (
+    "booksync.web.pages.login",
+    "booksync.web.api.docs",
+)
+
+__all__ = ["ROUTERS", "WebConfig", "create_app"]
+
+
+@dataclass(frozen=True, slots=True)
+class WebConfig:
+    """What the server runs beside the app: the sandbox bank's address when started
+    with ``--sandbox`` (its institutions connect with one click)."""
+
+    sandbox_url: str | None = None
+
+
+def create_app(engine: Engine, config: WebConfig | None = None) -> FastAPI:
+    app = FastAPI(
+        title="booksync",
+        version="1",
+        summary="The books of small companies, kept in step with their banks.",
+        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.engine = engine
+    app.state.config = config or WebConfig()
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=str(files("booksync.web") / "static")),
+              name="static")
+    errors.install(app)
+    for name in ROUTERS:
+        app.include_router(import_module(name).router)
+    return app

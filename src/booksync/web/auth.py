@@ -1,0 +1,135 @@
+"""Who is calling, and whether they may: sessions, bearer tokens, roles and CSRF.
+
+A browser is signed in by its session cookie; a program sends
+``Authorization: Bearer bks_...``.  Either way the caller is a
+:class:`~booksync.users.principal.Principal`, read once per request.  A
+route asks for a permission with ``Depends(need(Permission.BOOK))``, never
+for a role (docs/web.md, "Roles").
+
+A request that changes something and comes with the session cookie must
+also carry the session's CSRF token, as the form field ``csrf`` or the
+header ``X-CSRF-Token``: another site can make a browser send the cookie,
+but cannot read the token.  A bearer token is never sent by a browser on
+its own, so requests with one need no CSRF token.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from fastapi import Request
+from sqlalchemy import Engine
+
+from booksync.db.engine import session_factory
+from booksync.errors import BooksyncError
+from booksync.users.principal import Principal
+from booksync.users.roles import Permission
+from booksync.users.sessions import resolve_session
+from booksync.users.tokens import resolve_token
+
+COOKIE = "booksync_session"
+CSRF_FIELD = "csrf"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+__all__ = [
+    "COOKIE",
+    "CSRF_FIELD",
+    "CSRF_HEADER",
+    "Caller",
+    "NotSignedIn",
+    "caller_of",
+    "need",
+]
+
+
+class NotSignedIn(BooksyncError):
+    """No valid session or token: a page sends the browser to the login page."""
+
+    code = "unauthenticated"
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The signed-in user of a request; ``csrf`` is the session's token (None for a
+    bearer token, whose requests need none)."""
+
+    principal: Principal
+    via: Literal["session", "token"]
+    csrf: str | None
+
+
+def engine_of(request: Request) -> Engine:
+    engine = request.app.state.engine
+    assert isinstance(engine, Engine)
+    return engine
+
+
+def caller_of(request: Request) -> Caller | None:
+    """The request's caller, looked up once per request; None when nobody valid."""
+    if hasattr(request.state, "caller"):
+        found: Caller | None = request.state.caller
+        return found
+    found = _lookup(request)
+    request.state.caller = found
+    return found
+
+
+def _lookup(request: Request) -> Caller | None:
+    header = request.headers.get("authorization", "")
+    cookie = request.cookies.get(COOKIE)
+    if not header and not cookie:
+        return None
+    with session_factory(engine_of(request)).begin() as session:
+        if header:
+            scheme, _, value = header.partition(" ")
+            if scheme.lower() != "bearer" or not value.strip():
+                return None
+            principal = resolve_token(session, value.strip())
+            return Caller(principal, "token", None) if principal else None
+        assert cookie is not None
+        resolved = resolve_session(session, cookie)
+        if resolved is None:
+            return None
+        principal, csrf = resolved
+        return Caller(principal, "session", csrf)
+
+
+async def _csrf_given(request: Request) -> str:
+    header = request.headers.get(CSRF_HEADER)
+    if header:
+        return header
+    kind = request.headers.get("content-type", "")
+    if kind.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        value = (await request.form()).get(CSRF_FIELD)
+        return value if isinstance(value, str) else ""
+    return ""
+
+
+def need(permission: Permission) -> Callable[[Request], Awaitable[Caller]]:
+    """A dependency: the caller, who must be signed in and allowed ``permission``; a
+    change made with the session cookie must carry the session's CSRF token."""
+
+    async def dependency(request: Request) -> Caller:
+        caller = caller_of(request)
+        if caller is None:
+            raise NotSignedIn("Sign in first, or send a valid API token.")
+        if not caller.principal.allows(permission):
+            raise BooksyncError(
+                f"Your role ({caller.principal.role}) may not do this.", code="forbidden"
+            )
+        if request.method not in SAFE_METHODS and caller.via == "session":
+            given = await _csrf_given(request)
+            assert caller.csrf is not None
+            if not hmac.compare_digest(given.encode(), caller.csrf.encode()):
+                raise BooksyncError(
+                    "This form has expired or did not come from booksync; reload the page "
+                    "and try again.",
+                    code="forbidden",
+                )
+        return caller
+
+    return dependency
