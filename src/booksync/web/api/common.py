@@ -1,0 +1,67 @@
+"""What every API resource shares: the company parameter, cursors and list answers.
+
+A list answers ``{"items": [...], "next": CURSOR}``: ``items`` in the JSON
+shape of the command line's ``--json`` listing, ``next`` the cursor of the
+following page (null on the last).  A cursor is opaque to clients: today
+it carries the last item's id, for a keyset query (``WHERE id > ...``) that
+stays fast at any depth, unlike an offset (docs/web.md, "API").
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from fastapi import Query
+
+from booksync.errors import BooksyncError
+
+CompanyQuery = Annotated[
+    str | None,
+    Query(description="The company's name; default: the first the caller sees, by name.",
+          max_length=200),
+]
+CursorQuery = Annotated[
+    str | None, Query(description="`next` of the previous page.", max_length=100)
+]
+LimitQuery = Annotated[int, Query(ge=1, le=500, description="Items per page.")]
+
+DEFAULT_LIMIT = 100
+
+__all__ = [
+    "DEFAULT_LIMIT",
+    "CompanyQuery",
+    "CursorQuery",
+    "LimitQuery",
+    "after_id",
+    "cursor_of",
+    "listing",
+]
+
+
+def cursor_of(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
+
+
+def after_id(cursor: str | None) -> int | None:
+    """The id a cursor carries; a cursor not made by :func:`cursor_of` is refused."""
+    if cursor is None or cursor == "":
+        return None
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, _, value = text.partition(":")
+        if kind == "id" and value.isascii() and value.isdigit() and len(value) < 19:
+            return int(value)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        pass
+    raise BooksyncError("cursor: not a cursor this API gave; use a list's `next` as it is.")
+
+
+def listing(items: Sequence[dict[str, Any]], limit: int, *, key: str = "id") -> dict[str, Any]:
+    """The answer for one page: ``items`` read with one more than ``limit`` so that the
+    last page is known without another query."""
+    shown = list(items[:limit])
+    more = len(items) > limit
+    return {"items": shown, "next": cursor_of(int(shown[-1][key])) if more and shown else None}
