@@ -101,3 +101,9 @@ def test_a_bearer_token_signs_a_program_in_without_csrf(web: Web) -> None:
     out = client.post("/logout", headers={"Authorization": f"Bearer {token}"})
     assert out.status_code == 303 and out.headers["location"] == "/login"
     assert token not in page.text
+
+
+def test_every_answer_says_how_long_the_server_took(web: Web) -> None:
+    timing = web.client().get("/login").headers["server-timing"]
+    name, _, duration = timing.partition(";dur=")
+    assert name == "app" and float(duration) >= 0

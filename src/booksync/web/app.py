@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 
 from booksync.web import errors
 from booksync.web.security import SecurityHeaders
+from booksync.web.timing import ServerTiming
 
 ROUTERS = (
     "booksync.web.pages.login",
@@ -47,6 +48,7 @@ def create_app(engine: Engine, config: WebConfig | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.config = config or WebConfig()
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(ServerTiming)  # added last, so outermost: it times everything
     app.mount("/static", StaticFiles(directory=str(files("booksync.web") / "static")),
               name="static")
     errors.install(app)
