@@ -4,24 +4,33 @@ apply, undo (docs/reconciliation.md)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, false, or_, select
 
 from booksync.app.context import Books
+from booksync.app.statements import AMOUNT
 from booksync.banking.models import StatementLine
 from booksync.documents.models import Invoice, Payment
 from booksync.errors import BooksyncError
 from booksync.ledger.errors import NotFound
 from booksync.ledger.limits import shown
-from booksync.ledger.models import Account, AccountRole, Entry
+from booksync.ledger.models import Account, AccountRole, Entry, Partner
 from booksync.ledger.open_item_models import OpenItem
 from booksync.ledger.partners import partner_named
-from booksync.money import exponent, parse_amount, to_decimal, to_minor
+from booksync.ledger.pipeline import gc_relaxed
+from booksync.money import MoneyError, exponent, parse_amount, to_decimal, to_minor
 from booksync.reconciliation.auto import Matcher, apply_proposal, unreconciled_facts
-from booksync.reconciliation.bank import WriteOff, reconcile_line, statement_line, undo_line
+from booksync.reconciliation.bank import (
+    WriteOff,
+    active_reconciliation,
+    reconcile_line,
+    statement_line,
+    undo_line,
+)
 from booksync.reconciliation.facts import LineFacts
 from booksync.reconciliation.matching import Proposal
 from booksync.reconciliation.models import BankReconciliation, BankReconciliationDocument
@@ -32,10 +41,15 @@ __all__ = [
     "AutoView",
     "CounterpartView",
     "LineToReconcile",
+    "OpenItemView",
     "ReconciledView",
     "SuggestionView",
     "apply",
+    "apply_suggestion",
     "auto",
+    "line_to_reconcile",
+    "open_items",
+    "reconciliation_of",
     "to_reconcile",
     "undo",
 ]
@@ -149,10 +163,18 @@ def _suggestion(
 
 
 def auto(books: Books, journal: str | None = None) -> AutoView:
-    """Reconcile every line whose match is certain, with an automatic rule."""
-    matcher = _matcher(books)
-    facts = list(unreconciled_facts(books.session, books.company, _journal_id(books, journal)))
-    result = matcher.run(facts)
+    """Reconcile every line whose match is certain, with an automatic rule.
+
+    Under :func:`~booksync.ledger.pipeline.gc_relaxed`: the open book and the
+    proposals are a few hundred thousand objects that reference counting
+    frees, which the cyclic collector would otherwise walk again and again.
+    """
+    with gc_relaxed():
+        matcher = _matcher(books)
+        facts = list(
+            unreconciled_facts(books.session, books.company, _journal_id(books, journal))
+        )
+        result = matcher.run(facts)
     return AutoView(result.lines, result.reconciled, result.suggested, result.left)
 
 
@@ -266,3 +288,151 @@ def undo(books: Books, line_id: int) -> ReconciledView:
     line = statement_line(books.session, books.company, line_id)
     record = undo_line(books.session, books.company, line)
     return _reconciled(books, record)
+
+
+# -- one line at a time (the web app's reconciliation widget) ------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OpenItemView:
+    """An open invoice, bill or payment a line could settle, as the widget lists it:
+    ``document`` is what ``apply`` takes (a number, or ``payment N``)."""
+
+    document: str
+    kind: str
+    number: str | None
+    payment: int | None
+    partner: str | None
+    date: dt.date
+    due_date: dt.date
+    owed: Decimal  # what it still owes, unsigned, in ``currency``
+    currency: str
+
+
+def line_to_reconcile(books: Books, line_id: int) -> LineToReconcile:
+    """One unreconciled line with its suggestions, best first (buttons last), as
+    ``reconcile list`` shows each line; a reconciled line is a conflict.
+
+    The opening line of a first sync is matched with nothing: it comes without
+    suggestions, to be reconciled by hand if at all.
+    """
+    line = statement_line(books.session, books.company, line_id)
+    if active_reconciliation(books.session, line.id) is not None:
+        raise BooksyncError(f"statement line {line.id} is already reconciled", code="conflict")
+    facts = next(unreconciled_facts(books.session, books.company, line_ids=[line.id]), None)
+    exp = exponent(line.currency_code)
+    if facts is None:
+        partner = books.session.get(Partner, line.partner_id) if line.partner_id else None
+        return LineToReconcile(
+            line.id, line.date, to_decimal(line.amount, exp), line.currency_code, line.label,
+            partner.name if partner else line.partner_name, line.reference,
+            line.counterparty_iban, [],
+        )
+    matcher = _matcher(books)
+    codes = _account_codes(books)
+    return LineToReconcile(
+        facts.line_id, facts.date, to_decimal(facts.amount, exp), facts.currency, facts.label,
+        matcher.directory.names.get(facts.partner_id) if facts.partner_id
+        else facts.partner_name,
+        facts.reference, facts.counterparty_iban,
+        [_suggestion(p, facts, codes, matcher) for p in matcher.proposals(facts)],
+    )
+
+
+def apply_suggestion(
+    books: Books, line_id: int, rule: str, documents: Sequence[str] | None = None
+) -> ReconciledView:
+    """Reconcile a line as its suggestion of ``rule`` says (with exactly ``documents``
+    when given: one rule may suggest several sets); a button is applied this way too.
+
+    The suggestions are worked out again, so a suggestion that no longer holds
+    (its invoice paid meanwhile) is a conflict, never a wrong booking.
+    """
+    line = statement_line(books.session, books.company, line_id)
+    facts = next(unreconciled_facts(books.session, books.company, line_ids=[line.id]), None)
+    if facts is None:
+        if active_reconciliation(books.session, line.id) is not None:
+            raise BooksyncError(f"statement line {line.id} is already reconciled",
+                                code="conflict")
+        raise BooksyncError(f"statement line {line.id} is an opening balance: it has no "
+                            "suggestions; name documents or counterparts", code="conflict")
+    wanted = None if documents is None else [d.strip() for d in documents]
+    for proposal in _matcher(books).proposals(facts):
+        if proposal.rule == rule and (wanted is None or proposal.documents == wanted):
+            return _reconciled(books, apply_proposal(books.session, books.company, line.id,
+                                                     proposal))
+    with_documents = f" with {', '.join(wanted)}" if wanted else ""
+    raise BooksyncError(
+        f"statement line {line.id} has no suggestion {shown(rule)}{with_documents} (any "
+        "more): look at its suggestions again", code="conflict",
+    )
+
+
+def reconciliation_of(books: Books, line_id: int) -> ReconciledView | None:
+    """The line's active reconciliation (its clearing entry and documents), if any."""
+    line = statement_line(books.session, books.company, line_id)
+    record = active_reconciliation(books.session, line.id)
+    return None if record is None else _reconciled(books, record)
+
+
+MAX_OPEN_ITEMS = 200
+
+
+def open_items(
+    books: Books, line_id: int, search: str | None = None, limit: int = 50
+) -> list[OpenItemView]:
+    """The open invoices, bills and payments ``line_id``'s money can settle, by due date.
+
+    Money in settles what is owed to the company (invoices, payments received),
+    money out what it owes; only items in the line's currency, or any when the
+    line is in the company's.  ``search``: an amount (``1,234.50``) is what an
+    item still owes exactly; other text is looked for in the number and the
+    partner's name.
+    """
+    line = statement_line(books.session, books.company, line_id)
+    outstanding = (AccountRole.OUTSTANDING_IN.value, AccountRole.OUTSTANDING_OUT.value)
+    documents = (AccountRole.RECEIVABLE.value, AccountRole.PAYABLE.value)
+    query = (
+        select(Invoice.number, Invoice.type, Payment.id, Partner.name, OpenItem.date,
+               OpenItem.due_date, OpenItem.residual_currency, OpenItem.currency_code)
+        .join(Account, Account.id == OpenItem.account_id)
+        .outerjoin(Invoice, Invoice.entry_id == OpenItem.entry_id)
+        .outerjoin(Payment, Payment.entry_id == OpenItem.entry_id)
+        .outerjoin(Partner, Partner.id == OpenItem.partner_id)
+        .where(
+            OpenItem.company_id == books.company.id,
+            OpenItem.full_reconcile_id.is_(None),
+            or_(and_(Invoice.number.is_not(None), Account.role.in_(documents)),
+                and_(Payment.id.is_not(None), Account.role.in_(outstanding))),
+            OpenItem.residual_currency > 0 if line.amount > 0
+            else OpenItem.residual_currency < 0,
+        )
+    )
+    if line.currency_code != books.company.currency_code:
+        query = query.where(OpenItem.currency_code == line.currency_code)
+    text = (search or "").strip()[:200]
+    if text:
+        query = query.where(_item_search(text, line.currency_code))
+    rows = books.session.execute(
+        query.order_by(OpenItem.due_date, OpenItem.id).limit(min(limit, MAX_OPEN_ITEMS))
+    )
+    return [
+        OpenItemView(
+            number if number else f"payment {payment_id}",
+            str(kind) if number else "payment", number, None if number else payment_id,
+            partner, date, due, to_decimal(abs(residual), exponent(currency)), currency,
+        )
+        for number, kind, payment_id, partner, date, due, residual, currency in rows
+    ]
+
+
+def _item_search(text: str, currency: str) -> ColumnElement[bool]:
+    if AMOUNT.fullmatch(text):
+        try:
+            minor = to_minor(parse_amount(text.replace(",", "")), exponent(currency))
+        except MoneyError:
+            return false()
+        return OpenItem.residual_currency.in_([abs(minor), -abs(minor)])
+    pattern = "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"
+    return or_(Invoice.number.ilike(pattern, escape="\\"),
+               Partner.name.ilike(pattern, escape="\\"))
