@@ -132,4 +132,5 @@ def need(permission: Permission) -> Callable[[Request], Awaitable[Caller]]:
                 )
         return caller
 
+    dependency.permission = permission  # type: ignore[attr-defined]  # read by the route tests
     return dependency
