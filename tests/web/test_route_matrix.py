@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute
 from booksync.db.engine import session_factory
 from booksync.users.roles import Permission, allows
 from booksync.users.tokens import create_token
-from tests.web.conftest import ADMIN, ACCOUNTANT, OUTSIDER, USERS, VIEWER, Web
+from tests.web.conftest import ACCOUNTANT, ADMIN, OUTSIDER, USERS, VIEWER, Web
 
 PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/api/docs")}
 # Routes about no one company: what they show is the caller's own.
