@@ -14,7 +14,7 @@ import binascii
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import Path, Query
 
 from booksync.errors import BooksyncError
 
@@ -27,13 +27,19 @@ CursorQuery = Annotated[
     str | None, Query(description="`next` of the previous page.", max_length=100)
 ]
 LimitQuery = Annotated[int, Query(ge=1, le=500, description="Items per page.")]
+MAX_ID = 2**31 - 1  # the largest id either database holds
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="The record's id.")]
+"""A record's id in a path: a larger number names nothing, and the database drivers
+refuse to bind one past 64 bits, so it is refused here as invalid input."""
 
 DEFAULT_LIMIT = 100
 
 __all__ = [
     "DEFAULT_LIMIT",
+    "MAX_ID",
     "CompanyQuery",
     "CursorQuery",
+    "IdPath",
     "LimitQuery",
     "after_id",
     "cursor_of",
