@@ -73,9 +73,8 @@ def names(html: str) -> list[str]:
 
 def input_then_error(html: str, field: str) -> str:
     """The field-error element right after ``field``'s input (an AssertionError if none)."""
-    found = re.search(
-        rf'<input id="{field}" name="{field}"[^>]*>\s*<span class="field-error"[^>]*>([^<]+)</span>',
-        html)
+    found = re.search(rf'<input id="{field}" name="{field}"[^>]*>\s*'
+                      r'<span class="field-error"[^>]*>([^<]+)</span>', html)
     assert found, f"no field-error right after {field}"
     return found.group(1)
 
@@ -87,7 +86,8 @@ def value_of(html: str, field: str) -> str:
 
 
 def post_form(client: Client, url: str, **fields: str) -> httpx.Response:
-    return client.post(url, data={**fields, "csrf": client.csrf})
+    answer: httpx.Response = client.post(url, data={**fields, "csrf": client.csrf})
+    return answer
 
 
 # -- the catalogue ------------------------------------------------------------
