@@ -13,7 +13,8 @@ build downloaded by ``playwright install``.  Without it the tests skip,
 except under ``CI=true`` where they fail: CI installs it (``.ci/run``).
 
 Every test saves screenshots; ``BOOKSYNC_SCREENSHOTS=docs/screenshots``
-writes them there (the README's pictures) instead of a temporary folder.
+writes them there (the README's pictures) instead of a temporary folder
+(docs/web.md, "Browser tests").
 """
 
 from __future__ import annotations
