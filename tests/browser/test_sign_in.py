@@ -20,6 +20,12 @@ def test_signing_in_opens_the_dashboard(page: Page, server: Server, shot: Shot) 
     assert cookie["secure"] and cookie["httpOnly"] and cookie["sameSite"] == "Lax"
     expect(page.locator("nav.menu a[aria-current=page]")).to_have_text("Dashboard")
     expect(page.locator("header .email")).to_have_text(f"{ACCOUNTANT} (accountant)")
+    books = server.cli_json("journal", "list")
+    banks = [j for j in books if j["type"] == "bank"]
+    expect(page.locator(".card")).to_have_count(len(banks))  # a card per bank journal
+    for journal in banks:
+        expect(page.get_by_role("heading", name=f"{journal['name']} {journal['code']}")
+               ).to_be_visible()
     shot("dashboard")
 
 
