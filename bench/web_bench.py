@@ -1,0 +1,517 @@
+"""Web app speed benchmark: the dashboard, Online Synchronization and the statement lines.
+
+Run ``python bench/web_bench.py [--lines N] [--journals J] [--connections C]
+[--invoices I] [--requests R] [--budget S] [--threads T] [--seconds S]
+[--keep DIR]`` (defaults: the issue's 1,000,000 statement lines over 20 bank
+journals, 200 connections and 100,000 posted invoices; 200 requests per page
+after 20 to warm up; 4 client threads for 10 s).  With ``--keep DIR`` the
+books stay in DIR as ``web.db`` (with the key their credentials are sealed
+with), and a later run with the same DIR and the same sizes reuses them
+instead of building them again (about four minutes on 2 cores).
+
+1. The books (``web_data``; not a figure, each step's time is printed): a
+   fresh SQLite file written through the application's own bulk paths, the
+   posted invoices as ``reconcile_bench`` writes them, each connection's
+   lines through the statement importer as its first sync books them.
+   Then a user (admin, so that every page is allowed), a web session (its
+   cookie, as a browser sends it) and an API token (``Bearer``, as a
+   program sends it), made at every run through ``booksync.users``.
+2. The server: ``booksync --db FILE serve --no-worker --port FREE`` as a
+   subprocess (uvicorn, one process, as shipped), waited for until
+   ``/login`` answers.  Its log is ``serve.log`` in the work folder.
+3. Latency, one request at a time from one keep-alive ``httpx`` client on
+   loopback: per page 20 requests to warm up, then ``--requests`` measured
+   (a slow page stops after ``--budget`` seconds, 60 by default, with at
+   least 10; the row says how many).  The figure is the **server time**,
+   the ``Server-Timing: app;dur=MS`` header every answer carries
+   (booksync.web.timing: from the request's arrival at the app to the start
+   of its answer); the client's time (connection, HTTP parsing, the body)
+   is printed beside it, with p50, p95 and max of each, the answer's size
+   and the load average as the page's requests ended.  Pages: the
+   dashboard ``/``, Online Synchronization ``/connections``, the statement
+   lines page ``/statements?journal=BNK1`` (newest first) at its first page
+   and at three depths, the lines at 1 %, 50 % and 99 % of the journal in
+   (date, id) order, so that both ends are deep whichever way a page sorts
+   (the page is asked for as its own next link asks: the parameter and the
+   form of the line id are read from the first page), its two filters'
+   first pages (**To reconcile**; **Reconciled**, which none of these lines
+   is: the worst case of a filter that skips lines), and the JSON list
+   ``/api/v1/statement-lines?journal=BNK1&limit=100`` at the same depths
+   (cursors made by ``booksync.web.api.common.cursor_of``).  Target: p95
+   <= 50 ms each.  The **baselines**, served by the same server in the
+   same run: ``/static/app.css`` (a file: the server's floor) and
+   ``/login`` (a template, no database).
+4. Throughput of the JSON list: ``--threads`` clients (one keep-alive
+   ``httpx`` client each, in this process) for ``--seconds`` over pages of
+   every journal at depths spread over its lines; requests/s answered 200
+   (target >= 500), beside the same clients fetching ``/static/app.css``:
+   with the client and the server on the same two cores, that is the most
+   this client can measure.
+
+A page that is not there answers 404 and is printed as such.  Cores and the
+1-minute load average are printed with every figure: with a load near or
+above the core count another process shares the cores and the figures say
+little.  Figures are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import math
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+import httpx
+from cryptography.fernet import Fernet
+from sqlalchemy import func, select
+
+import web_data
+from booksync.banking.models import StatementLine
+from booksync.db.engine import make_engine, session_factory
+from booksync.errors import BooksyncError
+from booksync.ledger.companies import find_company
+from booksync.ledger.models import Journal, JournalType
+from booksync.users.accounts import add_user, user_by_email
+from booksync.users.sessions import start_session
+from booksync.users.tokens import create_token
+from booksync.web.api.common import after_id, cursor_of
+from booksync.web.auth import COOKIE
+
+TARGET_P95_MS = 50.0
+TARGET_RATE = 500.0
+WARM_UP = 20
+FEWEST = 10  # measured requests of a page, however slow
+DEPTHS = (0.01, 0.5, 0.99)
+FILTERS = ("to_reconcile", "reconciled")  # the page's filters, first page each
+CLI = "from booksync.cli.main import main; main()"
+_TIMING = re.compile(r"app;dur=([0-9.]+)")
+_HREF = re.compile(r'href="([^"]+)"')
+
+
+def load() -> str:
+    return f"{os.getloadavg()[0]:.2f}"
+
+
+# --- 1. the books and who asks ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Auth:
+    cookie: str
+    token: str
+
+
+def books(workdir: Path, sizes: web_data.Sizes, keep: bool) -> tuple[str, str]:
+    """The database's URL, built unless ``--keep`` holds one of these sizes; what was done."""
+    db = workdir / "web.db"
+    stamp = workdir / "web.json"
+    url = f"sqlite:///{db}"
+    if keep and db.exists() and stamp.exists() and stamp.read_text() == sizes.as_json():
+        return url, "reused from an earlier run with --keep"
+    for stale in (db, db.with_suffix(".db-wal"), db.with_suffix(".db-shm"), stamp):
+        stale.unlink(missing_ok=True)
+    steps = web_data.build(url, sizes)
+    stamp.write_text(sizes.as_json())
+    return url, "built: " + ", ".join(f"{k} {v:.0f} s" for k, v in steps.items())
+
+
+def sign_in(url: str) -> Auth:
+    """A web session and an API token of the bench's admin (added on first use)."""
+    with session_factory(make_engine(url)).begin() as session:
+        user = user_by_email(session, web_data.EMAIL)
+        if user is None:
+            user = add_user(session, web_data.EMAIL, "admin", [], web_data.PASSWORD)
+        cookie, _csrf = start_session(session, user.id)
+        _row, token = create_token(session, web_data.EMAIL, "web bench")
+    return Auth(cookie, token)
+
+
+@dataclass(frozen=True)
+class Journals:
+    codes: list[str]
+    first: str
+    lines: int
+    at_depth: dict[float, int]  # depth -> a line id of the first journal there
+
+
+def journals(url: str) -> Journals:
+    """The bank journals, and line ids of the first one at each of :data:`DEPTHS`."""
+    with session_factory(make_engine(url))() as session:
+        company = find_company(session, web_data.COMPANY)
+        found = list(session.execute(
+            select(Journal.id, Journal.code)
+            .where(Journal.company_id == company.id, Journal.type == JournalType.BANK)
+            .order_by(Journal.id)
+        ))
+        first_id, first = found[0]
+        count = session.scalar(select(func.count()).where(StatementLine.journal_id == first_id))
+        assert count is not None
+        ids = {}
+        for depth in DEPTHS:  # OFFSET is fine here: once, outside anything measured
+            ids[depth] = session.scalar(
+                select(StatementLine.id).where(StatementLine.journal_id == first_id)
+                .order_by(StatementLine.date, StatementLine.id)
+                .offset(min(int(count * depth), count - 1)).limit(1)
+            ) or 0
+    return Journals([code for _id, code in found], first, count, ids)
+
+
+def spread(url: str, codes: list[str], per_journal: int) -> list[str]:
+    """API pages of every journal at depths spread over its lines, for the throughput."""
+    paths = []
+    with session_factory(make_engine(url))() as session:
+        company = find_company(session, web_data.COMPANY)
+        for code in codes:
+            ids = list(session.scalars(
+                select(StatementLine.id)
+                .join(Journal, Journal.id == StatementLine.journal_id)
+                .where(Journal.company_id == company.id, Journal.code == code)
+                .order_by(StatementLine.id)
+            ))
+            paths.append(f"/api/v1/statement-lines?journal={code}&limit=100")
+            step = max(len(ids) // per_journal, 1)
+            paths += [f"/api/v1/statement-lines?journal={code}&limit=100"
+                      f"&cursor={cursor_of(i)}" for i in ids[step // 2 :: step][:per_journal]]
+    return paths
+
+
+# --- 2. the server ------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def start_server(url: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    log = (workdir / "serve.log").open("wb")
+    server = subprocess.Popen(
+        [sys.executable, "-c", CLI, "--db", url, "serve", "--no-worker", "--port", str(port)],
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"booksync serve exited ({server.returncode}): see {log.name}")
+        try:
+            if httpx.get(base + "/login", timeout=2).status_code == 200:
+                return server, base
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    server.terminate()
+    raise SystemExit(f"booksync serve did not answer within 120 s: see {log.name}")
+
+
+def server_hwm_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+# --- 3. latency ---------------------------------------------------------------
+
+
+@dataclass
+class Timed:
+    what: str
+    path: str
+    status: int = 0
+    size: int = 0
+    server: list[float] = field(default_factory=list)  # ms, from Server-Timing
+    client: list[float] = field(default_factory=list)  # ms, request to body read
+    warm_up: int = 0
+    load: str = ""  # the 1-minute load average as the page's requests ended
+    note: str = ""
+
+
+def pct(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(math.ceil(share * len(ordered)) - 1, 0)]
+
+
+def timed(client: httpx.Client, what: str, path: str, requests: int, budget: float) -> Timed:
+    """``requests`` GETs of ``path`` after :data:`WARM_UP`; stops at the first non-200.
+
+    A slow page gets fewer: the warm-up stops after a sixth of ``budget``
+    seconds and the measured requests after ``budget`` (at least
+    :data:`FEWEST` of them), so that a page taking seconds does not hold the
+    run for an hour; the row says how many were measured.
+    """
+    result = Timed(what, path)
+    started = time.perf_counter()
+    measuring = False
+    while len(result.client) < requests:
+        began = time.perf_counter()
+        answer = client.get(path)
+        took = (time.perf_counter() - began) * 1000
+        result.status, result.size = answer.status_code, len(answer.content)
+        if answer.status_code != 200:
+            if answer.headers.get("content-type", "").startswith("application/json"):
+                result.note = answer.text[:160]
+            return result
+        if not measuring:
+            result.warm_up += 1
+            if result.warm_up >= WARM_UP or began - started > budget / 6:
+                measuring, started = True, time.perf_counter()
+            continue
+        result.client.append(took)
+        found = _TIMING.search(answer.headers.get("server-timing", ""))
+        if found:
+            result.server.append(float(found.group(1)))
+        if began - started > budget and len(result.client) >= FEWEST:
+            break
+    result.load = load()
+    return result
+
+
+def cursor_param(client: httpx.Client, path: str) -> tuple[str, Callable[[int], str]] | None:
+    """How the page's own next link names the line it starts after: the query parameter
+    and how a line id is written in it (an API cursor, or the plain id)."""
+    answer = client.get(path)
+    if answer.status_code != 200:
+        return None
+    for href in _HREF.findall(answer.text):
+        link = urlsplit(html.unescape(href))
+        if link.path != urlsplit(path).path:
+            continue
+        for name, value in parse_qsl(link.query):
+            if name in ("after", "before", "cursor") and value.isdigit():
+                return name, str
+            try:
+                if after_id(value) is not None:
+                    return name, cursor_of
+            except BooksyncError:
+                continue
+    return None
+
+
+# --- 4. throughput ------------------------------------------------------------
+
+
+@dataclass
+class Rate:
+    what: str
+    threads: int
+    ok: int
+    failed: int
+    seconds: float
+    server: list[float]
+
+    @property
+    def per_second(self) -> float:
+        return self.ok / self.seconds if self.seconds else 0.0
+
+
+def throughput(base: str, headers: dict[str, str], what: str, paths: list[str], threads: int,
+               seconds: float) -> Rate:
+    """``threads`` clients GET ``paths`` in turn (each from its own offset) for ``seconds``."""
+    counts = [[0, 0] for _ in range(threads)]
+    server: list[list[float]] = [[] for _ in range(threads)]
+    go = threading.Event()
+    deadline = [0.0]
+
+    def work(k: int) -> None:
+        with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+            client.get(paths[0])  # connect before the clock starts
+            go.wait()
+            n = k * 7
+            while time.perf_counter() < deadline[0]:
+                answer = client.get(paths[n % len(paths)])
+                n += 1
+                counts[k][0 if answer.status_code == 200 else 1] += 1
+                found = _TIMING.search(answer.headers.get("server-timing", ""))
+                if found:
+                    server[k].append(float(found.group(1)))
+
+    workers = [threading.Thread(target=work, args=(k,)) for k in range(threads)]
+    for worker in workers:
+        worker.start()
+    time.sleep(0.5)
+    started = time.perf_counter()
+    deadline[0] = started + seconds
+    go.set()
+    for worker in workers:
+        worker.join()
+    took = time.perf_counter() - started
+    return Rate(what, threads, sum(c[0] for c in counts), sum(c[1] for c in counts), took,
+                [v for part in server for v in part])
+
+
+# --- the run ------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    defaults = web_data.Sizes()
+    parser.add_argument("--lines", type=int, default=defaults.lines)
+    parser.add_argument("--journals", type=int, default=defaults.journals)
+    parser.add_argument("--connections", type=int, default=defaults.connections)
+    parser.add_argument("--invoices", type=int, default=defaults.invoices)
+    parser.add_argument("--partners", type=int, default=defaults.partners)
+    parser.add_argument("--runs", type=int, default=defaults.runs,
+                        help="sync runs per connection in the log")
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--requests", type=int, default=200, help="measured requests per page")
+    parser.add_argument("--budget", type=float, default=60.0,
+                        help="seconds of measured requests per page at most")
+    parser.add_argument("--threads", type=int, default=4, help="client threads for throughput")
+    parser.add_argument("--seconds", type=float, default=10.0, help="throughput duration")
+    parser.add_argument("--keep", type=Path, help="keep (and reuse) the books in this folder")
+    args = parser.parse_args(argv)
+    if args.connections < args.journals:
+        parser.error("give at least one connection per journal")
+    sizes = web_data.Sizes(args.lines, args.journals, args.connections, args.invoices,
+                           args.partners, args.runs, args.seed)
+    os.environ.setdefault("BOOKSYNC_SECRET_KEY", Fernet.generate_key().decode())
+    workdir = args.keep or Path(tempfile.mkdtemp(prefix="booksync-web-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    if args.keep is not None and (workdir / "web.json").exists():
+        # The connections' credentials were sealed with the key of the run that built them.
+        key_file = workdir / "secret.key"
+        if key_file.exists():
+            os.environ["BOOKSYNC_SECRET_KEY"] = key_file.read_text().strip()
+    print(f"booksync web benchmark in {workdir}: {sizes.describe()}; "
+          f"{os.cpu_count()} cores, load {load()}", flush=True)
+    started = time.perf_counter()
+    url, how = books(workdir, sizes, args.keep is not None)
+    (workdir / "secret.key").write_text(os.environ["BOOKSYNC_SECRET_KEY"])
+    print(f"  books ({time.perf_counter() - started:.0f} s): {how}", flush=True)
+    auth = sign_in(url)
+    books_of = journals(url)
+    paths = spread(url, books_of.codes, 10)
+    server, base = start_server(url, workdir)
+    try:
+        latencies, rates, notes = measure(base, auth, books_of, paths, args)
+        peak = server_hwm_mb(server.pid)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    report(sizes, books_of, latencies, rates, notes, peak)
+    if args.keep is None:
+        shutil.rmtree(workdir)
+    return 0
+
+
+def measure(
+    base: str, auth: Auth, books_of: Journals, paths: list[str], args: argparse.Namespace
+) -> tuple[list[Timed], list[Rate], list[str]]:
+    """Every latency, then both throughputs; notes on what could not be measured."""
+    cookie = {"Cookie": f"{COOKIE}={auth.cookie}"}
+    bearer = {"Authorization": f"Bearer {auth.token}"}
+    notes: list[str] = [f"load average (1 min) before the latencies: {load()}"]
+    results: list[Timed] = []
+    journal = books_of.first
+    statements = f"/statements?journal={journal}"
+    api = f"/api/v1/statement-lines?journal={journal}&limit=100"
+    with httpx.Client(base_url=base, timeout=60) as anonymous, \
+            httpx.Client(base_url=base, headers=cookie, timeout=60) as browser, \
+            httpx.Client(base_url=base, headers=bearer, timeout=60) as program:
+        plan: list[tuple[str, httpx.Client, str]] = [
+            ("baseline: /static/app.css", anonymous, "/static/app.css"),
+            ("baseline: /login", anonymous, "/login"),
+            ("dashboard", browser, "/"),
+            ("Online Synchronization", browser, "/connections"),
+            ("statement lines page, first", browser, statements),
+        ]
+        found = cursor_param(browser, statements)
+        if found is None:
+            notes.append(f"{statements}: no next-page link with a cursor on the first page, "
+                         "so no deeper page was measured")
+        else:
+            param, written = found
+            plan += [(f"statement lines page at {depth:.0%}", browser,
+                      f"{statements}&{param}={written(books_of.at_depth[depth])}")
+                     for depth in DEPTHS]
+        plan += [(f"statement lines page, filter {shown}", browser,
+                  f"{statements}&filter={shown}") for shown in FILTERS]
+        plan.append(("JSON list, first page", program, api))
+        plan += [(f"JSON list at {depth:.0%}", program,
+                  f"{api}&cursor={cursor_of(books_of.at_depth[depth])}") for depth in DEPTHS]
+        for what, client, path in plan:
+            results.append(timed(client, what, path, args.requests, args.budget))
+            print(f"  {row_text(results[-1])}", flush=True)
+    notes.append(f"load average (1 min) after the latencies: {load()}")
+    rates = []
+    for what, headers, mix in (
+        ("baseline: /static/app.css", {}, ["/static/app.css"]),
+        ("JSON list of statement lines", bearer, paths),
+    ):
+        before = load()
+        rate = throughput(base, headers, what, mix, args.threads, args.seconds)
+        rates.append(rate)
+        notes.append(f"load average (1 min) around the throughput of {what}: {before} -> "
+                     f"{load()}")
+        print(f"  {rate_text(rate)}", flush=True)
+    return results, rates, notes
+
+
+def row_text(result: Timed) -> str:
+    if result.status != 200:
+        return f"{result.what}: HTTP {result.status} ({result.path}) {result.note}".rstrip()
+    count = f"{len(result.client):,} requests, {result.size:,} bytes, load {result.load}"
+    if not result.server:
+        return (f"{result.what}: no Server-Timing header; client p50 "
+                f"{pct(result.client, 0.5):.1f} p95 {pct(result.client, 0.95):.1f} ms; {count}")
+    p95 = pct(result.server, 0.95)
+    mark = "" if result.what.startswith("baseline") else (
+        " ok" if p95 <= TARGET_P95_MS else " MISSED")
+    return (f"{result.what}: server p50 {pct(result.server, 0.5):.1f} p95 {p95:.1f} max "
+            f"{max(result.server):.1f} ms{mark}; client p50 {pct(result.client, 0.5):.1f} p95 "
+            f"{pct(result.client, 0.95):.1f} ms; {count}")
+
+
+def rate_text(rate: Rate) -> str:
+    if not rate.ok:
+        return f"{rate.what}: not measured, no answer was 200 ({rate.failed:,} requests)"
+    mark = "" if rate.what.startswith("baseline") else (
+        f" (target >= {TARGET_RATE:.0f}: {'ok' if rate.per_second >= TARGET_RATE else 'MISSED'})")
+    server = (f"; server p50 {pct(rate.server, 0.5):.1f} p95 {pct(rate.server, 0.95):.1f} ms"
+              if rate.server else "")
+    failed = f", {rate.failed:,} not 200" if rate.failed else ""
+    return (f"{rate.what}: {rate.per_second:,.0f} requests/s{mark}, {rate.threads} threads, "
+            f"{rate.ok:,} in {rate.seconds:.1f} s{failed}{server}")
+
+
+def report(sizes: web_data.Sizes, books_of: Journals, latencies: list[Timed], rates: list[Rate],
+           notes: list[str], peak_mb: float) -> None:
+    print()
+    print(f"booksync web benchmark: {sizes.describe()}; SQLite; journal {books_of.first} holds "
+          f"{books_of.lines:,} lines; {os.cpu_count()} cores, load now {load()}, Python "
+          f"{sys.version.split()[0]}")
+    print(f"  server time is the app's Server-Timing header; target p95 <= {TARGET_P95_MS:.0f} "
+          "ms per page")
+    for result in latencies:
+        print(f"  {row_text(result)}")
+    for rate in rates:
+        print(f"  {rate_text(rate)}")
+    print(f"  server peak RSS: {peak_mb:.0f} MB")
+    for note in notes:
+        print(f"  {note}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
