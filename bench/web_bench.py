@@ -27,7 +27,11 @@ instead of building them again (about four minutes on 2 cores).
    (booksync.web.timing: from the request's arrival at the app to the start
    of its answer); the client's time (connection, HTTP parsing, the body)
    is printed beside it, with p50, p95 and max of each, the answer's size
-   and the load average as the page's requests ended.  Pages: the
+   and the load average as the page's requests ended.  Also the server
+   process's CPU time per request (from ``/proc``; the server runs nothing
+   else): on a shared machine the wall-clock figures grow with the load,
+   the CPU time much less, so it tells what a page costs when they are
+   noisy.  Pages: the
    dashboard ``/``, Online Synchronization ``/connections``, the statement
    lines page ``/statements?journal=BNK1`` (newest first) at its first page
    and at three depths, the lines at 1 %, 50 % and 99 % of the journal in
@@ -44,7 +48,9 @@ instead of building them again (about four minutes on 2 cores).
 4. Throughput of the JSON list: ``--threads`` clients (one keep-alive
    ``httpx`` client each, in this process) for ``--seconds`` over pages of
    every journal at depths spread over its lines; requests/s answered 200
-   (target >= 500), beside the same clients fetching ``/static/app.css``:
+   (target >= 500) and the server's CPU time per request (one process
+   serves at most 1000 / that many a second on one core), beside the same
+   clients fetching ``/static/app.css``:
    with the client and the server on the same two cores, that is the most
    this client can measure.
 
@@ -219,6 +225,12 @@ def start_server(url: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str]
     raise SystemExit(f"booksync serve did not answer within 120 s: see {log.name}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of process ``pid`` so far (Linux's ``/proc``), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def server_hwm_mb(pid: int) -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -241,6 +253,7 @@ class Timed:
     server: list[float] = field(default_factory=list)  # ms, from Server-Timing
     client: list[float] = field(default_factory=list)  # ms, request to body read
     warm_up: int = 0
+    cpu_ms: float = 0.0  # the server process's CPU time per measured request
     load: str = ""  # the 1-minute load average as the page's requests ended
     note: str = ""
 
@@ -250,7 +263,8 @@ def pct(values: list[float], share: float) -> float:
     return ordered[max(math.ceil(share * len(ordered)) - 1, 0)]
 
 
-def timed(client: httpx.Client, what: str, path: str, requests: int, budget: float) -> Timed:
+def timed(client: httpx.Client, what: str, path: str, requests: int, budget: float,
+          cpu: Callable[[], float]) -> Timed:
     """``requests`` GETs of ``path`` after :data:`WARM_UP`; stops at the first non-200.
 
     A slow page gets fewer: the warm-up stops after a sixth of ``budget``
@@ -261,6 +275,7 @@ def timed(client: httpx.Client, what: str, path: str, requests: int, budget: flo
     result = Timed(what, path)
     started = time.perf_counter()
     measuring = False
+    cpu_before = 0.0
     while len(result.client) < requests:
         began = time.perf_counter()
         answer = client.get(path)
@@ -274,6 +289,7 @@ def timed(client: httpx.Client, what: str, path: str, requests: int, budget: flo
             result.warm_up += 1
             if result.warm_up >= WARM_UP or began - started > budget / 6:
                 measuring, started = True, time.perf_counter()
+                cpu_before = cpu()
             continue
         result.client.append(took)
         found = _TIMING.search(answer.headers.get("server-timing", ""))
@@ -281,6 +297,7 @@ def timed(client: httpx.Client, what: str, path: str, requests: int, budget: flo
             result.server.append(float(found.group(1)))
         if began - started > budget and len(result.client) >= FEWEST:
             break
+    result.cpu_ms = (cpu() - cpu_before) * 1000 / max(len(result.client), 1)
     result.load = load()
     return result
 
@@ -317,6 +334,7 @@ class Rate:
     failed: int
     seconds: float
     server: list[float]
+    cpu_ms: float  # the server process's CPU time per request answered
 
     @property
     def per_second(self) -> float:
@@ -324,7 +342,7 @@ class Rate:
 
 
 def throughput(base: str, headers: dict[str, str], what: str, paths: list[str], threads: int,
-               seconds: float) -> Rate:
+               seconds: float, cpu: Callable[[], float]) -> Rate:
     """``threads`` clients GET ``paths`` in turn (each from its own offset) for ``seconds``."""
     counts = [[0, 0] for _ in range(threads)]
     server: list[list[float]] = [[] for _ in range(threads)]
@@ -348,14 +366,17 @@ def throughput(base: str, headers: dict[str, str], what: str, paths: list[str], 
     for worker in workers:
         worker.start()
     time.sleep(0.5)
+    cpu_before = cpu()
     started = time.perf_counter()
     deadline[0] = started + seconds
     go.set()
     for worker in workers:
         worker.join()
     took = time.perf_counter() - started
+    used = cpu() - cpu_before
+    answered = sum(c[0] + c[1] for c in counts)
     return Rate(what, threads, sum(c[0] for c in counts), sum(c[1] for c in counts), took,
-                [v for part in server for v in part])
+                [v for part in server for v in part], used * 1000 / max(answered, 1))
 
 
 # --- the run ------------------------------------------------------------------
@@ -402,7 +423,8 @@ def main(argv: list[str] | None = None) -> int:
     paths = spread(url, books_of.codes, 10)
     server, base = start_server(url, workdir)
     try:
-        latencies, rates, notes = measure(base, auth, books_of, paths, args)
+        latencies, rates, notes = measure(base, auth, books_of, paths, args,
+                                          lambda: cpu_seconds(server.pid))
         peak = server_hwm_mb(server.pid)
     finally:
         server.terminate()
@@ -417,7 +439,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def measure(
-    base: str, auth: Auth, books_of: Journals, paths: list[str], args: argparse.Namespace
+    base: str, auth: Auth, books_of: Journals, paths: list[str], args: argparse.Namespace,
+    cpu: Callable[[], float],
 ) -> tuple[list[Timed], list[Rate], list[str]]:
     """Every latency, then both throughputs; notes on what could not be measured."""
     cookie = {"Cookie": f"{COOKIE}={auth.cookie}"}
@@ -452,7 +475,7 @@ def measure(
         plan += [(f"JSON list at {depth:.0%}", program,
                   f"{api}&cursor={cursor_of(books_of.at_depth[depth])}") for depth in DEPTHS]
         for what, client, path in plan:
-            results.append(timed(client, what, path, args.requests, args.budget))
+            results.append(timed(client, what, path, args.requests, args.budget, cpu))
             print(f"  {row_text(results[-1])}", flush=True)
     notes.append(f"load average (1 min) after the latencies: {load()}")
     rates = []
@@ -461,7 +484,7 @@ def measure(
         ("JSON list of statement lines", bearer, paths),
     ):
         before = load()
-        rate = throughput(base, headers, what, mix, args.threads, args.seconds)
+        rate = throughput(base, headers, what, mix, args.threads, args.seconds, cpu)
         rates.append(rate)
         notes.append(f"load average (1 min) around the throughput of {what}: {before} -> "
                      f"{load()}")
@@ -472,7 +495,8 @@ def measure(
 def row_text(result: Timed) -> str:
     if result.status != 200:
         return f"{result.what}: HTTP {result.status} ({result.path}) {result.note}".rstrip()
-    count = f"{len(result.client):,} requests, {result.size:,} bytes, load {result.load}"
+    count = (f"server CPU {result.cpu_ms:.1f} ms/request; {len(result.client):,} requests, "
+             f"{result.size:,} bytes, load {result.load}")
     if not result.server:
         return (f"{result.what}: no Server-Timing header; client p50 "
                 f"{pct(result.client, 0.5):.1f} p95 {pct(result.client, 0.95):.1f} ms; {count}")
@@ -493,7 +517,8 @@ def rate_text(rate: Rate) -> str:
               if rate.server else "")
     failed = f", {rate.failed:,} not 200" if rate.failed else ""
     return (f"{rate.what}: {rate.per_second:,.0f} requests/s{mark}, {rate.threads} threads, "
-            f"{rate.ok:,} in {rate.seconds:.1f} s{failed}{server}")
+            f"{rate.ok:,} in {rate.seconds:.1f} s{failed}{server}; server CPU "
+            f"{rate.cpu_ms:.1f} ms/request")
 
 
 def report(sizes: web_data.Sizes, books_of: Journals, latencies: list[Timed], rates: list[Rate],
