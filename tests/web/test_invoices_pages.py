@@ -24,6 +24,7 @@ from booksync.app.payments import add_payment
 from booksync.db.engine import session_factory
 from booksync.documents.models import Invoice, InvoiceType, Payment
 from booksync.ledger.journals import create_bank_journal
+from booksync.ledger.models import Partner
 from booksync.web.pages import invoices as invoice_pages
 from tests.web.conftest import ACCOUNTANT, ADMIN, OUTSIDER, VIEWER, Client, Web
 
@@ -66,7 +67,7 @@ def state_of(web: Web, doc_id: int) -> tuple[str | None, str, str, Decimal]:
     return view.number, view.state, view.payment_state, view.residual
 
 
-def count(web: Web, model: type[Invoice] | type[Payment]) -> int:
+def count(web: Web, model: type[Invoice] | type[Payment] | type[Partner]) -> int:
     with session_factory(web.engine)() as session:
         return session.scalar(select(func.count()).select_from(model)) or 0
 

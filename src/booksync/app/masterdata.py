@@ -259,16 +259,17 @@ def partner_detail(books: Books, partner_id: int, *, items: int = 200) -> Partne
         OpenItem.residual != 0,
         Account.role.in_(_SIDES),
     )
-    sums = dict(
-        session.execute(
+    sums: dict[str, int] = {
+        str(role): int(total or 0)
+        for role, total in session.execute(
             select(Account.role, func.sum(OpenItem.residual))
             .join(Account, Account.id == OpenItem.account_id)
             .where(open_now)
             .group_by(Account.role)
-        ).tuples()
-    )
-    receivable = int(sums.get(AccountRole.RECEIVABLE) or 0)
-    payable = -int(sums.get(AccountRole.PAYABLE) or 0)
+        )
+    }
+    receivable = sums.get(AccountRole.RECEIVABLE.value, 0)
+    payable = -sums.get(AccountRole.PAYABLE.value, 0)
     rows = session.execute(
         select(
             OpenItem.date, OpenItem.due_date, Entry.number, Entry.id, Account.code,
