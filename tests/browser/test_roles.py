@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import ACCOUNTANT, VIEWER, Server, log_in
+from tests.browser.conftest import ACCOUNTANT, VIEWER, Server, Shot, log_in
 
 
 def _connection_page(page: Page) -> None:
@@ -18,17 +18,19 @@ def _connection_page(page: Page) -> None:
     expect(page).to_have_url(re.compile(r"/connections/\d+$"))
 
 
-def test_a_viewer_sees_no_fetch_now(page: Page, server: Server) -> None:
+def test_a_viewer_sees_no_fetch_now(page: Page, server: Server, shot: Shot) -> None:
     log_in(page, VIEWER)
     expect(page.locator(".card").first).to_be_visible()  # the Dashboard's bank journals
     expect(page.get_by_role("button", name="Fetch now")).to_have_count(0)
     _connection_page(page)
     expect(page.get_by_text("Connected").first).to_be_visible()
     expect(page.get_by_role("button", name="Fetch now")).to_have_count(0)
+    shot("viewer-connection")
 
 
-def test_an_accountant_has_fetch_now(page: Page, server: Server) -> None:
+def test_an_accountant_has_fetch_now(page: Page, server: Server, shot: Shot) -> None:
     log_in(page, ACCOUNTANT)
     expect(page.get_by_role("button", name="Fetch now").first).to_be_visible()
     _connection_page(page)
     expect(page.get_by_role("button", name="Fetch now")).to_have_count(1)
+    shot("accountant-connection")

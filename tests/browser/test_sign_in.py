@@ -29,9 +29,13 @@ def test_signing_in_opens_the_dashboard(page: Page, server: Server, shot: Shot) 
     shot("dashboard")
 
 
-def test_a_wrong_password_shows_the_error_and_signs_nobody_in(page: Page, server: Server) -> None:
+def test_a_wrong_password_shows_the_error_and_signs_nobody_in(
+    page: Page, server: Server, shot: Shot
+) -> None:
     log_in(page, ACCOUNTANT, "not the password")
     expect(page.get_by_role("alert")).to_have_text("Wrong email or password.")
+    expect(page.get_by_label("Email")).to_have_value(ACCOUNTANT)
+    shot("wrong-password")
     expect(page).to_have_url(f"{server.url}/login")
     assert not [c for c in page.context.cookies() if c["name"] == "booksync_session"]
     page.goto("/")
