@@ -27,7 +27,7 @@ from booksync.db.engine import session_factory
 from booksync.ledger.errors import LedgerError
 from booksync.providers import registry
 from booksync.sync.outcome import RunResult
-from booksync.sync.run import SyncRunner
+from booksync.sync.run import Progress, SyncRunner
 
 _MAX_ID = 2**31 - 1  # the largest id either database holds (a limit may be that large)
 
@@ -75,9 +75,11 @@ def sync_connections(
     force: bool = False,
     today: Callable[[], dt.date] | None = None,
     on_result: Callable[[RunResult], None] | None = None,
+    on_progress: Progress | None = None,
 ) -> tuple[RunResult, ...]:
     """Run the connections :func:`chosen_connections` chooses, one after the other;
-    ``on_result`` hears of each run as it ends."""
+    ``on_progress`` hears where each run stands as it goes (the web's live
+    progress), ``on_result`` of each run as it ends."""
     with open_books(engine, company) as books:
         chosen = chosen_connections(books, ids, every=every)
     runner = SyncRunner(
@@ -87,7 +89,7 @@ def sync_connections(
     )
     results = []
     for ident in chosen:
-        result = runner.run(ident, since=since, force=force)
+        result = runner.run(ident, since=since, force=force, progress=on_progress)
         if on_result is not None:
             on_result(result)
         results.append(result)

@@ -27,7 +27,8 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
@@ -64,6 +65,53 @@ from booksync.sync.outcome import (
 from booksync.sync.window import next_watermark, run_window
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RunProgress:
+    """Where a run stands, told to whoever watches it (the web's **Fetch now**):
+    ``phase`` is ``fetching`` (window chosen, the bank asked), ``booking``
+    (``counts`` so far, ``account`` the last one booked) or ``reconciling``.
+    Counts told before the final commit are what the run is about to keep; the
+    run's :class:`RunResult` says what it kept."""
+
+    connection: int
+    run: int
+    phase: str
+    window: Window
+    counts: RunCounts = field(default_factory=RunCounts)
+    account: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "connection": self.connection,
+            "run": self.run,
+            "phase": self.phase,
+            "window_start": self.window.start.isoformat(),
+            "window_end": self.window.end.isoformat(),
+            **self.counts.counts(),
+            "account": self.account,
+        }
+
+
+Progress = Callable[[RunProgress], None]
+
+
+def _teller(
+    progress: Progress | None, connection: int, run: int, window: Window
+) -> Callable[..., None]:
+    """``tell(phase, counts, account)``: hands ``progress`` the run's state; a watcher
+    that fails is logged, never allowed to stop the run."""
+
+    def tell(phase: str, counts: RunCounts | None = None, account: str | None = None) -> None:
+        if progress is None:
+            return
+        try:
+            progress(RunProgress(connection, run, phase, window, counts or RunCounts(), account))
+        except Exception:
+            log.warning("a watcher of sync run %s failed", run, exc_info=True)
+
+    return tell
 
 
 def _linked(connection: Connection) -> list[ProviderAccount]:
@@ -125,14 +173,17 @@ class SyncRunner:
         before_commit: Callable[[], None] | None = None,
         leased: bool = False,
         force: bool = False,
+        progress: Progress | None = None,
     ) -> RunResult:
         """Run one connection now.
 
         ``leased``: the scheduler claimed it for this worker; ``force``: take
-        the lease even from a live holder (``booksync sync --force``).
+        the lease even from a live holder (``booksync sync --force``);
+        ``progress`` hears where the run stands as it goes (:class:`RunProgress`).
         """
         try:
-            return self._run(connection_id, since, trigger, before_commit, leased, force)
+            return self._run(connection_id, since, trigger, before_commit, leased, force,
+                             progress)
         except DBAPIError as exc:  # the claim itself could not write
             message = locked_message(exc)
             if message is None:
@@ -147,6 +198,7 @@ class SyncRunner:
         before_commit: Callable[[], None] | None,
         leased: bool,
         force: bool,
+        progress: Progress | None,
     ) -> RunResult:
         now = self.clock()
         today = self.today()
@@ -179,6 +231,7 @@ class SyncRunner:
             session.add(run)
             session.flush()
             run_id = run.id
+            tell = _teller(progress, connection_id, run_id, window)
             if refusal:
                 self.closer.close(
                     session, connection, run, RunState.ERROR, refusal, now, reschedule=False
@@ -210,7 +263,10 @@ class SyncRunner:
             # before a message is stored on the run and shown (docs/banking.md).
             return redact_secret(text, unsealed[0]) if unsealed else text
 
-        result = self._work(connection_id, run_id, fetch, secret_free, window, today, before_commit)
+        tell("fetching")
+        result = self._work(
+            connection_id, run_id, fetch, secret_free, window, today, before_commit, tell
+        )
         return replace(result, took_over=took_over) if took_over else result
 
     def _work(
@@ -222,6 +278,7 @@ class SyncRunner:
         window: Window,
         today: dt.date,
         before_commit: Callable[[], None] | None,
+        tell: Callable[..., None],
     ) -> RunResult:
         """Fetch and book under a renewed lease; any failure closes the run with its reason."""
         try:
@@ -229,7 +286,7 @@ class SyncRunner:
             with Heartbeat(self.factory, connection_id, self.worker, self.clock), gc_relaxed():
                 batches, attempts = fetch()
                 return self._commit(
-                    connection_id, run_id, batches, window, today, attempts, before_commit
+                    connection_id, run_id, batches, window, today, attempts, before_commit, tell
                 )
         except RateLimited as exc:
             message = secret_free(str(exc))
@@ -276,6 +333,7 @@ class SyncRunner:
         today: dt.date,
         attempts: int,
         before_commit: Callable[[], None] | None,
+        tell: Callable[..., None],
     ) -> RunResult:
         now = self.clock()
         with self.factory.begin() as session:
@@ -286,6 +344,8 @@ class SyncRunner:
             company = session.get(Company, connection.company_id)
             assert company is not None
             by_id = {b.account_id: b for b in batches}
+            sent = sum(len(b.booked) + len(b.pending) for b in batches)
+            tell("booking", RunCounts(fetched=sent))
             totals = RunCounts()
             problems: list[str] = []
             differences: list[str] = []
@@ -306,6 +366,7 @@ class SyncRunner:
                     now=now,
                 )
                 totals = totals.plus(RunCounts.read(outcome))
+                tell("booking", replace(totals, fetched=max(sent, totals.fetched)), account.name)
                 problems += outcome.problems
                 if outcome.balance_difference:
                     exp = CURRENCIES[account.currency_code][0]
@@ -313,6 +374,7 @@ class SyncRunner:
                     if run.balance_difference is None:
                         run.balance_difference = outcome.balance_difference
             if connection.auto_reconcile:
+                tell("reconciling", totals)
                 reconciled, problem = _reconcile(session, company, connection)
                 totals = replace(totals, reconciled=reconciled)
                 problems += [problem] if problem else []
@@ -341,8 +403,10 @@ class SyncRunner:
 __all__ = [
     "ERROR_RETRY",
     "LEASE",
+    "Progress",
     "RetryPolicy",
     "RunAborted",
+    "RunProgress",
     "RunResult",
     "SyncRunner",
     "rate_limit_wait",
