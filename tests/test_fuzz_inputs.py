@@ -20,7 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
-from booksync.cli.entries import parse_date, parse_line
+from booksync.cli.dates import parse_date
+from booksync.cli.entries import parse_line
 from booksync.formats.jsonl import read_entries, read_prepared
 from booksync.ledger.entries import Resolver, prepare
 from booksync.ledger.errors import LedgerError

@@ -1,13 +1,12 @@
 """``booksync entry``: add, import, post, reverse, show and list entries.
 
 A thin adapter over :mod:`booksync.app.entries`: it parses the arguments
-(``parse_date`` and ``parse_line`` serve other command modules too), calls
+(``parse_line`` serves other command modules too), calls
 the use case inside :func:`booksync.app.context.open_books` and prints.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import typer
 
 from booksync.cli.context import opened, state
+from booksync.cli.dates import parse_date
 from booksync.cli.ids import Page, after_option, entry_ref, limit_option, more_follow
 from booksync.cli.output import console, emit_json, emit_json_rows, say, table
 from booksync.ledger.entries import LineInput
@@ -29,13 +29,6 @@ TABLE_LIMIT = "100"  # the table's first page; --json lists every entry unless -
 
 def register(app: typer.Typer) -> None:
     app.add_typer(entry_app, name="entry")
-
-
-def parse_date(text: str, what: str = "date") -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise InvalidEntry(f"{what} {quoted(text)} is not a date (YYYY-MM-DD)") from None
 
 
 def parse_line(spec: str) -> LineInput:

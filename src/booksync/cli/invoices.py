@@ -10,7 +10,6 @@ layer, and SQLAlchemy with it, is imported only when a command runs
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from booksync.cli.context import opened
+from booksync.cli.dates import parse_date
 from booksync.cli.output import emit_json, say, table
 from booksync.errors import BooksyncError
 
@@ -50,13 +50,6 @@ def _quoted(text: str) -> str:
     from booksync.ledger.limits import shown
 
     return shown(text)
-
-
-def parse_date(text: str, what: str = "date") -> dt.date:
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise BooksyncError(f"{what} {_quoted(text)} is not a date (YYYY-MM-DD)") from None
 
 
 def parse_terms(text: str | None) -> int | None:

@@ -7,15 +7,14 @@ payment command runs, with SQLAlchemy and the ledger (docs/architecture.md,
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import typer
 
 from booksync.cli.context import opened
+from booksync.cli.dates import parse_date
 from booksync.cli.ids import parse_id
 from booksync.cli.output import emit_json, say, table
-from booksync.errors import BooksyncError
 
 payment_app = typer.Typer(
     help="Payments received from customers and sent to vendors.", no_args_is_help=True
@@ -25,14 +24,6 @@ JSON = typer.Option(False, "--json", help="Print JSON.")
 
 def register(app: typer.Typer) -> None:
     app.add_typer(payment_app, name="payment")
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        shown = text if len(text) <= 40 else text[:40] + "..."
-        raise BooksyncError(f"date {shown!r} is not a date (YYYY-MM-DD)") from None
 
 
 @payment_app.command("add")
@@ -56,7 +47,7 @@ def payment_add(
     from booksync.app.shapes import as_json as shaped
     from booksync.money import parse_amount
 
-    value, day = parse_amount(amount), _date(date)
+    value, day = parse_amount(amount), parse_date(date)
     with opened(ctx) as books:
         view = add_payment(
             books, journal=journal, partner=partner, amount=value, date=day,

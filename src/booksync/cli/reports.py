@@ -14,7 +14,7 @@ from typing import Any
 import typer
 
 from booksync.cli.context import opened, state
-from booksync.cli.entries import parse_date
+from booksync.cli.dates import parse_date
 from booksync.cli.output import emit_json, say, table
 
 report_app = typer.Typer(help="Reports on posted entries.", no_args_is_help=True)

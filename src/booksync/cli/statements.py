@@ -111,7 +111,7 @@ def statement_add(
 ) -> None:
     """Add a statement line by hand, booked with its entry like a fetched one."""
     from booksync.app.statements import add_line
-    from booksync.cli.entries import parse_date
+    from booksync.cli.dates import parse_date
     from booksync.ledger.errors import InvalidEntry
     from booksync.money import MoneyError, parse_amount
     from booksync.statements.manual import ManualLine

@@ -20,7 +20,7 @@ from typer.core import TyperGroup
 
 from booksync.banking.states import RUN_COUNTERS
 from booksync.cli.context import opened, state
-from booksync.cli.entries import parse_date
+from booksync.cli.dates import parse_date
 from booksync.cli.ids import Page, after_option, limit_option, more_follow, parse_id
 from booksync.cli.output import emit_json, moment, say, table
 
