@@ -22,14 +22,15 @@ from sqlalchemy.orm import Session
 
 from booksync.cli.dates import parse_date
 from booksync.cli.entries import parse_line
+from booksync.errors import BooksyncError
 from booksync.formats.jsonl import read_entries, read_prepared
 from booksync.ledger.entries import Resolver, prepare
 from booksync.ledger.errors import LedgerError
 from booksync.ledger.models import Company
 from booksync.ledger.rates import check_rate
-from booksync.money import MoneyError, parse_amount, to_minor
+from booksync.money import parse_amount, to_minor
 
-USER_ERRORS = (MoneyError, LedgerError)
+USER_ERRORS = (BooksyncError,)  # MoneyError and LedgerError among them
 FAST = settings(max_examples=300, deadline=500)
 
 hostile_numbers = st.one_of(
