@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from booksync.app.sandbox_catalogue import seed_sandbox_catalogue, uses_sandbox
 from booksync.banking.connections import (
     connection_dict,
     create_connection,
@@ -20,7 +21,6 @@ from booksync.banking.connections import (
     set_connection,
 )
 from booksync.banking.models import Connection, Institution, ProviderAccount
-from booksync.cli.sandbox_catalogue import seed_sandbox_catalogue, uses_sandbox
 from booksync.db.base import utcnow
 from booksync.ledger.errors import LedgerError, NotFound
 from booksync.ledger.journals import create_bank_journal

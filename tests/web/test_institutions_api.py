@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from booksync.app.banking import add_bank_account
 from booksync.app.context import open_books
+from booksync.app.sandbox_catalogue import seed_sandbox_catalogue
 from booksync.banking.institutions import upsert_institutions
 from booksync.banking.models import BankAccount, Connection, ProviderAccount
-from booksync.cli.sandbox_catalogue import seed_sandbox_catalogue
 from booksync.db.engine import session_factory
 from booksync.ledger.models import Journal, JournalType
 from booksync.providers.base import Institution as ProviderInstitution

@@ -144,8 +144,8 @@ def _links(specs: list[str]) -> dict[str, str]:
 def _sandbox_catalogue(
     session: Session, provider: str, accounts: Sequence[ProviderAccount]
 ) -> None:
-    """The sandbox's banks come with the sandbox (:mod:`booksync.cli.sandbox_catalogue`)."""
-    from booksync.cli.sandbox_catalogue import seed_sandbox_catalogue, uses_sandbox
+    """The sandbox's banks come with the sandbox (:mod:`booksync.app.sandbox_catalogue`)."""
+    from booksync.app.sandbox_catalogue import seed_sandbox_catalogue, uses_sandbox
 
     if uses_sandbox(provider, accounts):
         seed_sandbox_catalogue(session)

@@ -34,13 +34,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from booksync.app.context import Books
 from booksync.app.invoices import InvoiceView, list_invoices
 from booksync.app.reconcile import LineToReconcile, ReconciledView
+from booksync.app.sandbox_catalogue import seed_sandbox_catalogue
 from booksync.banking.connections import connection_dict, create_connection, list_connections
 from booksync.banking.runs import run_log
 from booksync.banking.secrets import ENV_KEY
 from booksync.cli.connections import print_connections
 from booksync.cli.output import console, say, table
 from booksync.cli.reports import print_trial_balance
-from booksync.cli.sandbox_catalogue import seed_sandbox_catalogue
 from booksync.cli.statements import print_statement
 from booksync.cli.sync import print_log, print_results
 from booksync.db.engine import session_factory

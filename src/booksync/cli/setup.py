@@ -26,7 +26,7 @@ def init(
 
     The institutions catalogue starts empty: connecting a bank adds its
     institution, and the sandbox bank's fictional ones come only with the
-    sandbox (:mod:`booksync.cli.sandbox_catalogue`).
+    sandbox (:mod:`booksync.app.sandbox_catalogue`).
     """
     from booksync.app.setup import initialize
 

@@ -31,9 +31,9 @@ from booksync.app.banking import add_bank_account
 from booksync.app.connections import ConnectionView, connect
 from booksync.app.context import Books
 from booksync.app.institutions import bank_accounts, bank_journals, institution_page
+from booksync.app.sandbox_catalogue import seed_sandbox_catalogue, uses_sandbox
 from booksync.app.shapes import as_json
 from booksync.banking.connections import parse_interval
-from booksync.cli.sandbox_catalogue import seed_sandbox_catalogue, uses_sandbox
 from booksync.db.engine import session_factory
 from booksync.errors import BooksyncError
 from booksync.providers.base import ProviderAccount

@@ -10,8 +10,9 @@ the connection finds these rows, with their BIC and country, instead of
 adding bare ones.  SimpleFIN publishes no institution list, so nothing else
 fills the catalogue for it (docs/banking.md, "Institutions and bank accounts").
 
-This lives in ``cli``, the one layer that knows both the sandbox and the
-banking tables (docs/architecture.md): ``banking`` never imports the sandbox.
+This lives in the application layer, above both the sandbox and the banking
+tables, for the command line and the web app alike (docs/architecture.md):
+``banking`` never imports the sandbox.
 """
 
 from __future__ import annotations
