@@ -23,6 +23,8 @@ from booksync.web.timing import ServerTiming
 ROUTERS = (
     "booksync.web.pages.login",
     "booksync.web.api.docs",
+    "booksync.web.pages.dashboard",
+    "booksync.web.pages.connections",
     "booksync.web.pages.institutions",
     "booksync.web.api.institutions",
 )

@@ -1,0 +1,400 @@
+"""The figures of the web's Dashboard and Online Synchronization pages: the use cases.
+
+The dashboard shows one card per bank journal: the balance in the books, the
+bank's last balance, the lines left to reconcile, the connection's state and
+the book balance day by day.  :func:`bank_cards` reads all of it for every
+journal at once in a few aggregate queries (none per line or per journal),
+and keeps the sums while the posted books stay unchanged (:class:`CardCache`;
+docs/web.md, "Dashboard").
+
+A connection's page needs what :class:`~booksync.app.connections.ConnectionView`
+leaves out (pending transactions on or off, which journals each account may
+be booked in) and a way to book an account in another journal before it
+has lines (:func:`link_account`); the API lists connections a page at a
+time (:func:`connections_after`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import ColumnElement, and_, case, func, select, true
+from sqlalchemy.orm import Session
+
+from booksync.app.connections import ConnectionView, view
+from booksync.app.context import Books
+from booksync.banking.connections import get_connection
+from booksync.banking.models import (
+    Connection,
+    ProviderAccount,
+    StatementLine,
+    StatementSource,
+    SyncRun,
+)
+from booksync.banking.states import ConnectionState, RunState
+from booksync.db.base import utcnow
+from booksync.ledger.errors import LedgerError, NotFound
+from booksync.ledger.models import Journal, JournalType, Line
+from booksync.ledger.models import Sequence as Numbering
+from booksync.money import exponent, to_decimal
+from booksync.reconciliation.models import BankReconciliation
+from booksync.statements.sources import bank_journal
+
+CHART_DAYS = 90
+
+__all__ = [
+    "CHART_DAYS",
+    "AccountLink",
+    "BankCard",
+    "CardCache",
+    "ConnectionDetail",
+    "DayBalance",
+    "bank_cards",
+    "connection_detail",
+    "connections_after",
+    "link_account",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class DayBalance:
+    """The book balance at the end of ``date``."""
+
+    date: dt.date
+    balance: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class BankCard:
+    """One bank journal on the dashboard, amounts in its ``currency``.
+
+    ``bank_balance``/``bank_balance_date``: the latest a linked provider
+    account reported (None without one); ``connection``, ``state`` and
+    ``last_refresh``: the journal's connection, a live one before a
+    disconnected one; ``to_reconcile``: statement lines without an active
+    reconciliation, opening lines left out (as automatic reconciliation
+    leaves them); ``history``: the book balance at the end of each of the last
+    :data:`CHART_DAYS` days, oldest first, today last.
+    """
+
+    journal: str
+    name: str
+    currency: str
+    book_balance: Decimal
+    bank_balance: Decimal | None
+    bank_balance_date: dt.date | None
+    to_reconcile: int
+    connection: int | None
+    state: ConnectionState | None
+    last_refresh: dt.datetime | None
+    history: tuple[DayBalance, ...]
+
+
+def _amount() -> ColumnElement[int]:
+    """A posted line's effect on its bank journal's balance, in the journal's
+    currency: debit less credit, or for a journal in a foreign currency the
+    line's amount in that currency (as the bank reconciliation report counts)."""
+    return case(
+        (Journal.currency_code.is_(None), Line.debit - Line.credit),
+        (Line.currency_code == Journal.currency_code, Line.amount_currency),
+        else_=0,
+    )
+
+
+def _posted_bank_lines() -> ColumnElement[bool]:
+    return and_(Line.company_id == Journal.company_id,
+                Line.account_id == Journal.default_account_id, Line.posted == true())
+
+
+def _totals(session: Session, company_id: int) -> dict[int, int]:
+    """Each bank journal's book balance: one pass over the posted-lines index."""
+    rows = session.execute(
+        select(Journal.id, func.coalesce(func.sum(_amount()), 0))
+        .join(Line, _posted_bank_lines())
+        .where(Journal.company_id == company_id, Journal.type == JournalType.BANK)
+        .group_by(Journal.id)
+    )
+    return {journal: int(total) for journal, total in rows}
+
+
+def _daily(session: Session, company_id: int, since: dt.date) -> dict[int, dict[dt.date, int]]:
+    """Each bank journal's movement per day from ``since`` on (later days included):
+    a range of the posted-lines index."""
+    rows = session.execute(
+        select(Journal.id, Line.date, func.coalesce(func.sum(_amount()), 0))
+        .join(Line, _posted_bank_lines())
+        .where(Journal.company_id == company_id, Journal.type == JournalType.BANK,
+               Line.date >= since)
+        .group_by(Journal.id, Line.date)
+    )
+    found: dict[int, dict[dt.date, int]] = {}
+    for journal, day, total in rows:
+        found.setdefault(journal, {})[day] = int(total)
+    return found
+
+
+def _to_reconcile(session: Session, company_id: int) -> dict[int, int]:
+    """Statement lines per journal without an active reconciliation, opening lines
+    left out: the same lines ``reconcile auto`` looks at."""
+    active = (
+        select(BankReconciliation.id)
+        .where(BankReconciliation.statement_line_id == StatementLine.id,
+               BankReconciliation.state == "active")
+        .exists()
+    )
+    rows = session.execute(
+        select(StatementLine.journal_id, func.count())
+        .where(StatementLine.company_id == company_id, StatementLine.is_opening.is_(False),
+               ~active)
+        .group_by(StatementLine.journal_id)
+    )
+    return {journal: int(count) for journal, count in rows}
+
+
+@dataclass(slots=True)
+class _Link:
+    balance: int | None = None
+    balance_date: dt.date | None = None
+    connection: int | None = None
+    state: ConnectionState | None = None
+    last_refresh: dt.datetime | None = None
+
+
+def _links(session: Session, company_id: int) -> dict[int, _Link]:
+    """Per journal: the latest bank balance of its provider accounts and its
+    connection (a live one before a disconnected one, then the newest)."""
+    rows = session.execute(
+        select(ProviderAccount.journal_id, ProviderAccount.balance, ProviderAccount.balance_date,
+               Connection.id, Connection.state, Connection.last_refresh)
+        .join(Connection, Connection.id == ProviderAccount.connection_id)
+        .where(ProviderAccount.company_id == company_id, ProviderAccount.journal_id.is_not(None))
+        .order_by(ProviderAccount.id)
+    )
+    found: dict[int, _Link] = {}
+    for journal, balance, day, connection, state, refreshed in rows:
+        assert journal is not None
+        link = found.setdefault(journal, _Link())
+        if balance is not None and day is not None and (
+            link.balance_date is None or day >= link.balance_date
+        ):
+            link.balance, link.balance_date = int(balance), day
+        live = state != ConnectionState.DISCONNECTED
+        if link.connection is None or live or link.state == ConnectionState.DISCONNECTED:
+            link.connection, link.state, link.last_refresh = (
+                connection, ConnectionState(state), refreshed)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class _Figures:
+    """What the cards add up from the posted books: balances, the days' movements and
+    the lines to reconcile, by journal id."""
+
+    totals: dict[int, int]
+    moves: dict[int, dict[dt.date, int]]
+    counts: dict[int, int]
+
+
+class CardCache:
+    """The cards' sums, kept while the company's posted books stay as they were.
+
+    Summing a million bank lines takes a good part of a second, and a
+    dashboard is looked at far more often than the books change.  Posted
+    books only grow, and every posted entry takes the next number of its
+    journal's sequence, which the database keeps gap-free and never lowers
+    (docs/ledger.md, "How immutability is enforced"); a statement line, a
+    reconciliation and its undoing each come with a posted entry.  So the sum
+    of the company's sequence numbers changes whenever any of the sums could,
+    and reading it costs one small query.  Thread-safe; one per process.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self._lock = threading.Lock()
+        self._size = size
+        self._kept: dict[tuple[int, dt.date, int], tuple[tuple[int, int], _Figures]] = {}
+
+    def get(self, key: tuple[int, dt.date, int], mark: tuple[int, int]) -> _Figures | None:
+        with self._lock:
+            found = self._kept.get(key)
+        return found[1] if found is not None and found[0] == mark else None
+
+    def put(self, key: tuple[int, dt.date, int], mark: tuple[int, int],
+            figures: _Figures) -> None:
+        with self._lock:
+            if key not in self._kept and len(self._kept) >= self._size:
+                del self._kept[next(iter(self._kept))]
+            self._kept[key] = (mark, figures)
+
+
+def _posted_mark(session: Session, company_id: int) -> tuple[int, int]:
+    """How many entries the company ever posted, as its sequences count them."""
+    count, total = session.execute(
+        select(func.count(), func.coalesce(func.sum(Numbering.last_number), 0))
+        .where(Numbering.company_id == company_id)
+    ).one()
+    return int(count), int(total)
+
+
+def bank_cards(books: Books, today: dt.date | None = None, days: int = CHART_DAYS,
+               cache: CardCache | None = None) -> tuple[BankCard, ...]:
+    """A card per bank journal of the company, by code (docs/web.md, "Dashboard");
+    with ``cache``, the sums are read again only once the posted books changed."""
+    session, company = books.session, books.company
+    today = today or utcnow().date()
+    first = today - dt.timedelta(days=days - 1)
+    journals = session.execute(
+        select(Journal.id, Journal.code, Journal.name, Journal.currency_code)
+        .where(Journal.company_id == company.id, Journal.type == JournalType.BANK)
+        .order_by(Journal.code)
+    ).all()
+    if not journals:
+        return ()
+    key = (company.id, today, days)
+    mark = _posted_mark(session, company.id)  # before the sums: never newer than they
+    figures = cache.get(key, mark) if cache is not None else None
+    if figures is None:
+        figures = _Figures(
+            _totals(session, company.id),
+            _daily(session, company.id, first),
+            _to_reconcile(session, company.id),
+        )
+        if cache is not None:
+            cache.put(key, mark, figures)
+    totals, moves, counts = figures.totals, figures.moves, figures.counts
+    links = _links(session, company.id)
+    cards = []
+    for ident, code, name, own_currency in journals:
+        currency = own_currency or company.currency_code
+        exp = exponent(currency)
+        total = totals.get(ident, 0)
+        days_moves = moves.get(ident, {})
+        running = total - sum(days_moves.values())  # the balance before the first day
+        history = []
+        for n in range(days):
+            day = first + dt.timedelta(days=n)
+            running += days_moves.get(day, 0)
+            history.append(DayBalance(day, to_decimal(running, exp)))
+        link = links.get(ident, _Link())
+        cards.append(BankCard(
+            journal=code,
+            name=name,
+            currency=currency,
+            book_balance=to_decimal(total, exp),
+            bank_balance=None if link.balance is None else to_decimal(link.balance, exp),
+            bank_balance_date=link.balance_date,
+            to_reconcile=counts.get(ident, 0),
+            connection=link.connection,
+            state=link.state,
+            last_refresh=link.last_refresh,
+            history=tuple(history),
+        ))
+    return tuple(cards)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountLink:
+    """A provider account and its journal; ``choices``: the bank journals in its
+    currency it may be booked in instead, empty once it has a statement source
+    (its lines stay in their journal, docs/banking.md, "Statement sources")."""
+
+    provider_account_id: str
+    name: str
+    currency: str
+    journal: str | None
+    choices: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionDetail:
+    """A connection's page: its public state, the settings the view leaves out, its
+    accounts' journals, and ``running`` when a run holds it now (in any process)."""
+
+    connection: ConnectionView
+    include_pending: bool
+    history_days: int
+    links: tuple[AccountLink, ...]
+    running: bool
+
+
+def connection_detail(books: Books, connection: int) -> ConnectionDetail:
+    """One connection of the company, for its page."""
+    session, company = books.session, books.company
+    found = get_connection(session, company, connection)
+    sourced = set(session.scalars(
+        select(StatementSource.provider_account_id).where(
+            StatementSource.provider_account_id.in_([a.id for a in found.accounts]))
+    )) if found.accounts else set()
+    journals = session.execute(
+        select(Journal.code, Journal.currency_code)
+        .where(Journal.company_id == company.id, Journal.type == JournalType.BANK)
+        .order_by(Journal.code)
+    ).all()
+    links = tuple(
+        AccountLink(
+            a.provider_account_id, a.name, a.currency_code,
+            a.journal.code if a.journal else None,
+            () if a.id in sourced else tuple(
+                code for code, currency in journals
+                if (currency or company.currency_code) == a.currency_code
+            ),
+        )
+        for a in found.accounts
+    )
+    now = utcnow()
+    running = session.scalar(
+        select(SyncRun.id).where(SyncRun.connection_id == found.id,
+                                 SyncRun.state == RunState.RUNNING).limit(1)
+    ) is not None and found.claimed_until is not None and found.claimed_until >= now
+    return ConnectionDetail(view(found), found.include_pending, found.history_days, links,
+                            running)
+
+
+def link_account(books: Books, connection: int, account: str, journal: str) -> ConnectionView:
+    """Book provider account ``account`` of ``connection`` in bank journal ``journal``
+    (its currency), before the account has any statement source: once lines are
+    booked they stay in their journal.  A journal takes one provider account."""
+    session, company = books.session, books.company
+    found = get_connection(session, company, connection)
+    if found.state == ConnectionState.DISCONNECTED:
+        raise LedgerError(f"connection {found.id} is disconnected: connect the bank again")
+    chosen = next((a for a in found.accounts if a.provider_account_id == account), None)
+    if chosen is None:
+        raise NotFound(f"connection {found.id} has no account {account[:80]!r}")
+    target = bank_journal(session, company, journal)
+    if target.id == chosen.journal_id:
+        return view(found)
+    if (target.currency_code or company.currency_code) != chosen.currency_code:
+        raise LedgerError(f"journal {target.code} is not in {chosen.currency_code}")
+    if session.scalar(select(StatementSource.id).where(
+            StatementSource.provider_account_id == chosen.id)) is not None:
+        raise LedgerError(
+            f"account {chosen.name!r} is booked in "
+            f"{chosen.journal.code if chosen.journal else 'its journal'} already: its lines "
+            "stay there", code="conflict")
+    taken = session.scalar(
+        select(ProviderAccount.name)
+        .join(Connection, Connection.id == ProviderAccount.connection_id)
+        .where(ProviderAccount.company_id == company.id, ProviderAccount.journal_id == target.id,
+               ProviderAccount.id != chosen.id, Connection.state != ConnectionState.DISCONNECTED)
+        .limit(1)
+    )
+    if taken is not None:
+        raise LedgerError(f"journal {target.code} already takes the lines of account {taken!r}",
+                          code="conflict")
+    chosen.journal_id = target.id
+    chosen.journal = target
+    session.flush()
+    return view(found)
+
+
+def connections_after(books: Books, after: int | None, limit: int) -> tuple[ConnectionView, ...]:
+    """The company's connections by id after ``after``: ``limit`` + 1 of them, so that
+    the caller knows whether a page follows (a keyset, at any depth)."""
+    query = select(Connection).where(Connection.company_id == books.company.id)
+    if after is not None:
+        query = query.where(Connection.id > after)
+    rows = books.session.scalars(query.order_by(Connection.id).limit(limit + 1))
+    return tuple(view(c) for c in rows)
