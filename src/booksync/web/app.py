@@ -25,6 +25,7 @@ ROUTERS = (
     "booksync.web.api.docs",
     "booksync.web.pages.dashboard",
     "booksync.web.pages.connections",
+    "booksync.web.api.connections",
     "booksync.web.pages.institutions",
     "booksync.web.api.institutions",
 )
