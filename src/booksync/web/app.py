@@ -23,6 +23,10 @@ from booksync.web.timing import ServerTiming
 ROUTERS = (
     "booksync.web.pages.login",
     "booksync.web.api.docs",
+    "booksync.web.pages.reports",
+    "booksync.web.pages.entries",
+    "booksync.web.api.reports",
+    "booksync.web.api.ledger",
     "booksync.web.pages.dashboard",
     "booksync.web.pages.connections",
     "booksync.web.api.connections",
