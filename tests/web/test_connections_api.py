@@ -131,6 +131,12 @@ def test_patch_books_an_account_in_another_journal_of_its_currency(
     wrong = admin.patch(f"{BASE}/{linked.id}", headers=_headers(admin),
                         json={"accounts": {account.provider_account_id: eur}})
     assert wrong.status_code == 422 and "is not in USD" in wrong.json()["error"]["message"]
+    first, second = [a for a in linked.accounts if a.currency == "EUR"][:2]
+    taken = admin.patch(f"{BASE}/{linked.id}", headers=_headers(admin),
+                        json={"accounts": {first.provider_account_id: second.journal}})
+    assert taken.status_code == 409
+    assert f"already takes the lines of account {second.name!r}" in taken.json()["error"][
+        "message"]
     moved = admin.patch(f"{BASE}/{linked.id}", headers=_headers(admin),
                         json={"accounts": {account.provider_account_id: usd}})
     assert moved.status_code == 200

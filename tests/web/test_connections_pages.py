@@ -183,6 +183,9 @@ def test_an_admin_books_an_account_in_another_journal_until_it_has_lines(
             "journal": [spare]}
     page = admin.get(f"/connections/{linked.id}")
     assert f'<option value="{spare}">{spare}</option>' in page.text
+    other = next(a for a in linked.accounts if a.currency == "EUR" and a is not account)
+    assert f'<option value="{other.journal}">' not in page.text.split(
+        f'aria-label="Journal of {account.name}"')[1].split("</select>")[0]
     assert admin.post(f"/connections/{linked.id}/settings", data=form).status_code == 303
 
     def journal_of() -> str:

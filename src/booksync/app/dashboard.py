@@ -319,16 +319,30 @@ class ConnectionDetail:
     running: bool
 
 
+def _taken(session: Session, company_id: int) -> dict[int, tuple[int, str]]:
+    """The bank journals a provider account of a live connection is booked in:
+    ``{journal id: (provider account id, its name)}``."""
+    rows = session.execute(
+        select(ProviderAccount.journal_id, ProviderAccount.id, ProviderAccount.name)
+        .join(Connection, Connection.id == ProviderAccount.connection_id)
+        .where(ProviderAccount.company_id == company_id, ProviderAccount.journal_id.is_not(None),
+               Connection.state != ConnectionState.DISCONNECTED)
+    )
+    return {journal: (ident, name) for journal, ident, name in rows if journal is not None}
+
+
 def connection_detail(books: Books, connection: int) -> ConnectionDetail:
-    """One connection of the company, for its page."""
+    """One connection of the company, for its page; an account's choices leave out
+    the journals another account is booked in."""
     session, company = books.session, books.company
     found = get_connection(session, company, connection)
+    taken = _taken(session, company.id)
     sourced = set(session.scalars(
         select(StatementSource.provider_account_id).where(
             StatementSource.provider_account_id.in_([a.id for a in found.accounts]))
     )) if found.accounts else set()
     journals = session.execute(
-        select(Journal.code, Journal.currency_code)
+        select(Journal.id, Journal.code, Journal.currency_code)
         .where(Journal.company_id == company.id, Journal.type == JournalType.BANK)
         .order_by(Journal.code)
     ).all()
@@ -337,8 +351,9 @@ def connection_detail(books: Books, connection: int) -> ConnectionDetail:
             a.provider_account_id, a.name, a.currency_code,
             a.journal.code if a.journal else None,
             () if a.id in sourced else tuple(
-                code for code, currency in journals
+                code for ident, code, currency in journals
                 if (currency or company.currency_code) == a.currency_code
+                and taken.get(ident, (a.id,))[0] == a.id
             ),
         )
         for a in found.accounts
@@ -374,16 +389,11 @@ def link_account(books: Books, connection: int, account: str, journal: str) -> C
             f"account {chosen.name!r} is booked in "
             f"{chosen.journal.code if chosen.journal else 'its journal'} already: its lines "
             "stay there", code="conflict")
-    taken = session.scalar(
-        select(ProviderAccount.name)
-        .join(Connection, Connection.id == ProviderAccount.connection_id)
-        .where(ProviderAccount.company_id == company.id, ProviderAccount.journal_id == target.id,
-               ProviderAccount.id != chosen.id, Connection.state != ConnectionState.DISCONNECTED)
-        .limit(1)
-    )
-    if taken is not None:
-        raise LedgerError(f"journal {target.code} already takes the lines of account {taken!r}",
-                          code="conflict")
+    holder = _taken(session, company.id).get(target.id)
+    if holder is not None and holder[0] != chosen.id:
+        raise LedgerError(
+            f"journal {target.code} already takes the lines of account {holder[1]!r}",
+            code="conflict")
     chosen.journal_id = target.id
     chosen.journal = target
     session.flush()
