@@ -41,8 +41,9 @@ log = logging.getLogger("booksync.web")
 
 KEEP_FINISHED = 600.0
 """Seconds a finished job stays known, for a watcher that comes after the end."""
-STREAM_LIMIT = 1800.0
-"""Seconds an event stream waits for a run at most (a run's lease keeps it shorter)."""
+STREAM_LIMIT = 600.0
+"""Seconds an event stream follows a run at most: a first sync of 100,000 transactions
+takes seconds, and an open stream holds a server thread and delays its shutdown."""
 HEARTBEAT = 15.0
 """Seconds between comments that keep an idle stream open through proxies."""
 LOG_POLL = 0.5
