@@ -15,6 +15,7 @@ from booksync.db.engine import session_factory
 from booksync.documents.invoices import SALE_KINDS
 from booksync.documents.models import Invoice, InvoiceType, Payment
 from booksync.users.tokens import create_token
+from booksync.web.api.common import cursor_of
 from tests.web.conftest import ACCOUNTANT, ADMIN, OUTSIDER, VIEWER, Client, Web
 from tests.web.test_invoices_pages import count, make, pay, seed
 
@@ -129,6 +130,9 @@ def test_bad_input_is_a_4xx_json_error_and_writes_nothing(
         (body(type="bill"), 422, "type must be one of invoice, credit_note"),
         (body(currency="XXX"), 422, "unknown currency"),
         (body(surprise=1), 422, "surprise"),
+        (body(partner="Osa\x00ka"), 422, "control character"),
+        (body(lines=[{**BOOK, "tax": "VAT\x0020%"}]), 422, "control character"),
+        (body(date="9999-12-30"), 422, "run past 9999-12-31"),
     ]
     for given, status, words in cases:
         error = error_of(client.post("/api/v1/invoices", json=given, headers=csrf(client)),
@@ -139,6 +143,11 @@ def test_bad_input_is_a_4xx_json_error_and_writes_nothing(
                     422)
     assert error_of(client.get("/api/v1/invoices/abc"), 422)
     assert error_of(client.get("/api/v1/invoices/999999"), 404)["code"] == "not_found"
+    assert error_of(client.get(f"/api/v1/invoices/{2**63}"), 422)  # no database holds it
+    assert client.get("/api/v1/invoices", params={"q": "a\x00"}).json()["items"] == []
+    huge = cursor_of(10**17)  # past every id: the page starts at the newest
+    assert client.get("/api/v1/invoices", params={"cursor": huge}).status_code == 200
+    assert client.get("/api/v1/payments", params={"cursor": huge}).status_code == 200
     assert count(web, Invoice) == 0
 
 
@@ -199,6 +208,7 @@ def test_payments_settle_documents_or_stay_on_account_and_list_by_cursor(
         ({"journal": "SAL"}, 422, "not a bank journal"), ({"partner": "Nobody"}, 404, "Nobody"),
         ({"invoices": [first.number]}, 409, "paid"),
         ({"invoices": ["INV/2026/09999"]}, 404, "INV/2026/09999"),
+        ({"journal": "BNK\x001"}, 422, "control character"),
     ):
         error = error_of(client.post("/api/v1/payments", headers=csrf(client), json={
             "journal": "BNK1", "partner": "Osaka", "amount": "5", "date": "2026-03-12",

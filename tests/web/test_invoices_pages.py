@@ -158,6 +158,14 @@ def test_the_form_works_without_script_and_shows_refusals_next_to_their_fields(
         client, due_date="2026-03-01", description=["A"], quantity=["1"], unit_price=["1"],
         tax=[""], account=[""]))
     assert both.status_code == 422 and field_error(both.text, "due_date")
+    nul = client.post("/invoices/new", data=form(
+        client, partner="Osa\x00ka", description=["A"], quantity=["1"], unit_price=["1"],
+        tax=[""], account=[""]))
+    assert nul.status_code == 422 and "control character" in field_error(nul.text, "partner")
+    late = client.post("/invoices/new", data=form(
+        client, date="9999-12-30", description=["A"], quantity=["1"], unit_price=["1"],
+        tax=[""], account=[""]))
+    assert late.status_code == 422 and "9999-12-31" in field_error(late.text, "terms")
     assert count(web, Invoice) == 0
 
 
@@ -263,6 +271,8 @@ def test_lists_filter_by_state_and_due_date_search_and_page(
         "Number", "Partner", "Date", "Due date", "Total", "Amount due", "State"]
     assert client.get("/invoices?state=late").status_code == 422
     assert client.get("/invoices?after=garbage").status_code == 422
+    assert client.get("/invoices?q=a%00").status_code == 200
+    assert client.get(f"/invoices/{2**63}").status_code == 422
     monkeypatch.setattr(invoice_pages, "PAGE_SIZE", 3)
     first = client.get("/invoices").text
     assert set(map(int, re.findall(r'data-document="(\d+)"', first))) == {

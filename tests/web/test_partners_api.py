@@ -20,6 +20,7 @@ from booksync.app.shapes import as_json
 from booksync.documents.models import InvoiceType
 from booksync.errors import BooksyncError
 from booksync.ledger.models import Partner
+from booksync.web.api.common import cursor_of
 from tests.web.conftest import ACCOUNTANT, ADMIN, OUTSIDER, VIEWER, Client, Web
 from tests.web.test_invoices_api import csrf, error_of
 from tests.web.test_invoices_pages import count, make, pay, seed
@@ -107,6 +108,7 @@ def test_bad_partner_input_is_a_4xx_json_error_and_writes_nothing(
         ({"name": "Vega", "email": "nope"}, 422, "not an email address"),
         ({"name": "Vega", "extra": True}, 422, "extra"),
         ({"name": "x" * 201}, 422, "name"),
+        ({"name": "Ve\x00ga"}, 422, "control character"),
     ):
         error = error_of(client.post("/api/v1/partners", headers=csrf(client), json=given),
                          status)
@@ -118,6 +120,10 @@ def test_bad_partner_input_is_a_4xx_json_error_and_writes_nothing(
                                 json={"iban": GOOD_IBAN}), 404)["code"] == "not_found"
     assert error_of(client.get("/api/v1/partners/999999"), 404)
     assert error_of(client.get("/api/v1/partners", params={"cursor": "x"}), 422)
+    assert error_of(client.get(f"/api/v1/partners/{2**40}"), 422)
+    assert client.get("/api/v1/partners", params={"q": "Osa\x00"}).json()["items"] == []
+    assert client.get("/api/v1/partners", params={"cursor": cursor_of(2**40)}).json() == {
+        "items": [], "next": None}
     assert count(web, Partner) == 3
     assert client.get(f"/api/v1/partners/{kyoto}").json()["iban"] is None
 

@@ -32,7 +32,7 @@ from booksync.documents.models import Invoice, InvoiceState, InvoiceType, Paymen
 from booksync.documents.payment_state import Standing, document_item, standings
 from booksync.documents.posting import credit_document, post_document
 from booksync.errors import BooksyncError
-from booksync.ledger.limits import shown
+from booksync.ledger.limits import shown, text_ok
 from booksync.ledger.models import Entry, Line, Partner
 from booksync.ledger.open_item_models import OpenItem, PartialReconcile
 from booksync.money import CURRENCIES, MoneyError, exponent, parse_amount, to_decimal, to_minor
@@ -166,6 +166,9 @@ def find_invoice(
 
 def add_invoice(books: Books, data: DocumentInput, *, post: bool = False) -> InvoiceView:
     """A new draft document, posted at once when ``post``."""
+    if data.terms is not None and data.terms >= 0 and data.date > dt.date.max - dt.timedelta(
+            days=data.terms):  # the due date would overflow the calendar: a sentence, not a bug
+        raise BooksyncError(f"payment terms of {data.terms} days run past {dt.date.max}")
     invoice = create_document(books.session, books.company, data)
     if post:
         post_document(books.session, books.company, invoice)
@@ -270,6 +273,8 @@ def browse_invoices(
     elif state == "paid":
         query = query.where(posted, ~owing)
     if q is not None and q.strip():
+        if not text_ok(q, len(q)):  # stored text holds no control character: nothing matches
+            return []
         query = query.where(_matching(books, q.strip()))
     found = books.session.scalars(query.order_by(Invoice.id.desc()).limit(limit)).unique().all()
     return _views(books, found)

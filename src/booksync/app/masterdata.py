@@ -21,6 +21,7 @@ from booksync.ledger.accounts import add_account as create_account
 from booksync.ledger.accounts import list_accounts
 from booksync.ledger.errors import LedgerError, NotFound
 from booksync.ledger.journals import list_journals
+from booksync.ledger.limits import text_ok
 from booksync.ledger.models import Account, AccountRole, Entry, Partner
 from booksync.ledger.open_item_models import OpenItem
 from booksync.ledger.partners import add_partner as create_partner
@@ -196,6 +197,8 @@ def find_partners(
         ).scalar_subquery()
         query = query.where(Partner.name > last)
     if q is not None and q.strip():
+        if not text_ok(q, len(q)):  # stored text holds no control character: nothing matches
+            return []
         text = q.strip()
         query = query.where(
             Partner.name.icontains(text, autoescape=True)

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from booksync.app.invoices import (
     BROWSE_STATES,
@@ -32,12 +32,15 @@ from booksync.app.shapes import as_json
 from booksync.documents.invoices import MAX_TERMS, PURCHASE_KINDS, SALE_KINDS
 from booksync.documents.models import InvoiceType
 from booksync.errors import BooksyncError
+from booksync.ledger.limits import text_ok
 from booksync.money import parse_amount
 from booksync.users.roles import Permission
 from booksync.web.api.common import (
     DEFAULT_LIMIT,
+    MAX_ID,
     CompanyQuery,
     CursorQuery,
+    IdPath,
     LimitQuery,
     after_id,
     listing,
@@ -58,10 +61,23 @@ SearchQuery = Annotated[str | None, Query(
     "or the total as an amount.")]
 
 
-class LineBody(BaseModel):
-    """One line: ``tax`` a tax's name, ``account`` a code (default: the journal's)."""
+class Body(BaseModel):
+    """A request body of known fields whose texts hold no control character: no name or
+    number booksync keeps holds one, and PostgreSQL refuses NUL outright."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def printable(cls, value: Any) -> Any:
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str) and not text_ok(text, len(text)):
+                raise ValueError("holds a control character; only printable text is accepted")
+        return value
+
+
+class LineBody(Body):
+    """One line: ``tax`` a tax's name, ``account`` a code (default: the journal's)."""
 
     description: str = Field(max_length=500)
     quantity: DecimalText = "1"
@@ -70,12 +86,10 @@ class LineBody(BaseModel):
     account: str | None = Field(None, max_length=128)
 
 
-class DocumentBody(BaseModel):
+class DocumentBody(Body):
     """A document as ``booksync invoice add`` (or ``bill add``) takes it; a draft unless
     ``post``.  ``type``: invoice or credit_note under /invoices, bill or refund under
     /bills (default: invoice, bill)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     partner: str = Field(max_length=200, description="The partner's name.")
     date: dt.date = Field(description="YYYY-MM-DD.")
@@ -89,9 +103,7 @@ class DocumentBody(BaseModel):
     post: bool = Field(False, description="Post at once: numbered, booked, final.")
 
 
-class CorrectionBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CorrectionBody(Body):
     date: dt.date | None = Field(None, description="Default: the document's.")
 
 
@@ -108,8 +120,9 @@ def _routes(path: str, kinds: tuple[InvoiceType, ...], mirror: str) -> None:
         """A page of documents, newest first; ``next`` is the following page's cursor."""
         before = after_id(cursor)
         with opened(request, caller) as books:
-            views = browse_invoices(books, kinds, state=state, q=q, before=before,
-                                    limit=limit + 1)
+            views = browse_invoices(books, kinds, state=state, q=q, limit=limit + 1,
+                                    before=before if before is None or before <= MAX_ID
+                                    else None)  # every id is below a larger one
         return listing(as_json(views), limit)
 
     @router.post(base, tags=tag, name=f"{path}_create", status_code=201)
@@ -135,13 +148,13 @@ def _routes(path: str, kinds: tuple[InvoiceType, ...], mirror: str) -> None:
         return JSONResponse(as_json(view), status_code=201)
 
     @router.get(base + "/{doc_id}", tags=tag, name=f"{path}_show")
-    def show(request: Request, caller: Reader, doc_id: int,
+    def show(request: Request, caller: Reader, doc_id: IdPath,
              company: CompanyQuery = None) -> Any:
         with opened(request, caller) as books:
             return as_json(show_invoice(books, doc_id, kinds))
 
     @router.post(base + "/{doc_id}/post", tags=tag, name=f"{path}_post")
-    def post(request: Request, caller: Booker, doc_id: int,
+    def post(request: Request, caller: Booker, doc_id: IdPath,
              company: CompanyQuery = None) -> Any:
         """Post a draft: its number, its entry, its open item."""
         with opened(request, caller) as books:
@@ -149,7 +162,7 @@ def _routes(path: str, kinds: tuple[InvoiceType, ...], mirror: str) -> None:
 
     @router.post(base + "/{doc_id}/" + mirror, tags=tag, name=f"{path}_{mirror}",
                  status_code=201)
-    def correct(request: Request, caller: Booker, doc_id: int,
+    def correct(request: Request, caller: Booker, doc_id: IdPath,
                 body: CorrectionBody | None = None, company: CompanyQuery = None
                 ) -> JSONResponse:
         """Post the correcting document of a posted one and settle what it still owes."""

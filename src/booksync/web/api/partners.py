@@ -12,19 +12,22 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from booksync.app.masterdata import add_partner_iban, find_partners, new_partner, partner_detail
 from booksync.app.shapes import as_json
 from booksync.users.roles import Permission
 from booksync.web.api.common import (
     DEFAULT_LIMIT,
+    MAX_ID,
     CompanyQuery,
     CursorQuery,
+    IdPath,
     LimitQuery,
     after_id,
     listing,
 )
+from booksync.web.api.invoices import Body
 from booksync.web.auth import Caller, need
 from booksync.web.companies import opened
 
@@ -34,17 +37,13 @@ Reader = Annotated[Caller, Depends(need(Permission.READ))]
 Booker = Annotated[Caller, Depends(need(Permission.BOOK))]
 
 
-class PartnerBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PartnerBody(Body):
     name: str = Field(max_length=200, description="Unique in the company.")
     iban: str | None = Field(None, max_length=60, description="Its bank account.")
     email: str | None = Field(None, max_length=200)
 
 
-class BankAccountBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class BankAccountBody(Body):
     iban: str = Field(max_length=60)
 
 
@@ -60,6 +59,8 @@ def partner_list(
 ) -> dict[str, Any]:
     """A page of partners by name; ``next`` is the following page's cursor."""
     after = after_id(cursor)
+    if after is not None and after > MAX_ID:  # no partner has that id: nothing follows it
+        return {"items": [], "next": None}
     with opened(request, caller) as books:
         rows = find_partners(books, q=q, after=after, limit=limit + 1)
     return listing(as_json(rows), limit)
@@ -75,7 +76,7 @@ def partner_add(request: Request, caller: Booker, body: PartnerBody,
 
 
 @router.get("/partners/{partner_id}")
-def partner_show(request: Request, caller: Reader, partner_id: int,
+def partner_show(request: Request, caller: Reader, partner_id: IdPath,
                  company: CompanyQuery = None) -> Any:
     """A partner with its open items (oldest due first) and balances."""
     with opened(request, caller) as books:
@@ -83,7 +84,7 @@ def partner_show(request: Request, caller: Reader, partner_id: int,
 
 
 @router.post("/partners/{partner_id}/bank-accounts", status_code=201)
-def partner_bank_account(request: Request, caller: Booker, partner_id: int,
+def partner_bank_account(request: Request, caller: Booker, partner_id: IdPath,
                          body: BankAccountBody, company: CompanyQuery = None) -> JSONResponse:
     """Give the partner its bank account; a partner holds one IBAN (conflict otherwise)."""
     with opened(request, caller) as books:

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import select
 
 from booksync.app.payments import _views as payment_views
@@ -25,12 +25,14 @@ from booksync.money import parse_amount
 from booksync.users.roles import Permission
 from booksync.web.api.common import (
     DEFAULT_LIMIT,
+    MAX_ID,
     CompanyQuery,
     CursorQuery,
     LimitQuery,
     after_id,
     listing,
 )
+from booksync.web.api.invoices import Body
 from booksync.web.auth import Caller, need
 from booksync.web.companies import opened
 
@@ -41,10 +43,8 @@ Booker = Annotated[Caller, Depends(need(Permission.BOOK))]
 Number = Annotated[str, Field(max_length=64)]
 
 
-class PaymentBody(BaseModel):
+class PaymentBody(Body):
     """A payment as ``booksync payment add`` takes it."""
-
-    model_config = ConfigDict(extra="forbid")
 
     journal: str = Field(max_length=16, description="The bank journal's code, e.g. BNK1.")
     partner: str = Field(max_length=200, description="The partner's name.")
@@ -66,7 +66,7 @@ def payment_list(request: Request, caller: Reader, company: CompanyQuery = None,
     before = after_id(cursor)
     with opened(request, caller) as books:
         query = select(Payment).where(Payment.company_id == books.company.id)
-        if before is not None:
+        if before is not None and before <= MAX_ID:  # every id is below a larger one
             query = query.where(Payment.id < before)
         found = books.session.scalars(query.order_by(Payment.id.desc()).limit(limit + 1)).all()
         return listing(as_json(payment_views(books, found)), limit)

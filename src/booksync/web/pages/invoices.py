@@ -45,10 +45,10 @@ from booksync.documents.invoices import PURCHASE_KINDS, SALE_KINDS
 from booksync.documents.models import InvoiceType
 from booksync.documents.taxes import rate_units
 from booksync.errors import BooksyncError
-from booksync.ledger.limits import shown
+from booksync.ledger.limits import shown, text_ok
 from booksync.money import CURRENCIES, MoneyError, parse_amount
 from booksync.users.roles import Permission
-from booksync.web.api.common import after_id, cursor_of
+from booksync.web.api.common import MAX_ID, IdPath, after_id, cursor_of
 from booksync.web.auth import Caller, need
 from booksync.web.companies import opened
 from booksync.web.templating import page
@@ -86,6 +86,7 @@ SIDES = (
 )
 FILTERS = (("all", "All"), ("open", "Open"), ("overdue", "Overdue"), ("paid", "Paid"),
            ("draft", "Draft"))
+PRINTABLE = "holds a control character; only printable text is accepted"
 OUTBOUND = frozenset({InvoiceType.BILL.value, InvoiceType.CREDIT_NOTE.value})
 TYPE_NAMES = {"invoice": "Invoice", "credit_note": "Credit note", "bill": "Bill",
               "refund": "Refund"}
@@ -162,6 +163,14 @@ def _document_input(side: Side, values: dict[str, Any], errors: dict[str, str]
             errors[field] = str(exc)
             return None
 
+    for field in ("partner", "ref", "currency"):
+        if not text_ok(values[field], len(values[field])):
+            errors[field] = PRINTABLE
+    for n, row in enumerate(values["lines"], 1):
+        if not all(text_ok(text, len(text)) for text in row.values()):
+            errors[f"line{n}"] = f"line {n}: {PRINTABLE}"
+    if errors:
+        return None
     if not values["partner"]:
         errors["partner"] = "Choose a partner."
     day = read("date", lambda: _day(values["date"], "date"))
@@ -238,14 +247,16 @@ def _routes(side: Side) -> None:
         caller: Reader,
         state: Annotated[str, Query(max_length=20)] = "all",
         q: Annotated[str, Query(max_length=200)] = "",
-        partner: Annotated[int | None, Query(ge=1)] = None,
+        partner: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
         after: Annotated[str | None, Query(max_length=100)] = None,
     ) -> Response:
         """A page of documents, newest first; ``after`` the cursor of the page before."""
         before = after_id(after)
         with opened(request, caller) as books:
             views = browse_invoices(books, side.kinds, state=state, q=q or None,
-                                    partner_id=partner, before=before, limit=PAGE_SIZE + 1)
+                                    partner_id=partner, limit=PAGE_SIZE + 1,
+                                    before=before if before is None or before <= MAX_ID
+                                    else None)  # every id is below a larger one
             named = get_partner(books, partner).name if partner else None
         kept = {k: v for k, v in (("state", state), ("q", q), ("partner", partner)) if v}
         more = len(views) > PAGE_SIZE
@@ -319,7 +330,7 @@ def _routes(side: Side) -> None:
             return _form_page(request, caller, books, side, values, errors, status)
 
     @router.get(base + "/{doc_id:int}", name=f"{side.key}_show")
-    def show(request: Request, caller: Reader, doc_id: int) -> Response:
+    def show(request: Request, caller: Reader, doc_id: IdPath) -> Response:
         return _document_page(request, caller, side, doc_id)
 
     def act(request: Request, caller: Caller, doc_id: int, field: str,
@@ -340,24 +351,24 @@ def _routes(side: Side) -> None:
         return RedirectResponse(f"{base}/{target}", status_code=303)
 
     @router.post(base + "/{doc_id:int}/post", name=f"{side.key}_post")
-    def post(request: Request, caller: Booker, doc_id: int) -> Response:
+    def post(request: Request, caller: Booker, doc_id: IdPath) -> Response:
         return act(request, caller, doc_id, "post",
                    lambda books: post_invoice(books, doc_id, side.kinds).id)
 
     @router.post(base + "/{doc_id:int}/cancel", name=f"{side.key}_cancel")
-    def cancel(request: Request, caller: Booker, doc_id: int) -> Response:
+    def cancel(request: Request, caller: Booker, doc_id: IdPath) -> Response:
         return act(request, caller, doc_id, "post",
                    lambda books: cancel_invoice(books, doc_id, side.kinds).id)
 
     @router.post(base + "/{doc_id:int}/" + side.mirror, name=f"{side.key}_mirror")
-    def correct(request: Request, caller: Booker, doc_id: int,
+    def correct(request: Request, caller: Booker, doc_id: IdPath,
                 date: Annotated[str, Form(max_length=40)] = "") -> Response:
         """Post the credit note (or refund) of a posted document and show it."""
         return act(request, caller, doc_id, "mirror", lambda books: credit_note(
             books, doc_id, side.kinds, date=_day(date, "date")).id)
 
     @router.post(base + "/{doc_id:int}/payment", name=f"{side.key}_payment")
-    def pay(request: Request, caller: Booker, doc_id: int, amount: Text = "",
+    def pay(request: Request, caller: Booker, doc_id: IdPath, amount: Text = "",
             date: Text = "", journal: Text = "", ref: Text = "") -> Response:
         """Register a payment of the document through a bank journal."""
         given = {"amount": amount.strip(), "date": date.strip(), "journal": journal.strip(),
@@ -373,6 +384,9 @@ def _routes(side: Side) -> None:
             errors["date"] = str(exc)
         if not given["journal"]:
             errors["journal"] = "Choose the bank journal the money goes through."
+        for field in ("journal", "ref"):
+            if not text_ok(given[field], len(given[field])):
+                errors[field] = PRINTABLE
         if errors:
             return _document_page(request, caller, side, doc_id, errors=errors, values=given,
                                   status_code=422)

@@ -19,7 +19,7 @@ from booksync.app.errors import user_error
 from booksync.app.masterdata import add_partner_iban, find_partners, new_partner, partner_detail
 from booksync.errors import BooksyncError
 from booksync.users.roles import Permission
-from booksync.web.api.common import after_id, cursor_of
+from booksync.web.api.common import MAX_ID, IdPath, after_id, cursor_of
 from booksync.web.auth import Caller, need
 from booksync.web.companies import opened
 from booksync.web.pages.invoices import TYPE_NAMES
@@ -51,7 +51,8 @@ def partner_list(
     """Partners by name, a page at a time; ``q`` searches names, IBANs and emails."""
     last = after_id(after)
     with opened(request, caller) as books:
-        rows = find_partners(books, q=q or None, after=last, limit=PAGE_SIZE + 1)
+        rows = [] if last is not None and last > MAX_ID else find_partners(
+            books, q=q or None, after=last, limit=PAGE_SIZE + 1)
     kept = {"q": q} if q else {}
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
@@ -109,12 +110,12 @@ def _partner_page(request: Request, caller: Caller, partner_id: int, *,
 
 
 @router.get("/partners/{partner_id:int}")
-def partner_show(request: Request, caller: Reader, partner_id: int) -> Response:
+def partner_show(request: Request, caller: Reader, partner_id: IdPath) -> Response:
     return _partner_page(request, caller, partner_id)
 
 
 @router.post("/partners/{partner_id:int}/bank-accounts")
-def partner_bank_account(request: Request, caller: Booker, partner_id: int,
+def partner_bank_account(request: Request, caller: Booker, partner_id: IdPath,
                          iban: Text = "") -> Response:
     """Give the partner its bank account (IBAN); a wrong one is shown next to the field."""
     values = {"iban": iban.strip()}
