@@ -17,6 +17,7 @@ from itertools import islice
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select, tuple_
+from sqlalchemy.orm import defer
 
 from booksync.app.context import Books
 from booksync.banking.models import StatementLine, StatementSource
@@ -93,9 +94,14 @@ class LinePage:
     older: bool
 
 
-def _search(currency: str, text: str) -> ColumnElement[bool]:
+def _search(currency: str, text: str, dialect: str) -> ColumnElement[bool]:
     """An amount (``1234.50``, ``-1,234.50``) is the line's signed amount exactly; any
-    other text is looked for in the label and the partner's name, in any case."""
+    other text is looked for in the label and the partner's name, in any case.
+
+    SQLite's LIKE already ignores the case of ASCII letters, and its lower() folds
+    no others, so plain LIKE there means what ILIKE means on PostgreSQL without
+    lowering every label of the journal first.
+    """
     if AMOUNT.fullmatch(text):
         try:
             return StatementLine.amount == to_minor(parse_amount(text.replace(",", "")),
@@ -103,11 +109,16 @@ def _search(currency: str, text: str) -> ColumnElement[bool]:
         except MoneyError:  # more decimals than the currency has: no line has that amount
             return false()
     pattern = "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"
+
+    def holds(column: Any) -> ColumnElement[bool]:
+        found: ColumnElement[bool] = (column.like(pattern, escape="\\") if dialect == "sqlite"
+                                      else column.ilike(pattern, escape="\\"))
+        return found
+
     return or_(
-        StatementLine.label.ilike(pattern, escape="\\"),
-        Partner.name.ilike(pattern, escape="\\"),
-        and_(StatementLine.partner_id.is_(None),
-             StatementLine.partner_name.ilike(pattern, escape="\\")),
+        holds(StatementLine.label),
+        holds(Partner.name),
+        and_(StatementLine.partner_id.is_(None), holds(StatementLine.partner_name)),
     )
 
 
@@ -127,6 +138,7 @@ def _browse_query(
         .join(StatementSource, StatementSource.id == StatementLine.source_id)
         .outerjoin(Partner, Partner.id == StatementLine.partner_id)
         .where(owner)
+        .options(defer(StatementLine.raw))  # the provider's record: never shown here
     )
     if show != "all":
         active = (
@@ -139,7 +151,8 @@ def _browse_query(
     text = (search or "").strip()[:MAX_SEARCH]
     if text:
         currency = found.currency_code or books.company.currency_code
-        query = query.where(_search(currency, text))
+        query = query.where(_search(currency, text,
+                                           books.session.get_bind().dialect.name))
     return query, owner
 
 
