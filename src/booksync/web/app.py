@@ -23,6 +23,11 @@ from booksync.web.timing import ServerTiming
 ROUTERS = (
     "booksync.web.pages.login",
     "booksync.web.api.docs",
+    "booksync.web.pages.invoices",
+    "booksync.web.pages.partners",
+    "booksync.web.api.invoices",
+    "booksync.web.api.payments",
+    "booksync.web.api.partners",
     "booksync.web.pages.reports",
     "booksync.web.pages.entries",
     "booksync.web.api.reports",
