@@ -37,6 +37,11 @@ ROUTERS = (
     "booksync.web.api.connections",
     "booksync.web.pages.institutions",
     "booksync.web.api.institutions",
+    "booksync.web.pages.statements",
+    "booksync.web.pages.reconcile",
+    "booksync.web.api.statements",
+    "booksync.web.api.reconciliation",
+    "booksync.web.api.rules",
 )
 
 __all__ = ["ROUTERS", "WebConfig", "create_app"]
