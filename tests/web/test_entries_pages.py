@@ -186,6 +186,9 @@ def test_the_form_refuses_an_unbalanced_entry_and_saves_nothing(
         assert refused.status_code == 422 and words in refused.text, words
     undated = client.post("/entries", data=form(client, [("6300", "", "1", "", "")], date=""))
     assert undated.status_code == 422 and "Give the entry&#39;s date." in undated.text
+    for many in (151, 250):  # more lines than a form holds: refused, never a 500
+        huge = client.post("/entries", data=form(client, [("6300", "", "1", "", "")] * many))
+        assert 400 <= huge.status_code < 500
     assert count_entries(web) == before
 
 

@@ -35,7 +35,7 @@ router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 50
 NEW_LINES = 2  # the empty lines a new form starts with
-MAX_LINES = 500
+MAX_LINES = 150  # a form of more would pass the 1,000 fields Starlette reads of a form
 MAX_PARTNERS = 1000  # offered as suggestions; any other name may still be typed
 
 Reader = Annotated[Caller, Depends(need(Permission.READ))]
