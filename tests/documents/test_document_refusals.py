@@ -44,6 +44,8 @@ BAD_INPUT = [
     (document(line("A", "1", "10", None, "1100")), "invalid", "1100 is reconcilable"),
     (document(line("A", "1", "10"), due_date=DAY, terms=3), "invalid", "not both"),
     (document(line("A", "1", "10"), terms=-1), "invalid", "between 0 and"),
+    (document(line("A", "1", "10"), date=dt.date(9999, 12, 1), terms=60), "invalid",
+     "run past 9999-12-31"),
     (document(line("A", "1", "10"), due_date=DAY - dt.timedelta(days=1)), "invalid",
      "before the document's date"),
     (document(line("A", "1", "10"), line("B", "0", "10")), "invalid",

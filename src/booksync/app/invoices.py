@@ -166,9 +166,6 @@ def find_invoice(
 
 def add_invoice(books: Books, data: DocumentInput, *, post: bool = False) -> InvoiceView:
     """A new draft document, posted at once when ``post``."""
-    if data.terms is not None and data.terms >= 0 and data.date > dt.date.max - dt.timedelta(
-            days=data.terms):  # the due date would overflow the calendar: a sentence, not a bug
-        raise BooksyncError(f"payment terms of {data.terms} days run past {dt.date.max}")
     invoice = create_document(books.session, books.company, data)
     if post:
         post_document(books.session, books.company, invoice)

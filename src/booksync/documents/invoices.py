@@ -122,7 +122,12 @@ def _due_date(data: DocumentInput) -> dt.date:
     if data.terms is not None:
         if not 0 <= data.terms <= MAX_TERMS:
             raise LedgerError(f"payment terms must lie between 0 and {MAX_TERMS} days")
-        return data.date + dt.timedelta(days=data.terms)
+        try:
+            return data.date + dt.timedelta(days=data.terms)
+        except OverflowError:
+            raise LedgerError(
+                f"payment terms of {data.terms} days run past {dt.date.max.isoformat()}"
+            ) from None
     due = data.due_date or data.date
     if due < data.date:
         raise LedgerError(

@@ -59,7 +59,9 @@ def after_id(cursor: str | None) -> int | None:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         kind, _, value = text.partition(":")
         if kind == "id" and value.isascii() and value.isdigit() and len(value) < 19:
-            return int(value)
+            found = int(value)
+            if found <= MAX_ID:
+                return found
     except (binascii.Error, UnicodeDecodeError, ValueError):
         pass
     raise BooksyncError("cursor: not a cursor this API gave; use a list's `next` as it is.")

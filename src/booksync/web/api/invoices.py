@@ -37,7 +37,6 @@ from booksync.money import parse_amount
 from booksync.users.roles import Permission
 from booksync.web.api.common import (
     DEFAULT_LIMIT,
-    MAX_ID,
     CompanyQuery,
     CursorQuery,
     IdPath,
@@ -121,8 +120,7 @@ def _routes(path: str, kinds: tuple[InvoiceType, ...], mirror: str) -> None:
         before = after_id(cursor)
         with opened(request, caller) as books:
             views = browse_invoices(books, kinds, state=state, q=q, limit=limit + 1,
-                                    before=before if before is None or before <= MAX_ID
-                                    else None)  # every id is below a larger one
+                                    before=before)
         return listing(as_json(views), limit)
 
     @router.post(base, tags=tag, name=f"{path}_create", status_code=201)

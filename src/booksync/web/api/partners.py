@@ -19,7 +19,6 @@ from booksync.app.shapes import as_json
 from booksync.users.roles import Permission
 from booksync.web.api.common import (
     DEFAULT_LIMIT,
-    MAX_ID,
     CompanyQuery,
     CursorQuery,
     IdPath,
@@ -59,8 +58,6 @@ def partner_list(
 ) -> dict[str, Any]:
     """A page of partners by name; ``next`` is the following page's cursor."""
     after = after_id(cursor)
-    if after is not None and after > MAX_ID:  # no partner has that id: nothing follows it
-        return {"items": [], "next": None}
     with opened(request, caller) as books:
         rows = find_partners(books, q=q, after=after, limit=limit + 1)
     return listing(as_json(rows), limit)

@@ -25,7 +25,6 @@ from booksync.money import parse_amount
 from booksync.users.roles import Permission
 from booksync.web.api.common import (
     DEFAULT_LIMIT,
-    MAX_ID,
     CompanyQuery,
     CursorQuery,
     LimitQuery,
@@ -66,7 +65,7 @@ def payment_list(request: Request, caller: Reader, company: CompanyQuery = None,
     before = after_id(cursor)
     with opened(request, caller) as books:
         query = select(Payment).where(Payment.company_id == books.company.id)
-        if before is not None and before <= MAX_ID:  # every id is below a larger one
+        if before is not None:
             query = query.where(Payment.id < before)
         found = books.session.scalars(query.order_by(Payment.id.desc()).limit(limit + 1)).all()
         return listing(as_json(payment_views(books, found)), limit)
