@@ -26,6 +26,7 @@ from booksync.web.api.common import (
     DEFAULT_LIMIT,
     CompanyQuery,
     CursorQuery,
+    IdPath,
     LimitQuery,
     after_id,
     listing,
@@ -134,7 +135,7 @@ def list_entries(
 
 
 @router.get("/entries/{entry_id}", summary="One entry")
-def show_entry(request: Request, caller: Reader, entry_id: int,
+def show_entry(request: Request, caller: Reader, entry_id: IdPath,
                company: CompanyQuery = None) -> dict[str, Any]:
     """One entry with its lines (`booksync entry show ID --json`)."""
     with opened(request, caller) as books:
@@ -153,7 +154,7 @@ def add_entry(request: Request, caller: Booker, body: EntryBody,
 
 
 @router.post("/entries/{entry_id}/post", summary="Post a draft entry")
-def post_entry(request: Request, caller: Booker, entry_id: int,
+def post_entry(request: Request, caller: Booker, entry_id: IdPath,
                company: CompanyQuery = None) -> dict[str, Any]:
     """Post a draft: checked, numbered, and from then on unchangeable; the entry as
     posted."""
@@ -163,7 +164,7 @@ def post_entry(request: Request, caller: Booker, entry_id: int,
 
 
 @router.post("/entries/{entry_id}/reverse", status_code=201, summary="Reverse an entry")
-def reverse_entry(request: Request, caller: Booker, entry_id: int,
+def reverse_entry(request: Request, caller: Booker, entry_id: IdPath,
                   body: ReverseBody | None = None, company: CompanyQuery = None
                   ) -> dict[str, Any]:
     """Post the mirror entry of a posted entry (`booksync entry reverse --json`): the

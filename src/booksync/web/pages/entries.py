@@ -27,6 +27,7 @@ from booksync.ledger.entries import LineInput
 from booksync.ledger.limits import shown
 from booksync.money import MoneyError, parse_amount
 from booksync.users.roles import Permission
+from booksync.web.api.common import IdPath
 from booksync.web.auth import Caller, need
 from booksync.web.companies import opened
 from booksync.web.templating import page
@@ -197,12 +198,12 @@ def _entry_page(request: Request, caller: Caller, entry_id: int, *, error: str |
 
 
 @router.get("/entries/{entry_id}")
-def show_entry(request: Request, caller: Reader, entry_id: int) -> Response:
+def show_entry(request: Request, caller: Reader, entry_id: IdPath) -> Response:
     return _entry_page(request, caller, entry_id)
 
 
 @router.post("/entries/{entry_id}/post")
-def post_entry(request: Request, caller: Booker, entry_id: int) -> Response:
+def post_entry(request: Request, caller: Booker, entry_id: IdPath) -> Response:
     """Post a draft; a refusal (unbalanced, locked period) is shown on its page."""
     try:
         with opened(request, caller) as books:
@@ -217,7 +218,7 @@ def post_entry(request: Request, caller: Booker, entry_id: int) -> Response:
 
 
 @router.post("/entries/{entry_id}/reverse")
-def reverse_entry(request: Request, caller: Booker, entry_id: int,
+def reverse_entry(request: Request, caller: Booker, entry_id: IdPath,
                   date: Annotated[str, Form(max_length=40)] = "") -> Response:
     """Post the mirror of a posted entry, dated ``date`` (default: the entry's), and
     show it."""
