@@ -129,7 +129,8 @@ def test_pick_an_open_invoice_by_hand(web: Web, books: Books,
                                       sign_in: Callable[[str], Client]) -> None:
     client = sign_in(ACCOUNTANT)
     widget = client.get(f"/statements/{books.part}").text
-    assert "Open items" in widget
+    assert "Open items" in widget and "No open invoice, bill or payment" in widget
+    widget = client.get(f"/statements/{books.part}", params={"q": "Osaka"}).text
     assert f'value="document:{books.second}"' in widget
     assert f'value="document:{books.first}"' in widget
     searched = client.get(f"/statements/{books.part}", params={"q": "30.00"}).text

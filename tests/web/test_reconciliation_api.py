@@ -8,10 +8,25 @@ from collections.abc import Callable
 import pytest
 
 from booksync.app.context import open_books
-from booksync.app.reconcile import apply_suggestion, line_to_reconcile, open_items
+from booksync.app.invoices import DocumentInput, DocumentLineInput, add_invoice
+from booksync.app.masterdata import add_partner
+from booksync.app.payments import add_payment, batch_payments
+from booksync.app.reconcile import apply_suggestion, line_to_reconcile, open_items, to_reconcile
+from booksync.app.rules import CounterpartInput, RuleInput, add_rule
+from booksync.app.statements import add_line
+from booksync.documents.models import InvoiceType
 from booksync.errors import BooksyncError
+from booksync.statements.manual import ManualLine
 from tests.web.conftest import ACCOUNTANT, ADMIN, OUTSIDER, VIEWER, Client, Web
-from tests.web.test_reconcile_pages import Books, build, payment_state, reconciled
+from tests.web.test_reconcile_pages import (
+    DAY,
+    Books,
+    D,
+    build,
+    line,
+    payment_state,
+    reconciled,
+)
 
 SUGGESTION = {"rule", "kind", "documents", "counterparts", "score", "reason"}
 RULE = {"id", "name", "kind", "sequence", "auto", "active", "journals", "nature",
@@ -183,10 +198,15 @@ def test_the_use_cases_of_one_line(web: Web, books: Books) -> None:
     with open_books(web.engine, "Acme Ltd") as opened:
         line = line_to_reconcile(opened, books.exact)
         assert line.suggestions[0].documents == [books.first]
-        items = open_items(opened, books.part)
+        assert open_items(opened, books.part) == []  # no partner, nothing owes 10.00
+        items = open_items(opened, books.part, "osaka")
         assert [i.document for i in items] == [books.first, books.second]
-        assert [i.owed for i in items] == [100, 30]
-        assert open_items(opened, books.fee) == []  # money out pays no invoice
+        assert [(i.owed, i.currency, i.partner, i.kind) for i in items] == [
+            (100, "EUR", "Osaka", "invoice"), (30, "EUR", "Osaka", "invoice")]
+        assert [i.document for i in open_items(opened, books.exact)] == [books.first]
+        assert open_items(opened, books.fee, "osaka") == []  # money out pays no invoice
+        assert [i.document for i in open_items(opened, books.part, "2026/0000")] == [
+            books.first, books.second]
         assert [i.document for i in open_items(opened, books.part, "osaka")] == [
             books.first, books.second]
         assert [i.document for i in open_items(opened, books.part, "1,00.0")] == []
@@ -198,4 +218,50 @@ def test_the_use_cases_of_one_line(web: Web, books: Books) -> None:
         with pytest.raises(BooksyncError, match="already reconciled") as info:
             line_to_reconcile(opened, books.exact)
         assert info.value.code == "conflict"
-        assert [i.document for i in open_items(opened, books.part)] == [books.second]
+        assert [i.document for i in open_items(opened, books.part, "osaka")] == [books.second]
+
+
+def test_one_lines_suggestions_are_those_of_the_whole_open_book(web: Web, books: Books) -> None:
+    """The widget loads only the open items the engine can look up for its line; what it
+    proposes is what ``reconcile list`` (the whole open book) proposes, line by line."""
+    with open_books(web.engine, "Acme Ltd") as opened:
+        for name, iban in (("Vega Design BV", "GB33BUKB20201555555555"),
+                           ("Nordlicht GmbH", None), ("Kappa Supplies", None), ("Orion AG", None)):
+            add_partner(opened, name, iban=iban)
+        made = [add_invoice(opened, DocumentInput(kind, partner, DAY, (
+                    DocumentLineInput("Goods", D(1), D(price)),), ref=ref), post=True).number
+                for partner, price, kind, ref in (
+                    ("Vega Design BV", "40.00", InvoiceType.INVOICE, None),
+                    ("Vega Design BV", "60.00", InvoiceType.INVOICE, None),
+                    ("Vega Design BV", "250.00", InvoiceType.INVOICE, None),
+                    ("Nordlicht GmbH", "75.00", InvoiceType.INVOICE, None),
+                    ("Nordlicht GmbH", "75.00", InvoiceType.INVOICE, None),
+                    ("Kappa Supplies", "80.00", InvoiceType.BILL, "F-2026-118"),
+                    ("Orion AG", "20.00", InvoiceType.INVOICE, None),
+                    ("Orion AG", "35.00", InvoiceType.INVOICE, None))]
+        paid = [add_payment(opened, journal="BNK1", partner="Orion AG", amount=D(value),
+                            date=DAY, invoices=[str(number)]).id
+                for value, number in (("20.00", made[-2]), ("35.00", made[-1]))]
+        batch_payments(opened, journal="BNK1", payment_ids=paid)
+        add_rule(opened, RuleInput("Interest", "button",
+                                   counterparts=(CounterpartInput("6500", D(100)),)))
+    for amount, label, partner in (("100.00", "Vega, two invoices", "Vega Design BV"),
+                                   ("75.00", "Nordlicht", "Nordlicht GmbH"),
+                                   ("250.00", "payment", None),
+                                   ("-50.00", "F-2026 118 Kappa, in part", None),
+                                   ("55.00", "one transfer", None),
+                                   ("30.00", f"{books.second} and {books.first}", None)):
+        line(web, "Acme Ltd", amount, label, partner=partner)
+    with open_books(web.engine, "Acme Ltd") as opened:
+        add_line(opened, ManualLine("BNK1", DAY, D("250.00"), "Transfer",
+                                    iban="GB33BUKB20201555555555"))
+    with open_books(web.engine, "Acme Ltd") as opened:
+        whole = to_reconcile(opened)
+        assert len(whole) == 10
+        reasons = " | ".join(s.reason for w in whole for s in w.suggestions)
+        for found in ("named in the label", "add up to the amount", "one of 2 open items",
+                      "same amount", "payment batch", "BILL/2026/00001 named", "counterparty IBAN",
+                      "button 'Interest'"):
+            assert found in reasons, (found, reasons.split(" | "))
+        for listed in whole:
+            assert line_to_reconcile(opened, listed.id) == listed, listed.label
