@@ -31,28 +31,30 @@ instead of building them again (about four minutes on 2 cores).
    process's CPU time per request (from ``/proc``; the server runs nothing
    else): on a shared machine the wall-clock figures grow with the load,
    the CPU time much less, so it tells what a page costs when they are
-   noisy.  Pages: the
-   dashboard ``/``, Online Synchronization ``/connections``, the statement
-   lines page ``/statements?journal=BNK1`` (newest first) at its first page
-   and at three depths, the lines at 1 %, 50 % and 99 % of the journal in
-   (date, id) order, so that both ends are deep whichever way a page sorts
-   (the page is asked for as its own next link asks: the parameter and the
-   form of the line id are read from the first page), its two filters'
-   first pages (**To reconcile**; **Reconciled**, which none of these lines
-   is: the worst case of a filter that skips lines), and the JSON list
+   noisy.  Pages: the dashboard ``/`` (and, since it keeps its sums while
+   the posted books stay as they were, ten times its first request after a
+   line is booked by hand in the last journal, as after a sync that brings
+   one: the kept books grow by ten lines a run), Online Synchronization
+   ``/connections``, the statement lines page ``/statements?journal=BNK1``
+   (newest first) at its first page and at three depths, the lines at 1 %,
+   50 % and 99 % of the journal in (date, id) order, so that both ends are
+   deep whichever way a page sorts (the page is asked for as its own next
+   link asks: the parameter and the form of the line id are read from the
+   first page), its two filters' first pages (**To reconcile**;
+   **Reconciled**, which none of these lines is: the worst case of a filter
+   that skips lines), and the JSON list
    ``/api/v1/statement-lines?journal=BNK1&limit=100`` at the same depths
-   (cursors made by ``booksync.web.api.common.cursor_of``).  Target: p95
-   <= 50 ms each.  The **baselines**, served by the same server in the
-   same run: ``/static/app.css`` (a file: the server's floor) and
-   ``/login`` (a template, no database).
+   (cursors made by ``booksync.web.api.common.cursor_of``).  Target: p95 <=
+   50 ms each.  The **baselines**, served by the same server in the same
+   run: ``/static/app.css`` (a file: the server's floor) and ``/login`` (a
+   template, no database).
 4. Throughput of the JSON list: ``--threads`` clients (one keep-alive
    ``httpx`` client each, in this process) for ``--seconds`` over pages of
    every journal at depths spread over its lines; requests/s answered 200
    (target >= 500) and the server's CPU time per request (one process
    serves at most 1000 / that many a second on one core), beside the same
-   clients fetching ``/static/app.css``:
-   with the client and the server on the same two cores, that is the most
-   this client can measure.
+   clients fetching ``/static/app.css``: with the client and the server on
+   the same two cores, that is the most this client can measure.
 
 A page that is not there answers 404 and is printed as such.  Cores and the
 1-minute load average are printed with every figure: with a load near or
@@ -76,6 +78,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -84,11 +87,14 @@ from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
 import web_data
+from booksync.app.context import open_books
+from booksync.app.statements import add_line
 from booksync.banking.models import StatementLine
 from booksync.db.engine import make_engine, session_factory
 from booksync.errors import BooksyncError
 from booksync.ledger.companies import find_company
 from booksync.ledger.models import Journal, JournalType
+from booksync.statements.manual import ManualLine
 from booksync.users.accounts import add_user, user_by_email
 from booksync.users.sessions import start_session
 from booksync.users.tokens import create_token
@@ -99,6 +105,7 @@ TARGET_P95_MS = 50.0
 TARGET_RATE = 500.0
 WARM_UP = 20
 FEWEST = 10  # measured requests of a page, however slow
+CHANGES = 10  # lines booked by hand, each followed by a look at the dashboard
 DEPTHS = (0.01, 0.5, 0.99)
 FILTERS = ("to_reconcile", "reconciled")  # the page's filters, first page each
 CLI = "from booksync.cli.main import main; main()"
@@ -172,6 +179,18 @@ def journals(url: str) -> Journals:
                 .offset(min(int(count * depth), count - 1)).limit(1)
             ) or 0
     return Journals([code for _id, code in found], first, count, ids)
+
+
+def booker(url: str, journal: str) -> Callable[[int], None]:
+    """Books the ``n``-th line by hand in ``journal`` (a posted entry: the books change)."""
+    engine = make_engine(url)
+
+    def book(n: int) -> None:
+        with open_books(engine, web_data.COMPANY) as opened:
+            add_line(opened, ManualLine(journal, web_data.FIRST_DAY, Decimal("-0.01"),
+                                        f"web bench: a change to the books ({n + 1})"))
+
+    return book
 
 
 def spread(url: str, codes: list[str], per_journal: int) -> list[str]:
@@ -302,6 +321,35 @@ def timed(client: httpx.Client, what: str, path: str, requests: int, budget: flo
     return result
 
 
+def after_changes(client: httpx.Client, what: str, path: str, change: Callable[[int], None],
+                  cpu: Callable[[], float]) -> Timed:
+    """``path`` once after each of :data:`CHANGES` changes to the posted books.
+
+    What a page keeps while the books stay as they were (the dashboard's
+    sums) is read again after a change, as after every sync that brings a
+    line: this is what the first look after it costs.
+    """
+    result = Timed(what, path)
+    used = 0.0
+    for n in range(CHANGES):
+        change(n)
+        before = cpu()
+        began = time.perf_counter()
+        answer = client.get(path)
+        took = (time.perf_counter() - began) * 1000
+        used += cpu() - before
+        result.status, result.size = answer.status_code, len(answer.content)
+        if answer.status_code != 200:
+            return result
+        result.client.append(took)
+        found = _TIMING.search(answer.headers.get("server-timing", ""))
+        if found:
+            result.server.append(float(found.group(1)))
+    result.cpu_ms = used * 1000 / CHANGES
+    result.load = load()
+    return result
+
+
 def cursor_param(client: httpx.Client, path: str) -> tuple[str, Callable[[int], str]] | None:
     """How the page's own next link names the line it starts after: the query parameter
     and how a line id is written in it (an API cursor, or the plain id)."""
@@ -424,7 +472,8 @@ def main(argv: list[str] | None = None) -> int:
     server, base = start_server(url, workdir)
     try:
         latencies, rates, notes = measure(base, auth, books_of, paths, args,
-                                          lambda: cpu_seconds(server.pid))
+                                          lambda: cpu_seconds(server.pid),
+                                          booker(url, books_of.codes[-1]))
         peak = server_hwm_mb(server.pid)
     finally:
         server.terminate()
@@ -440,7 +489,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def measure(
     base: str, auth: Auth, books_of: Journals, paths: list[str], args: argparse.Namespace,
-    cpu: Callable[[], float],
+    cpu: Callable[[], float], change: Callable[[int], None],
 ) -> tuple[list[Timed], list[Rate], list[str]]:
     """Every latency, then both throughputs; notes on what could not be measured."""
     cookie = {"Cookie": f"{COOKIE}={auth.cookie}"}
@@ -477,6 +526,10 @@ def measure(
         for what, client, path in plan:
             results.append(timed(client, what, path, args.requests, args.budget, cpu))
             print(f"  {row_text(results[-1])}", flush=True)
+            if path == "/" and results[-1].status == 200:
+                results.append(after_changes(browser, "dashboard after the books changed", "/",
+                                             change, cpu))
+                print(f"  {row_text(results[-1])}", flush=True)
     notes.append(f"load average (1 min) after the latencies: {load()}")
     rates = []
     for what, headers, mix in (
