@@ -19,8 +19,8 @@ import pytest
 from booksync.app.banking import add_bank_account
 from booksync.app.context import open_books
 from booksync.app.invoices import DocumentInput, DocumentLineInput, add_invoice, show_invoice
+from booksync.app.line_reconcile import reconciliation_of
 from booksync.app.masterdata import add_partner
-from booksync.app.reconcile import reconciliation_of
 from booksync.app.rules import CounterpartInput, RuleInput, add_rule
 from booksync.app.statements import add_line, one_line
 from booksync.documents.models import InvoiceType

@@ -9,9 +9,10 @@ import pytest
 
 from booksync.app.context import open_books
 from booksync.app.invoices import DocumentInput, DocumentLineInput, add_invoice
+from booksync.app.line_reconcile import apply_suggestion, line_to_reconcile, open_items
 from booksync.app.masterdata import add_partner
 from booksync.app.payments import add_payment, batch_payments
-from booksync.app.reconcile import apply_suggestion, line_to_reconcile, open_items, to_reconcile
+from booksync.app.reconcile import to_reconcile
 from booksync.app.rules import CounterpartInput, RuleInput, add_rule
 from booksync.app.statements import add_line
 from booksync.documents.models import InvoiceType

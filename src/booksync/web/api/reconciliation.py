@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from booksync.app import reconcile
+from booksync.app import line_reconcile, reconcile
 from booksync.app.shapes import as_json
 from booksync.errors import BooksyncError
 from booksync.users.roles import Permission
@@ -62,7 +62,7 @@ def suggestions(request: Request, caller: Reader, line_id: LineId,
     """The line with its suggestions, best first (a `reconcile list --json` item); a
     reconciled line is a conflict (409)."""
     with opened(request, caller) as books:
-        found: dict[str, Any] = as_json(reconcile.line_to_reconcile(books, line_id))
+        found: dict[str, Any] = as_json(line_reconcile.line_to_reconcile(books, line_id))
         return found
 
 
@@ -77,7 +77,7 @@ def apply(request: Request, caller: Booker, line_id: LineId, body: ApplyBody | N
             if given.payments or given.counterparts or given.partner:
                 raise BooksyncError("A suggestion is applied as it is: give its rule (and "
                                     "documents), without payments, counterparts or partner.")
-            done = reconcile.apply_suggestion(books, line_id, given.rule,
+            done = line_reconcile.apply_suggestion(books, line_id, given.rule,
                                               given.documents or None)
         else:
             done = reconcile.apply(books, line_id, given.documents, given.payments,

@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from booksync.app import reconcile
+from booksync.app import line_reconcile, reconcile
 from booksync.app.context import Books
 from booksync.app.errors import user_error
 from booksync.app.masterdata import accounts
@@ -76,13 +76,13 @@ def _widget(
         context: dict[str, Any] = {"reconciled": None, "todo": None, "items": [],
                                    "accounts": []}
         if row["reconciled"]:
-            context["reconciled"] = reconcile.reconciliation_of(books, line_id)
+            context["reconciled"] = line_reconcile.reconciliation_of(books, line_id)
         else:
-            todo = reconcile.line_to_reconcile(books, line_id)
+            todo = line_reconcile.line_to_reconcile(books, line_id)
             context["todo"] = todo
             context["suggestions"] = [s for s in todo.suggestions if s.kind != "button"]
             context["buttons"] = [s for s in todo.suggestions if s.kind == "button"]
-            context["items"] = reconcile.open_items(books, line_id, q)
+            context["items"] = line_reconcile.open_items(books, line_id, q)
             context["accounts"] = [a for a in accounts(books) if a.active]
     amount = Decimal(row["amount"])
     picks = [(item, _cents(item.owed, item.currency, currency)) for item in context["items"]]
@@ -148,7 +148,7 @@ def apply_suggestion(
     def action(books: Books) -> None:
         if not rule.strip():
             raise BooksyncError("Choose the suggestion to apply.")
-        reconcile.apply_suggestion(books, line_id, rule, [d for d in document if d.strip()])
+        line_reconcile.apply_suggestion(books, line_id, rule, [d for d in document if d.strip()])
 
     return _act(request, caller, line_id, action, "reconciled")
 
