@@ -137,3 +137,17 @@ def test_the_demo_fills_only_an_empty_database(
     capsys.readouterr()
     assert run(["--db", db_url, "--company", "Demo Trading Ltd", "journal", "list"]) == 1
     assert run(["--db", db_url, "demo", "--path", "x.db"]) == 2  # one database or the other
+
+
+def test_the_demo_s_connection_stops_syncing_on_schedule_once_its_bank_is_gone(
+    demo: tuple[Books, str],
+) -> None:
+    from booksync.banking.models import Connection
+
+    books, out = demo
+    connections = books.session.scalars(
+        select(Connection).where(Connection.company_id == books.company.id)
+    ).all()
+    assert connections and not any(c.auto_sync for c in connections)
+    assert all(c.last_refresh is not None for c in connections)
+    assert "no longer synchronizes on schedule" in out

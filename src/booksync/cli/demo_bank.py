@@ -35,7 +35,12 @@ from booksync.app.context import Books
 from booksync.app.invoices import InvoiceView, list_invoices
 from booksync.app.reconcile import LineToReconcile, ReconciledView
 from booksync.app.sandbox_catalogue import seed_sandbox_catalogue
-from booksync.banking.connections import connection_dict, create_connection, list_connections
+from booksync.banking.connections import (
+    connection_dict,
+    create_connection,
+    list_connections,
+    set_connection,
+)
 from booksync.banking.runs import run_log
 from booksync.banking.secrets import ENV_KEY
 from booksync.cli.connections import print_connections
@@ -99,8 +104,9 @@ def bank_demo(
         _run(engine, company_name, bank, issued)
     say(
         "The sandbox bank stopped with the demo, and the connection's credentials were "
-        "sealed with a throwaway key: to try syncing by hand, run `booksync sandbox serve` "
-        "and connect to it (see docs/banking.md)."
+        "sealed with a throwaway key, so it no longer synchronizes on schedule: to try "
+        "syncing by hand, run `booksync sandbox serve` and connect to it (see "
+        "docs/banking.md), or `booksync serve --sandbox` and Add a bank account."
     )
 
 
@@ -183,6 +189,10 @@ def _run(
     _sync(runner, connection_id, "Second synchronization (only what is new is booked)")
     with factory.begin() as session:
         company = find_company(session, company_name)
+        # The sandbox stops with the demo: a worker (`booksync serve`) must not keep
+        # trying a bank that is gone; the state and the runs stay as they were.
+        for connection in list_connections(session, company):
+            set_connection(connection, auto_sync=False)
         shown = [connection_dict(c) for c in list_connections(session, company)]
         log = run_log(session, company, connection_id)
         first = journals[0]
