@@ -46,8 +46,9 @@ instead of building them again (about four minutes on 2 cores).
    ``/api/v1/statement-lines?journal=BNK1&limit=100`` at the same depths
    (cursors made by ``booksync.web.api.common.cursor_of``).  Target: p95 <=
    50 ms each.  The **baselines**, served by the same server in the same
-   run: ``/static/app.css`` (a file: the server's floor) and ``/login`` (a
-   template, no database).
+   run: ``/static/app.css`` (a file: the server's floor), ``/login`` (a
+   template, no database) and the JSON list with ``limit=1`` (what every
+   API call pays: the token, the company, the journal, one row).
 4. Throughput of the JSON list: ``--threads`` clients (one keep-alive
    ``httpx`` client each, in this process) for ``--seconds`` over pages of
    every journal at depths spread over its lines; requests/s answered 200
@@ -520,6 +521,8 @@ def measure(
                      for depth in DEPTHS]
         plan += [(f"statement lines page, filter {shown}", browser,
                   f"{statements}&filter={shown}") for shown in FILTERS]
+        plan.append(("baseline: JSON list of 1 line", program,
+                     f"/api/v1/statement-lines?journal={journal}&limit=1"))
         plan.append(("JSON list, first page", program, api))
         plan += [(f"JSON list at {depth:.0%}", program,
                   f"{api}&cursor={cursor_of(books_of.at_depth[depth])}") for depth in DEPTHS]
