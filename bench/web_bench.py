@@ -79,26 +79,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 from cryptography.fernet import Fernet
-from sqlalchemy import func, select
 
 import web_data
-from booksync.app.context import open_books
-from booksync.app.statements import add_line
-from booksync.banking.models import StatementLine
-from booksync.db.engine import make_engine, session_factory
 from booksync.errors import BooksyncError
-from booksync.ledger.companies import find_company
-from booksync.ledger.models import Journal, JournalType
-from booksync.statements.manual import ManualLine
-from booksync.users.accounts import add_user, user_by_email
-from booksync.users.sessions import start_session
-from booksync.users.tokens import create_token
 from booksync.web.api.common import after_id, cursor_of
 from booksync.web.auth import COOKIE
 
@@ -107,7 +95,6 @@ TARGET_RATE = 500.0
 WARM_UP = 20
 FEWEST = 10  # measured requests of a page, however slow
 CHANGES = 10  # lines booked by hand, each followed by a look at the dashboard
-DEPTHS = (0.01, 0.5, 0.99)
 FILTERS = ("to_reconcile", "reconciled")  # the page's filters, first page each
 CLI = "from booksync.cli.main import main; main()"
 _TIMING = re.compile(r"app;dur=([0-9.]+)")
@@ -116,101 +103,6 @@ _HREF = re.compile(r'href="([^"]+)"')
 
 def load() -> str:
     return f"{os.getloadavg()[0]:.2f}"
-
-
-# --- 1. the books and who asks ------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Auth:
-    cookie: str
-    token: str
-
-
-def books(workdir: Path, sizes: web_data.Sizes, keep: bool) -> tuple[str, str]:
-    """The database's URL, built unless ``--keep`` holds one of these sizes; what was done."""
-    db = workdir / "web.db"
-    stamp = workdir / "web.json"
-    url = f"sqlite:///{db}"
-    if keep and db.exists() and stamp.exists() and stamp.read_text() == sizes.as_json():
-        return url, "reused from an earlier run with --keep"
-    for stale in (db, db.with_suffix(".db-wal"), db.with_suffix(".db-shm"), stamp):
-        stale.unlink(missing_ok=True)
-    steps = web_data.build(url, sizes)
-    stamp.write_text(sizes.as_json())
-    return url, "built: " + ", ".join(f"{k} {v:.0f} s" for k, v in steps.items())
-
-
-def sign_in(url: str) -> Auth:
-    """A web session and an API token of the bench's admin (added on first use)."""
-    with session_factory(make_engine(url)).begin() as session:
-        user = user_by_email(session, web_data.EMAIL)
-        if user is None:
-            user = add_user(session, web_data.EMAIL, "admin", [], web_data.PASSWORD)
-        cookie, _csrf = start_session(session, user.id)
-        _row, token = create_token(session, web_data.EMAIL, "web bench")
-    return Auth(cookie, token)
-
-
-@dataclass(frozen=True)
-class Journals:
-    codes: list[str]
-    first: str
-    lines: int
-    at_depth: dict[float, int]  # depth -> a line id of the first journal there
-
-
-def journals(url: str) -> Journals:
-    """The bank journals, and line ids of the first one at each of :data:`DEPTHS`."""
-    with session_factory(make_engine(url))() as session:
-        company = find_company(session, web_data.COMPANY)
-        found = list(session.execute(
-            select(Journal.id, Journal.code)
-            .where(Journal.company_id == company.id, Journal.type == JournalType.BANK)
-            .order_by(Journal.id)
-        ))
-        first_id, first = found[0]
-        count = session.scalar(select(func.count()).where(StatementLine.journal_id == first_id))
-        assert count is not None
-        ids = {}
-        for depth in DEPTHS:  # OFFSET is fine here: once, outside anything measured
-            ids[depth] = session.scalar(
-                select(StatementLine.id).where(StatementLine.journal_id == first_id)
-                .order_by(StatementLine.date, StatementLine.id)
-                .offset(min(int(count * depth), count - 1)).limit(1)
-            ) or 0
-    return Journals([code for _id, code in found], first, count, ids)
-
-
-def booker(url: str, journal: str) -> Callable[[int], None]:
-    """Books the ``n``-th line by hand in ``journal`` (a posted entry: the books change)."""
-    engine = make_engine(url)
-
-    def book(n: int) -> None:
-        with open_books(engine, web_data.COMPANY) as opened:
-            add_line(opened, ManualLine(journal, web_data.FIRST_DAY, Decimal("-0.01"),
-                                        f"web bench: a change to the books ({n + 1})"))
-
-    return book
-
-
-def spread(url: str, codes: list[str], per_journal: int) -> list[str]:
-    """API pages of every journal at depths spread over its lines, for the throughput."""
-    paths = []
-    with session_factory(make_engine(url))() as session:
-        company = find_company(session, web_data.COMPANY)
-        for code in codes:
-            ids = list(session.scalars(
-                select(StatementLine.id)
-                .join(Journal, Journal.id == StatementLine.journal_id)
-                .where(Journal.company_id == company.id, Journal.code == code)
-                .order_by(StatementLine.id)
-            ))
-            paths.append(f"/api/v1/statement-lines?journal={code}&limit=100")
-            step = max(len(ids) // per_journal, 1)
-            paths += [f"/api/v1/statement-lines?journal={code}&limit=100"
-                      f"&cursor={cursor_of(i)}" for i in ids[step // 2 :: step][:per_journal]]
-    return paths
 
 
 # --- 2. the server ------------------------------------------------------------
@@ -464,17 +356,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"booksync web benchmark in {workdir}: {sizes.describe()}; "
           f"{os.cpu_count()} cores, load {load()}", flush=True)
     started = time.perf_counter()
-    url, how = books(workdir, sizes, args.keep is not None)
+    url, how = web_data.books(workdir, sizes, args.keep is not None)
     (workdir / "secret.key").write_text(os.environ["BOOKSYNC_SECRET_KEY"])
     print(f"  books ({time.perf_counter() - started:.0f} s): {how}", flush=True)
-    auth = sign_in(url)
-    books_of = journals(url)
-    paths = spread(url, books_of.codes, 10)
+    auth = web_data.sign_in(url)
+    books_of = web_data.journals(url)
+    paths = web_data.spread(url, books_of.codes, 10)
     server, base = start_server(url, workdir)
     try:
         latencies, rates, notes = measure(base, auth, books_of, paths, args,
                                           lambda: cpu_seconds(server.pid),
-                                          booker(url, books_of.codes[-1]))
+                                          web_data.booker(url, books_of.codes[-1]))
         peak = server_hwm_mb(server.pid)
     finally:
         server.terminate()
@@ -489,8 +381,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def measure(
-    base: str, auth: Auth, books_of: Journals, paths: list[str], args: argparse.Namespace,
-    cpu: Callable[[], float], change: Callable[[int], None],
+    base: str, auth: web_data.Auth, books_of: web_data.Journals, paths: list[str],
+    args: argparse.Namespace, cpu: Callable[[], float], change: Callable[[int], None],
 ) -> tuple[list[Timed], list[Rate], list[str]]:
     """Every latency, then both throughputs; notes on what could not be measured."""
     cookie = {"Cookie": f"{COOKIE}={auth.cookie}"}
@@ -518,14 +410,15 @@ def measure(
             param, written = found
             plan += [(f"statement lines page at {depth:.0%}", browser,
                       f"{statements}&{param}={written(books_of.at_depth[depth])}")
-                     for depth in DEPTHS]
+                     for depth in web_data.DEPTHS]
         plan += [(f"statement lines page, filter {shown}", browser,
                   f"{statements}&filter={shown}") for shown in FILTERS]
         plan.append(("baseline: JSON list of 1 line", program,
                      f"/api/v1/statement-lines?journal={journal}&limit=1"))
         plan.append(("JSON list, first page", program, api))
         plan += [(f"JSON list at {depth:.0%}", program,
-                  f"{api}&cursor={cursor_of(books_of.at_depth[depth])}") for depth in DEPTHS]
+                  f"{api}&cursor={cursor_of(books_of.at_depth[depth])}")
+                 for depth in web_data.DEPTHS]
         for what, client, path in plan:
             results.append(timed(client, what, path, args.requests, args.budget, cpu))
             print(f"  {row_text(results[-1])}", flush=True)
@@ -577,8 +470,8 @@ def rate_text(rate: Rate) -> str:
             f"{rate.cpu_ms:.1f} ms/request")
 
 
-def report(sizes: web_data.Sizes, books_of: Journals, latencies: list[Timed], rates: list[Rate],
-           notes: list[str], peak_mb: float) -> None:
+def report(sizes: web_data.Sizes, books_of: web_data.Journals, latencies: list[Timed],
+           rates: list[Rate], notes: list[str], peak_mb: float) -> None:
     print()
     print(f"booksync web benchmark: {sizes.describe()}; SQLite; journal {books_of.first} holds "
           f"{books_of.lines:,} lines; {os.cpu_count()} cores, load now {load()}, Python "

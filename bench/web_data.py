@@ -30,7 +30,12 @@ the tables, indexes and rows are those a real install would hold:
   lists a connection's last run searches a realistic log.
 
 Nothing here is timed as a figure of the benchmark; :func:`build` returns
-each step's seconds so that the bench can print them.
+each step's seconds so that the bench can print them.  The load client's
+side of the books is here too: :func:`books` builds them or reuses a kept
+copy, :func:`sign_in` makes the session cookie and the API token it asks
+with, :func:`journals` and :func:`spread` find the line ids its deep pages
+start after, and :func:`booker` books one line by hand, a change to the
+posted books.
 """
 
 from __future__ import annotations
@@ -39,22 +44,27 @@ import datetime as dt
 import json
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
+from decimal import Decimal
+from pathlib import Path
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 import reconcile_bench as rb
 import reconcile_data as data
+from booksync.app.context import open_books
+from booksync.app.statements import add_line
 from booksync.banking.connections import create_connection
-from booksync.banking.models import Connection, ProviderAccount, SyncRun
+from booksync.banking.models import Connection, ProviderAccount, StatementLine, SyncRun
 from booksync.banking.states import ConnectionState, RunState, RunTrigger
 from booksync.db.base import utcnow
 from booksync.db.engine import make_engine, session_factory
 from booksync.documents.models import Tax
 from booksync.ledger.companies import find_company
 from booksync.ledger.journals import create_bank_journal
+from booksync.ledger.models import Journal, JournalType
 from booksync.ledger.partners import add_partner
 from booksync.ledger.pipeline import gc_relaxed
 from booksync.ledger.writer import EntryWriter
@@ -69,6 +79,11 @@ from booksync.providers.base import (
 )
 from booksync.providers.base import ProviderAccount as RemoteAccount
 from booksync.statements.importer import StatementImporter
+from booksync.statements.manual import ManualLine
+from booksync.users.accounts import add_user, user_by_email
+from booksync.users.sessions import start_session
+from booksync.users.tokens import create_token
+from booksync.web.api.common import cursor_of
 
 COMPANY = rb.COMPANY
 FIRST_DAY = dt.date(2024, 11, 1)
@@ -90,6 +105,7 @@ MERCHANTS = (
     "Card payment Restaurant Zum Hirschen", "Courier services", "Office supplies",
 )
 STAFF = ("Anna Berg", "Marco Vitale", "Julie Martin", "Tom Hughes", "Sara Lind", "Ivan Petrov")
+DEPTHS = (0.01, 0.5, 0.99)  # where the load client asks for deep pages, in (date, id) order
 ERRORS = ("the bank did not answer in time", "the bank answered 503 Service Unavailable")
 
 
@@ -292,4 +308,113 @@ def _later_runs(session: Session, sizes: Sizes) -> None:
             ))
 
 
-__all__ = ["COMPANY", "EMAIL", "PASSWORD", "Sizes", "build"]
+# --- for the load client: the books, who asks and where to look -------------
+
+
+@dataclass(frozen=True)
+class Auth:
+    cookie: str
+    token: str
+
+
+def books(workdir: Path, sizes: Sizes, keep: bool) -> tuple[str, str]:
+    """The database's URL, built unless ``--keep`` holds one of these sizes; what was done."""
+    db = workdir / "web.db"
+    stamp = workdir / "web.json"
+    url = f"sqlite:///{db}"
+    if keep and db.exists() and stamp.exists() and stamp.read_text() == sizes.as_json():
+        return url, "reused from an earlier run with --keep"
+    for stale in (db, db.with_suffix(".db-wal"), db.with_suffix(".db-shm"), stamp):
+        stale.unlink(missing_ok=True)
+    steps = build(url, sizes)
+    stamp.write_text(sizes.as_json())
+    return url, "built: " + ", ".join(f"{k} {v:.0f} s" for k, v in steps.items())
+
+
+def sign_in(url: str) -> Auth:
+    """A web session and an API token of the bench's admin (added on first use)."""
+    with session_factory(make_engine(url)).begin() as session:
+        user = user_by_email(session, EMAIL)
+        if user is None:
+            user = add_user(session, EMAIL, "admin", [], PASSWORD)
+        cookie, _csrf = start_session(session, user.id)
+        _row, token = create_token(session, EMAIL, "web bench")
+    return Auth(cookie, token)
+
+
+@dataclass(frozen=True)
+class Journals:
+    codes: list[str]
+    first: str
+    lines: int
+    at_depth: dict[float, int]  # depth -> a line id of the first journal there
+
+
+def journals(url: str) -> Journals:
+    """The bank journals, and line ids of the first one at each of :data:`DEPTHS`."""
+    with session_factory(make_engine(url))() as session:
+        company = find_company(session, COMPANY)
+        found = list(session.execute(
+            select(Journal.id, Journal.code)
+            .where(Journal.company_id == company.id, Journal.type == JournalType.BANK)
+            .order_by(Journal.id)
+        ))
+        first_id, first = found[0]
+        count = session.scalar(select(func.count()).where(StatementLine.journal_id == first_id))
+        assert count is not None
+        ids = {}
+        for depth in DEPTHS:  # OFFSET is fine here: once, outside anything measured
+            ids[depth] = session.scalar(
+                select(StatementLine.id).where(StatementLine.journal_id == first_id)
+                .order_by(StatementLine.date, StatementLine.id)
+                .offset(min(int(count * depth), count - 1)).limit(1)
+            ) or 0
+    return Journals([code for _id, code in found], first, count, ids)
+
+
+def booker(url: str, journal: str) -> Callable[[int], None]:
+    """Books the ``n``-th line by hand in ``journal`` (a posted entry: the books change)."""
+    engine = make_engine(url)
+
+    def book(n: int) -> None:
+        with open_books(engine, COMPANY) as opened:
+            add_line(opened, ManualLine(journal, FIRST_DAY, Decimal("-0.01"),
+                                        f"web bench: a change to the books ({n + 1})"))
+
+    return book
+
+
+def spread(url: str, codes: list[str], per_journal: int) -> list[str]:
+    """API pages of every journal at depths spread over its lines, for the throughput."""
+    paths = []
+    with session_factory(make_engine(url))() as session:
+        company = find_company(session, COMPANY)
+        for code in codes:
+            ids = list(session.scalars(
+                select(StatementLine.id)
+                .join(Journal, Journal.id == StatementLine.journal_id)
+                .where(Journal.company_id == company.id, Journal.code == code)
+                .order_by(StatementLine.id)
+            ))
+            paths.append(f"/api/v1/statement-lines?journal={code}&limit=100")
+            step = max(len(ids) // per_journal, 1)
+            paths += [f"/api/v1/statement-lines?journal={code}&limit=100"
+                      f"&cursor={cursor_of(i)}" for i in ids[step // 2 :: step][:per_journal]]
+    return paths
+
+
+__all__ = [
+    "COMPANY",
+    "DEPTHS",
+    "EMAIL",
+    "PASSWORD",
+    "Auth",
+    "Journals",
+    "Sizes",
+    "booker",
+    "books",
+    "build",
+    "journals",
+    "sign_in",
+    "spread",
+]
