@@ -22,6 +22,7 @@ from booksync.web.api.common import (
     LimitQuery,
     after_id,
     cursor_of,
+    json_answer,
 )
 from booksync.web.auth import Caller, need
 from booksync.web.companies import opened
@@ -55,7 +56,9 @@ def list_statement_lines(
         found = browse_lines(books, journal, show=filter, search=q, older_than=older_than,
                              limit=limit)
     more = found.older and found.rows
-    return {"items": found.rows, "next": cursor_of(found.rows[-1]["id"]) if more else None}
+    return json_answer(  # type: ignore[return-value]  # the declared shape, written by orjson
+        {"items": found.rows, "next": cursor_of(found.rows[-1]["id"]) if more else None}
+    )
 
 
 @router.get("/statement-lines/{line_id}", summary="One statement line")
