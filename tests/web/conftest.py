@@ -60,6 +60,19 @@ class Web:
         return client
 
 
+@pytest.fixture(autouse=True)
+def quick_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2id at its lightest: the web tests hash four passwords and check some at
+    every sign-in, and what they test is the app, not the hash's cost (tests/users
+    holds the real parameters)."""
+    from argon2 import PasswordHasher
+
+    from booksync.users import passwords
+
+    monkeypatch.setattr(passwords, "_HASHER", PasswordHasher(time_cost=1, memory_cost=8,
+                                                             parallelism=1))
+
+
 @pytest.fixture
 def web(engine: Engine, session: Session, company: Company) -> Iterator[Web]:
     other = create_company(session, "Globex GmbH", "EUR", "DE")
