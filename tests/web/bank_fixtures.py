@@ -1,6 +1,7 @@
 """Fixtures of the connection tests (a pytest plugin: ``pytest_plugins``): the sandbox
 bank over real loopback HTTP, reachable under the server's outbound policy, and
-Acme connected to it through the use case.
+Acme connected to it through the use case, or (``sandboxed``) the app as
+``booksync serve --sandbox`` builds it.
 
 The web server refuses loopback addresses unless allowed (docs/web.md,
 "Serving"), so ``outbound`` allows the sandbox's one port for the test and
@@ -19,6 +20,7 @@ from booksync.app.connections import ConnectionView
 from booksync.providers import url_policy
 from booksync.providers.url_policy import OutboundPolicy
 from booksync.sandbox import SandboxHandle, World, start
+from booksync.web.app import WebConfig, create_app
 from tests.web.conftest import Web
 from tests.web.connected import connect_acme
 
@@ -38,6 +40,13 @@ def outbound(bank: SandboxHandle) -> Iterator[None]:
     )
     yield
     url_policy.set_default_policy(previous)
+
+
+@pytest.fixture
+def sandboxed(web: Web, bank: SandboxHandle, outbound: None) -> Web:
+    """The app as ``booksync serve --sandbox`` builds it, over the same database."""
+    return Web(create_app(web.engine, WebConfig(sandbox_url=bank.url)), web.engine,
+               web.company, web.other)
 
 
 @pytest.fixture

@@ -4,10 +4,9 @@ for every role, with the sandbox bank over real loopback HTTP."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -19,33 +18,15 @@ from booksync.banking.models import BankAccount, Connection, ProviderAccount
 from booksync.db.engine import session_factory
 from booksync.ledger.models import Journal, JournalType
 from booksync.providers.base import Institution as ProviderInstitution
-from booksync.providers.url_policy import OutboundPolicy, default_policy, set_default_policy
-from booksync.sandbox import SandboxHandle, World, start
+from booksync.sandbox import SandboxHandle
 from booksync.users.tokens import create_token
-from booksync.web.app import WebConfig, create_app
 from tests.web.conftest import ACCOUNTANT, ADMIN, OUTSIDER, VIEWER, Client, Web
 
 GOOD_IBAN = "DE89370400440532013000"
 INSTITUTION_KEYS = {"id", "name", "bic", "country", "provider", "online_sync"}
 
 
-@pytest.fixture
-def bank() -> Iterator[SandboxHandle]:
-    """The sandbox bank on a free loopback port, which the outbound policy allows."""
-    handle = start(world=World(7))
-    before = default_policy()
-    set_default_policy(OutboundPolicy.server(allow=[("127.0.0.1", handle.server.server_port)]))
-    try:
-        yield handle
-    finally:
-        set_default_policy(before)
-        handle.stop()
-
-
-@pytest.fixture
-def sandboxed(web: Web, bank: SandboxHandle) -> Web:
-    return Web(create_app(web.engine, WebConfig(sandbox_url=bank.url)), web.engine,
-               web.company, web.other)
+pytest_plugins = ("tests.web.bank_fixtures",)
 
 
 def rows_of(web: Web) -> tuple[int, int, int, int]:

@@ -8,10 +8,9 @@ policy allows for its one port, as ``booksync serve --sandbox`` sets it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -23,33 +22,14 @@ from booksync.banking.models import BankAccount, Connection, Institution, Provid
 from booksync.db.engine import session_factory
 from booksync.ledger.models import Journal, JournalType
 from booksync.providers.base import Institution as ProviderInstitution
-from booksync.providers.url_policy import OutboundPolicy, default_policy, set_default_policy
-from booksync.sandbox import SandboxHandle, World, start
-from booksync.web.app import WebConfig, create_app
+from booksync.sandbox import SandboxHandle
 from tests.web.conftest import ACCOUNTANT, ADMIN, OUTSIDER, VIEWER, Client, Web
 
 CONNECT_BUTTON = re.compile(r">\s*Connect\s*</(button|a)>")
 GOOD_IBAN = "DE89370400440532013000"
 
 
-@pytest.fixture
-def bank() -> Iterator[SandboxHandle]:
-    """The sandbox bank on a free loopback port, which the outbound policy allows."""
-    handle = start(world=World(5))
-    before = default_policy()
-    set_default_policy(OutboundPolicy.server(allow=[("127.0.0.1", handle.server.server_port)]))
-    try:
-        yield handle
-    finally:
-        set_default_policy(before)
-        handle.stop()
-
-
-@pytest.fixture
-def sandboxed(web: Web, bank: SandboxHandle) -> Web:
-    """The app as ``booksync serve --sandbox`` builds it, over the same database."""
-    return Web(create_app(web.engine, WebConfig(sandbox_url=bank.url)), web.engine,
-               web.company, web.other)
+pytest_plugins = ("tests.web.bank_fixtures",)
 
 
 def count(web: Web, model: type[object], **where: object) -> int:
