@@ -39,6 +39,7 @@ __all__ = [
     "add_payment",
     "batch_payments",
     "list_payments",
+    "payment_page",
 ]
 
 
@@ -103,6 +104,18 @@ def add_payment(
 def list_payments(books: Books) -> tuple[PaymentView, ...]:
     """Every payment of the company, by date then id."""
     return _views(books, payments_of(books.session, books.company), every=True)
+
+
+def payment_page(
+    books: Books, *, before: int | None = None, limit: int = 100
+) -> tuple[PaymentView, ...]:
+    """At most ``limit`` payments, newest first, those with ids below ``before`` when given:
+    a page of the API's list, read by keyset."""
+    query = select(Payment).where(Payment.company_id == books.company.id)
+    if before is not None:
+        query = query.where(Payment.id < before)
+    found = books.session.scalars(query.order_by(Payment.id.desc()).limit(limit)).all()
+    return _views(books, found)
 
 
 def batch_payments(books: Books, *, journal: str, payment_ids: Sequence[int]) -> BatchView:

@@ -15,12 +15,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
-from sqlalchemy import select
 
-from booksync.app.payments import _views as payment_views
-from booksync.app.payments import add_payment
+from booksync.app.payments import add_payment, payment_page
 from booksync.app.shapes import as_json
-from booksync.documents.models import Payment
 from booksync.money import parse_amount
 from booksync.users.roles import Permission
 from booksync.web.api.common import (
@@ -64,11 +61,7 @@ def payment_list(request: Request, caller: Reader, company: CompanyQuery = None,
     """A page of payments, newest first; ``next`` is the following page's cursor."""
     before = after_id(cursor)
     with opened(request, caller) as books:
-        query = select(Payment).where(Payment.company_id == books.company.id)
-        if before is not None:
-            query = query.where(Payment.id < before)
-        found = books.session.scalars(query.order_by(Payment.id.desc()).limit(limit + 1)).all()
-        return listing(as_json(payment_views(books, found)), limit)
+        return listing(as_json(payment_page(books, before=before, limit=limit + 1)), limit)
 
 
 @router.post("/payments", status_code=201)
