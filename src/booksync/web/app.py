@@ -15,8 +15,13 @@ from importlib.resources import files
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
+from booksync.app.dashboard import CardCache
+from booksync.app.sandbox_catalogue import seed_sandbox_catalogue
+from booksync.db.engine import session_factory
 from booksync.web import errors
+from booksync.web.fetching import Fetches
 from booksync.web.security import SecurityHeaders
 from booksync.web.timing import ServerTiming
 
@@ -55,6 +60,16 @@ class WebConfig:
     sandbox_url: str | None = None
 
 
+def _seed_sandbox_catalogue(engine: Engine) -> None:
+    """With the sandbox bank running beside the app, its banks are in the catalogue
+    (added here, at start, instead of by whichever request comes first)."""
+    try:
+        with session_factory(engine).begin() as session:
+            seed_sandbox_catalogue(session)
+    except SQLAlchemyError:  # another server process added them at the same time
+        pass
+
+
 def create_app(engine: Engine, config: WebConfig | None = None) -> FastAPI:
     app = FastAPI(
         title="booksync",
@@ -66,6 +81,11 @@ def create_app(engine: Engine, config: WebConfig | None = None) -> FastAPI:
     )
     app.state.engine = engine
     app.state.config = config or WebConfig()
+    # Made once with the app, so requests never race to make them.
+    app.state.fetches = Fetches()
+    app.state.card_cache = CardCache()
+    if app.state.config.sandbox_url is not None:
+        _seed_sandbox_catalogue(engine)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(ServerTiming)  # added last, so outermost: it times everything
     app.mount("/static", StaticFiles(directory=str(files("booksync.web") / "static")),

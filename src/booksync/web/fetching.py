@@ -141,18 +141,10 @@ class Fetches:
         return job, new
 
 
-_registry_lock = threading.Lock()
-
-
 def fetches(request: Request) -> Fetches:
-    """The app's registry, made on first use."""
-    state = request.app.state
-    with _registry_lock:
-        found = getattr(state, "fetches", None)
-        if not isinstance(found, Fetches):
-            found = Fetches()
-            state.fetches = found
-        return found
+    """The app's registry (made with the app)."""
+    found: Fetches = request.app.state.fetches
+    return found
 
 
 def _failed(connection: int, message: str) -> dict[str, Any]:

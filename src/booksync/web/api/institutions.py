@@ -16,7 +16,6 @@ delete) live in another module: FastAPI serves one path from two routers.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
@@ -24,7 +23,6 @@ import httpx
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from booksync.app.banking import add_bank_account
@@ -34,7 +32,6 @@ from booksync.app.institutions import bank_accounts, bank_journals, institution_
 from booksync.app.sandbox_catalogue import seed_sandbox_catalogue, uses_sandbox
 from booksync.app.shapes import as_json
 from booksync.banking.connections import parse_interval
-from booksync.db.engine import session_factory
 from booksync.errors import BooksyncError
 from booksync.providers.base import ProviderAccount
 from booksync.sandbox.catalogue import INSTITUTIONS as SANDBOX_INSTITUTIONS
@@ -61,7 +58,6 @@ __all__ = [
     "account_currency",
     "connect_sandbox",
     "connect_simplefin",
-    "ensure_sandbox_catalogue",
     "router",
     "sandbox_url",
 ]
@@ -71,7 +67,6 @@ SearchQuery = Annotated[
     Query(description="Part of the name or BIC, or a country code (`DE`).", max_length=200),
 ]
 
-_seeding = threading.Lock()
 
 
 # -- connecting, shared with the page ----------------------------------------
@@ -81,21 +76,6 @@ def sandbox_url(request: Request) -> str | None:
     """The in-process sandbox bank's address when the server runs ``--sandbox``."""
     url: str | None = getattr(request.app.state.config, "sandbox_url", None)
     return url
-
-
-def ensure_sandbox_catalogue(request: Request) -> None:
-    """With the sandbox running, its banks are in the catalogue (added once per app)."""
-    if sandbox_url(request) is None or getattr(request.app.state, "sandbox_catalogue", False):
-        return
-    with _seeding:
-        if getattr(request.app.state, "sandbox_catalogue", False):
-            return
-        try:
-            with session_factory(engine_of(request)).begin() as session:
-                seed_sandbox_catalogue(session)
-        except SQLAlchemyError:  # another server process added them at the same time
-            pass
-        request.app.state.sandbox_catalogue = True
 
 
 def _sandbox_catalogue(session: Session, provider: str, accounts: Sequence[ProviderAccount]
@@ -228,7 +208,6 @@ def list_institutions(
 ) -> dict[str, Any]:
     """Items as `booksync institution list --json`: id, name, bic, country, provider,
     online_sync."""
-    ensure_sandbox_catalogue(request)
     found = institution_page(engine_of(request), q, after=after_id(cursor), limit=limit)
     return {"items": as_json(found.found),
             "next": cursor_of(found.after) if found.after is not None else None}

@@ -11,7 +11,6 @@ and the book balance over the last 90 days as a line drawn on the server
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Annotated, Any
@@ -30,7 +29,6 @@ from booksync.web.templating import page
 router = APIRouter(include_in_schema=False)
 
 WIDTH, HEIGHT, MARGIN = Decimal(300), Decimal(90), Decimal(5)
-_cache_lock = threading.Lock()
 
 __all__ = ["chart_points", "router"]
 
@@ -67,14 +65,9 @@ def _card(card: BankCard) -> dict[str, Any]:
 
 
 def _cache(request: Request) -> CardCache:
-    """The app's cache of the cards' sums, made on first use."""
-    state = request.app.state
-    with _cache_lock:
-        found = getattr(state, "card_cache", None)
-        if not isinstance(found, CardCache):
-            found = CardCache()
-            state.card_cache = found
-        return found
+    """The app's cache of the cards' sums (made with the app)."""
+    found: CardCache = request.app.state.card_cache
+    return found
 
 
 @router.get("/")

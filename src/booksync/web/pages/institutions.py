@@ -36,7 +36,6 @@ from booksync.web.api.institutions import (
     account_currency,
     connect_sandbox,
     connect_simplefin,
-    ensure_sandbox_catalogue,
     sandbox_url,
 )
 from booksync.web.auth import Caller, engine_of, need
@@ -99,7 +98,6 @@ def institutions(
 ) -> Response:
     """The catalogue a page at a time (keyset by name), and the company's accounts."""
     search = q.strip()
-    ensure_sandbox_catalogue(request)
     sandbox = sandbox_url(request) is not None
     listed = institution_page(engine_of(request), search, after=after_id(after),
                               limit=PAGE_SIZE)
