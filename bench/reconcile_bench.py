@@ -127,7 +127,7 @@ class Run:
     output: str
 
 
-def _hwm_mb(pid: int) -> float:
+def hwm_mb(pid: int) -> float:
     """``pid``'s peak RSS so far (``VmHWM``), in MB; 0 once it is gone."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -153,7 +153,7 @@ def run_measured(argv: list[str]) -> Run:
 
     def sample() -> None:
         while not done.wait(0.02):
-            peak[0] = max(peak[0], _hwm_mb(proc.pid))
+            peak[0] = max(peak[0], hwm_mb(proc.pid))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()

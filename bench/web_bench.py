@@ -89,6 +89,7 @@ import web_data
 from booksync.errors import BooksyncError
 from booksync.web.api.common import after_id, cursor_of
 from booksync.web.auth import COOKIE
+from reconcile_bench import hwm_mb
 
 TARGET_P95_MS = 50.0
 TARGET_RATE = 500.0
@@ -141,16 +142,6 @@ def cpu_seconds(pid: int) -> float:
     """User and system CPU time of process ``pid`` so far (Linux's ``/proc``), in seconds."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def server_hwm_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
 
 
 # --- 3. latency ---------------------------------------------------------------
@@ -367,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
         latencies, rates, notes = measure(base, auth, books_of, paths, args,
                                           lambda: cpu_seconds(server.pid),
                                           web_data.booker(url, books_of.codes[-1]))
-        peak = server_hwm_mb(server.pid)
+        peak = hwm_mb(server.pid)
     finally:
         server.terminate()
         try:

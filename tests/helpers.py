@@ -1,13 +1,15 @@
-"""Small builders shared by the ledger, report and CLI tests."""
+"""Small builders shared by the ledger, report, CLI and migration tests."""
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import select
+from alembic import command
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from booksync.db.migrate import alembic_config
 from booksync.ledger.entries import EntryInput, LineInput, add_entries
 from booksync.ledger.models import Company, Entry, Line
 
@@ -100,3 +102,15 @@ ACCOUNT_KEYS = {
     "balance_date",
     "last_sync",
 }
+
+
+def migrate_to(engine: Engine, revision: str) -> None:
+    """Upgrade ``engine``'s database to the newest revision (``"head"``), or downgrade
+    it to ``revision``."""
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        if revision == "head":
+            command.upgrade(cfg, "head")
+        else:
+            command.downgrade(cfg, revision)

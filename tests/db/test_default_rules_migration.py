@@ -3,29 +3,18 @@ so that a sync run only ever reads rules."""
 
 from __future__ import annotations
 
-from alembic import command
 from sqlalchemy import Engine, text
 
 from booksync.db.engine import session_factory
-from booksync.db.migrate import alembic_config
 from booksync.ledger.companies import create_company
-
-
-def _to(engine: Engine, revision: str) -> None:
-    cfg = alembic_config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        if revision == "head":
-            command.upgrade(cfg, "head")
-        else:
-            command.downgrade(cfg, revision)
+from tests.helpers import migrate_to
 
 
 def test_companies_from_before_get_the_default_rules_once(engine: Engine) -> None:
-    _to(engine, "0009")
+    migrate_to(engine, "0009")
     with session_factory(engine)() as session, session.begin():
         company_id = create_company(session, "Older Ltd", "EUR", "DE").id
-    _to(engine, "head")
+    migrate_to(engine, "head")
     with engine.connect() as conn:
         rules = conn.execute(text(
             "SELECT name, kind, sequence, auto, active FROM reconcile_rule "
@@ -38,8 +27,8 @@ def test_companies_from_before_get_the_default_rules_once(engine: Engine) -> Non
         ("Invoices: suggestions", "invoice_matching", 20, False, True),
     ]
     assert runs == 0 and defaults == []
-    _to(engine, "0009")
-    _to(engine, "head")
+    migrate_to(engine, "0009")
+    migrate_to(engine, "head")
     with engine.connect() as conn:
         count = conn.execute(
             text("SELECT count(*) FROM reconcile_rule WHERE company_id = :c"), {"c": company_id}

@@ -6,27 +6,17 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from alembic import command
 from sqlalchemy import Engine, insert, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from booksync.db.base import utcnow
 from booksync.db.engine import session_factory
-from booksync.db.migrate import alembic_config, upgrade
+from booksync.db.migrate import upgrade
 from booksync.db.uuid7 import uuid7
 from booksync.ledger.companies import create_company
 from booksync.ledger.entries import EntryInput, LineInput, add_entries
 from booksync.ledger.models import Company, Entry
-
-
-def _to(engine: Engine, revision: str) -> None:
-    cfg = alembic_config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        if revision == "head":
-            command.upgrade(cfg, "head")
-        else:
-            command.downgrade(cfg, revision)
+from tests.helpers import migrate_to
 
 
 def _company_and_journal(engine: Engine) -> tuple[int, int]:
@@ -52,10 +42,10 @@ def _insert_posted_entry(engine: Engine, company_id: int, journal_id: int) -> No
 
 def test_downgrade_restores_drafts_first_and_upgrade_lines_first(engine: Engine) -> None:
     company_id, journal_id = _company_and_journal(engine)
-    _to(engine, "0003")
+    migrate_to(engine, "0003")
     with pytest.raises(DBAPIError, match="inserted as drafts"):
         _insert_posted_entry(engine, company_id, journal_id)
-    _to(engine, "head")
+    migrate_to(engine, "head")
     with pytest.raises(DBAPIError, match="not balanced or has no lines"):
         _insert_posted_entry(engine, company_id, journal_id)
     with session_factory(engine)() as session, session.begin():
@@ -126,15 +116,15 @@ def test_an_existing_database_gains_the_guards_of_any_connection(engine: Engine)
         add_entries(session, company, [data], post=True)
     with engine.connect() as conn:
         before = [tuple(r) for r in conn.execute(text("SELECT * FROM entry ORDER BY id"))]
-    _to(engine, "0004")
+    migrate_to(engine, "0004")
     at_0004 = _rules(engine)
     _move_counter_on(engine, company_id)  # 0004 lets the numbering skip
-    _to(engine, "head")
+    migrate_to(engine, "head")
     with pytest.raises(DBAPIError, match="numbering of a journal only moves forward"):
         _move_counter_on(engine, company_id)
     with engine.connect() as conn:
         after = [tuple(r) for r in conn.execute(text("SELECT * FROM entry ORDER BY id"))]
     assert after == before
     assert {name for name, _ in _rules(engine)} > {name for name, _ in at_0004}
-    _to(engine, "0004")
+    migrate_to(engine, "0004")
     assert _rules(engine) == at_0004
