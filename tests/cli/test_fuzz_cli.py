@@ -11,9 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from booksync.cli.ids import MAX_ID, parse_id
+from booksync.cli.ids import parse_id
 from booksync.db.engine import DatabaseUnavailable, check_url
 from booksync.ledger.errors import LedgerError
+from booksync.ledger.limits import MAX_ID
 from tests.cli.clitools import Result, call
 
 FUZZ = settings(

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from booksync.app.context import Books
 from booksync.errors import BooksyncError
 from booksync.ledger.errors import NotFound
-from booksync.ledger.limits import MAX_NAME, MAX_TEXT, check_text, shown
+from booksync.ledger.limits import MAX_ID, MAX_NAME, MAX_TEXT, check_text, shown
 from booksync.ledger.models import Account, Journal, JournalType, Partner
 from booksync.ledger.partners import partner_named
 from booksync.money import MoneyError, exponent, to_decimal, to_minor
@@ -277,8 +277,8 @@ def _checked(books: Books, given: RuleInput) -> ReconcileRule:
         nature = Nature(given.nature)
     except ValueError:
         raise BooksyncError(f"nature {shown(given.nature)} is not in, out or both") from None
-    if given.sequence is not None and not 0 <= given.sequence <= 2**31 - 1:
-        raise BooksyncError(f"sequence {given.sequence} must be from 0 to {2**31 - 1}")
+    if given.sequence is not None and not 0 <= given.sequence <= MAX_ID:
+        raise BooksyncError(f"sequence {given.sequence} must be from 0 to {MAX_ID}")
     journals = list(dict.fromkeys(_bank_journal(books, code) for code in given.journals))
     exp = exponent(books.company.currency_code)
     low = None if given.amount_min is None else _money(given.amount_min, exp, "amount-min")

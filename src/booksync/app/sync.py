@@ -25,11 +25,10 @@ from booksync.banking.runs import run_log
 from booksync.banking.states import ConnectionState
 from booksync.db.engine import session_factory
 from booksync.ledger.errors import LedgerError
+from booksync.ledger.limits import MAX_ID as _MAX_ID
 from booksync.providers import registry
 from booksync.sync.outcome import RunResult
 from booksync.sync.run import Progress, SyncRunner
-
-_MAX_ID = 2**31 - 1  # the largest id either database holds (a limit may be that large)
 
 __all__ = ["RunLog", "chosen_connections", "sync_connections", "sync_log"]
 

@@ -16,8 +16,8 @@ import typer
 
 from booksync.cli.output import say
 from booksync.ledger.errors import LedgerError, NotFound
+from booksync.ledger.limits import MAX_ID
 
-MAX_ID = 2**31 - 1  # the largest id either database holds
 _DIGITS = len(str(MAX_ID))
 
 

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from booksync.cli.context import state
-from booksync.cli.ids import MAX_ID, parse_id
+from booksync.cli.ids import parse_id
 from booksync.cli.output import emit_json, say, table
 from booksync.errors import BooksyncError
+from booksync.ledger.limits import MAX_ID
 
 if TYPE_CHECKING:
     from booksync.app.rules import CounterpartInput, MappingInput, ToleranceInput

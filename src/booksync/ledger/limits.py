@@ -21,6 +21,7 @@ from booksync.ledger.errors import InvalidEntry
 # An amount is read only if its text and its decimal form are small: a
 # power of ten such as 1e-999999999 costs nothing to write and minutes of
 # CPU to turn into minor units.
+MAX_ID = 2**31 - 1  # the largest id either database holds (their integer columns)
 MAX_AMOUNT_TEXT = 100  # characters, spaces and digit separators included
 MAX_SIGNIFICANT_DIGITS = 30  # digits of the decimal form, trailing zeros included
 MAX_EXPONENT = 30  # the power of ten of the last digit lies within -30 .. 30

@@ -20,6 +20,7 @@ from fastapi import Path, Query
 from fastapi.responses import Response
 
 from booksync.errors import BooksyncError
+from booksync.ledger.limits import MAX_ID
 
 CompanyQuery = Annotated[
     str | None,
@@ -30,7 +31,6 @@ CursorQuery = Annotated[
     str | None, Query(description="`next` of the previous page.", max_length=100)
 ]
 LimitQuery = Annotated[int, Query(ge=1, le=500, description="Items per page.")]
-MAX_ID = 2**31 - 1  # the largest id either database holds
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="The record's id.")]
 """A record's id in a path: a larger number names nothing, and the database drivers
 refuse to bind one past 64 bits, so it is refused here as invalid input."""

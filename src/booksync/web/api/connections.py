@@ -22,6 +22,7 @@ from booksync.app.sync import sync_log
 from booksync.banking.connections import get_connection, parse_interval
 from booksync.banking.states import ConnectionState, RunState
 from booksync.errors import BooksyncError
+from booksync.ledger.limits import MAX_ID
 from booksync.users.roles import Permission
 from booksync.web.api.common import (
     DEFAULT_LIMIT,
@@ -41,7 +42,7 @@ router = APIRouter(prefix="/api/v1/connections", tags=["connections"])
 Reader = Annotated[Caller, Depends(need(Permission.READ))]
 Booker = Annotated[Caller, Depends(need(Permission.BOOK))]
 Admin = Annotated[Caller, Depends(need(Permission.ADMIN))]
-ConnectionId = Annotated[int, Path(ge=1, lt=2**31, description="The connection's id.")]
+ConnectionId = Annotated[int, Path(ge=1, le=MAX_ID, description="The connection's id.")]
 
 __all__ = ["router"]
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from booksync.app import line_reconcile, reconcile
 from booksync.app.shapes import as_json
 from booksync.errors import BooksyncError
+from booksync.ledger.limits import MAX_ID
 from booksync.users.roles import Permission
 from booksync.web.api.common import CompanyQuery
 from booksync.web.auth import Caller, need
@@ -23,7 +24,6 @@ from booksync.web.companies import opened
 
 router = APIRouter(prefix="/api/v1", tags=["reconciliation"])
 
-MAX_ID = 2**31 - 1  # the largest id either database holds
 MAX_NAMED = 100  # documents, payments or counterparts in one request
 
 Reader = Annotated[Caller, Depends(need(Permission.READ))]

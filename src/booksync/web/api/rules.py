@@ -26,6 +26,7 @@ from booksync.app.rules import (
     list_rules,
 )
 from booksync.app.shapes import as_json
+from booksync.ledger.limits import MAX_ID
 from booksync.money import parse_amount
 from booksync.users.roles import Permission
 from booksync.web.api.common import CompanyQuery
@@ -34,7 +35,6 @@ from booksync.web.companies import opened
 
 router = APIRouter(prefix="/api/v1", tags=["rules"])
 
-MAX_ID = 2**31 - 1  # the largest id either database holds
 MAX_PARTS = 50  # counterparts, journals or mappings of one rule
 
 Reader = Annotated[Caller, Depends(need(Permission.READ))]

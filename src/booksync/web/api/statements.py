@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from booksync.app.statements import browse_lines, one_line
+from booksync.ledger.limits import MAX_ID
 from booksync.users.roles import Permission
 from booksync.web.api.common import (
     DEFAULT_LIMIT,
@@ -29,7 +30,6 @@ from booksync.web.companies import opened
 
 router = APIRouter(prefix="/api/v1", tags=["statements"])
 
-MAX_ID = 2**31 - 1  # the largest id either database holds
 
 Reader = Annotated[Caller, Depends(need(Permission.READ))]
 LineId = Annotated[int, Path(ge=1, le=MAX_ID, description="The statement line's id.")]

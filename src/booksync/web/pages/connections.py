@@ -26,6 +26,7 @@ from booksync.banking.connections import get_connection, parse_interval
 from booksync.banking.states import RUN_COUNTERS, ConnectionState
 from booksync.db.base import utcnow
 from booksync.errors import BooksyncError
+from booksync.ledger.limits import MAX_ID
 from booksync.users.roles import Permission
 from booksync.web.auth import Caller, engine_of, need
 from booksync.web.companies import chosen, opened
@@ -55,7 +56,7 @@ DONE = {
 Reader = Annotated[Caller, Depends(need(Permission.READ))]
 Booker = Annotated[Caller, Depends(need(Permission.BOOK))]
 Admin = Annotated[Caller, Depends(need(Permission.ADMIN))]
-ConnectionId = Annotated[int, Path(ge=1, lt=2**31)]
+ConnectionId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 __all__ = ["STATE_LABELS", "consent_warning", "linker", "next_refresh", "router"]
 
@@ -126,7 +127,7 @@ def connection_page(
     request: Request,
     caller: Reader,
     connection_id: ConnectionId,
-    after: Annotated[int | None, Query(ge=1, lt=2**31)] = None,
+    after: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     done: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
     now = utcnow()
@@ -225,7 +226,7 @@ def fetch_events(
     request: Request,
     caller: Reader,
     connection_id: ConnectionId,
-    after: Annotated[int | None, Query(ge=0, lt=2**31)] = None,
+    after: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
 ) -> Response:
     """Server-sent events of the connection's run: ``progress`` as it goes, then
     ``result`` (or ``idle`` when there is no run at all), then the end."""

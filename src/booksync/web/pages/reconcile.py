@@ -27,11 +27,12 @@ from booksync.app.errors import user_error
 from booksync.app.masterdata import accounts
 from booksync.app.statements import line_journal, one_line
 from booksync.errors import BooksyncError
+from booksync.ledger.limits import MAX_ID
 from booksync.money import exponent, parse_amount, to_minor
 from booksync.users.roles import Permission
 from booksync.web.auth import Caller, need
 from booksync.web.companies import opened
-from booksync.web.pages.statements import MAX_ID, company_query
+from booksync.web.pages.statements import company_query
 from booksync.web.templating import page
 
 router = APIRouter(include_in_schema=False)

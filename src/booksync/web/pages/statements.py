@@ -20,6 +20,7 @@ from fastapi.responses import Response
 from booksync.app.masterdata import journals
 from booksync.app.statements import SHOWS, browse_lines, clearing_entries
 from booksync.errors import BooksyncError
+from booksync.ledger.limits import MAX_ID
 from booksync.users.roles import Permission
 from booksync.web.auth import Caller, need
 from booksync.web.companies import opened
@@ -28,7 +29,6 @@ from booksync.web.templating import page
 router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 100
-MAX_ID = 2**31 - 1  # the largest id either database holds
 
 Reader = Annotated[Caller, Depends(need(Permission.READ))]
 LineId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
