@@ -16,9 +16,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, distinct, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, distinct, func, or_, select, true
 
 from booksync.app.context import Books
 from booksync.app.statements import AMOUNT
@@ -36,7 +35,7 @@ from booksync.reconciliation.bank import (
 )
 from booksync.reconciliation.facts import LineFacts
 from booksync.reconciliation.matching import Proposal, propose
-from booksync.reconciliation.open_book import ROLES, Candidate, OpenBook
+from booksync.reconciliation.open_book import ROLES, OpenBook, open_rows
 from booksync.reconciliation.partners import Directory
 from booksync.reconciliation.references import free_key, free_keys, number_keys
 from booksync.reconciliation.rules import load_rules
@@ -140,32 +139,10 @@ def _line_book(books: Books, facts: LineFacts, partners: set[int]) -> OpenBook:
         Invoice.company_id == company.id, Invoice.number.in_(numbers)))] if numbers else []
     lookups += [OpenItem.entry_id.in_(vendor)] if vendor else []
     rows = {row[0]: row for lookup in lookups
-            for row in session.execute(_open_rows().where(lookup))}
+            for row in session.execute(open_rows().where(lookup))}
     book = OpenBook(company.currency_code)
-    for (line_id, item_id, first, account_id, role, partner_id, currency, residual,
-         residual_cur, due, number, invoice_id, ref, kind, payment_id, batch_id
-         ) in sorted(rows.values(), key=lambda row: row[1]):
-        if residual or residual_cur:
-            book.add(Candidate(line_id, item_id, first, account_id, str(role), partner_id,
-                               currency, residual, residual_cur, due, number, invoice_id,
-                               payment_id, batch_id),
-                     vendor_ref=ref if kind in ("bill", "refund") else None)
+    book.add_rows(sorted(rows.values(), key=lambda row: row[1]))
     return book
-
-
-def _open_rows() -> Select[*tuple[Any, ...]]:
-    """OpenBook.load's rows: open items on the accounts matching settles (each lookup
-    keeps to the company)."""
-    return (
-        select(OpenItem.line_id, OpenItem.id, OpenItem.amount, OpenItem.account_id,
-               Account.role, OpenItem.partner_id, OpenItem.currency_code, OpenItem.residual,
-               OpenItem.residual_currency, OpenItem.due_date, Invoice.number, Invoice.id,
-               Invoice.ref, Invoice.type, Payment.id, Payment.batch_id)
-        .join(Account, Account.id == OpenItem.account_id)
-        .outerjoin(Invoice, Invoice.entry_id == OpenItem.entry_id)
-        .outerjoin(Payment, Payment.entry_id == OpenItem.entry_id)
-        .where(OpenItem.full_reconcile_id.is_(None), Account.role.in_(ROLES))
-    )
 
 
 def line_to_reconcile(books: Books, line_id: int) -> LineToReconcile:

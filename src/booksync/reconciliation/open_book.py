@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from booksync.documents.models import Invoice, Payment
@@ -70,6 +71,24 @@ class Candidate:
         return f"line {self.line_id}"
 
 
+def open_rows() -> Select[*tuple[Any, ...]]:
+    """The rows an open book is made of: open items on the accounts matching settles,
+    with their document or payment; the caller keeps them to a company."""
+    return (
+        select(
+            OpenItem.line_id, OpenItem.id, OpenItem.amount, OpenItem.account_id,
+            Account.role, OpenItem.partner_id,
+            OpenItem.currency_code, OpenItem.residual, OpenItem.residual_currency,
+            OpenItem.due_date, Invoice.number, Invoice.id, Invoice.ref, Invoice.type,
+            Payment.id, Payment.batch_id,
+        )
+        .join(Account, Account.id == OpenItem.account_id)
+        .outerjoin(Invoice, Invoice.entry_id == OpenItem.entry_id)
+        .outerjoin(Payment, Payment.entry_id == OpenItem.entry_id)
+        .where(OpenItem.full_reconcile_id.is_(None), Account.role.in_(ROLES))
+    )
+
+
 @dataclass(slots=True)
 class OpenBook:
     """The company's open items by document key, free reference, partner, amount, batch."""
@@ -100,33 +119,21 @@ class OpenBook:
     @classmethod
     def load(cls, session: Session, company: Company) -> OpenBook:
         book = cls(company.currency_code)
-        query = (
-            select(
-                OpenItem.line_id, OpenItem.id, OpenItem.amount, OpenItem.account_id,
-                Account.role, OpenItem.partner_id,
-                OpenItem.currency_code, OpenItem.residual, OpenItem.residual_currency,
-                OpenItem.due_date, Invoice.number, Invoice.id, Invoice.ref, Invoice.type,
-                Payment.id, Payment.batch_id,
-            )
-            .join(Account, Account.id == OpenItem.account_id)
-            .outerjoin(Invoice, Invoice.entry_id == OpenItem.entry_id)
-            .outerjoin(Payment, Payment.entry_id == OpenItem.entry_id)
-            .where(
-                OpenItem.company_id == company.id,
-                OpenItem.full_reconcile_id.is_(None),
-                Account.role.in_(ROLES),
-            )
-        )
+        book.add_rows(session.execute(open_rows().where(OpenItem.company_id == company.id)))
+        return book
+
+    def add_rows(self, rows: Iterable[Sequence[Any]]) -> None:
+        """Add the open items of ``rows`` as :func:`open_rows` reads them (those owing
+        nothing left are skipped)."""
         for (line_id, item_id, amount, account_id, role, partner_id, currency, residual,
              residual_cur, due, number, invoice_id, ref, kind, payment_id, batch_id
-             ) in session.execute(query):
+             ) in rows:
             if not residual and not residual_cur:
                 continue
             item = Candidate(line_id, item_id, amount, account_id, str(role), partner_id,
                              currency, residual, residual_cur, due, number, invoice_id,
                              payment_id, batch_id)
-            book.add(item, vendor_ref=ref if kind in ("bill", "refund") else None)
-        return book
+            self.add(item, vendor_ref=ref if kind in ("bill", "refund") else None)
 
     def add(self, item: Candidate, *, vendor_ref: str | None = None) -> None:
         self.items[item.line_id] = item
