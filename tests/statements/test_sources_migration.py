@@ -16,7 +16,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from booksync.db.migrations.earlier import revision_module
-from tests.db.test_migrations import _rules, _to
+from tests.db.test_migrations import _rules
+from tests.helpers import migrate_to
 from tests.sync.support import Books, assert_exactly_once
 
 LINES = ("SELECT id, uid, journal_id, provider_account_id, entry_id, date, amount, label, "
@@ -57,7 +58,7 @@ def test_synced_books_go_down_and_up_keeping_every_line_and_id(
     aliases = _rows(engine, ALIASES_HEAD)
     assert lines and aliases
 
-    _to(engine, "0006")
+    migrate_to(engine, "0006")
     assert "statement_source" not in _tables(engine)
     assert _rows(engine, LINES) == lines
     assert _rows(engine, ALIASES_0006) == aliases
@@ -76,7 +77,7 @@ def test_synced_books_go_down_and_up_keeping_every_line_and_id(
             {"uid": "0" * 31 + "1" if engine.dialect.name == "sqlite"
              else "00000000-0000-0000-0000-000000000001", "first": lines[0][0]})
 
-    _to(engine, "head")
+    migrate_to(engine, "head")
     assert _rules(engine) == at_head
     assert _rows(engine, ALIASES_HEAD) == aliases
     sources = {
@@ -129,6 +130,6 @@ def test_going_down_refuses_transaction_ids_0006_cannot_hold(
             "WHERE kind = 'file'"), {"c": company, "line": line})
     before = _rules(engine), _rows(engine, "SELECT version_num FROM alembic_version")
     with pytest.raises(RuntimeError, match="cannot go back before revision 0007"):
-        _to(engine, "0006")
+        migrate_to(engine, "0006")
     assert (_rules(engine), _rows(engine, "SELECT version_num FROM alembic_version")) == before
     assert "statement_source" in _tables(engine)
