@@ -133,15 +133,17 @@ def test_the_page_costs_the_same_few_queries_for_one_journal_or_many(
 ) -> None:
     client = sign_in(VIEWER)
     first = _journal(web, "One")
-    _lines(web, first, (3, "10.00"), (1, "-2.00"))
-    with _counted(web.engine) as one:
+    _lines(web, first, (3, "10.00"))
+    assert client.get("/").status_code == 200  # the sums from scratch, then kept
+    _lines(web, first, (1, "-2.00"))
+    with _counted(web.engine) as one:  # the kept sums and the entry posted since
         assert client.get("/").status_code == 200
     for n in range(5):
         _lines(web, _journal(web, f"Bank {n}"), (5, "7.00"), (4, "8.00"), (1, "9.00"))
     with _counted(web.engine) as six:
         page = client.get("/")
     assert page.text.count('<article class="card"') == 6
-    assert len(six) == len(one) <= 12
+    assert len(six) == len(one) <= 16
 
 
 def test_the_sums_are_kept_until_the_posted_books_change(web: Web, sign_in: SignIn) -> None:

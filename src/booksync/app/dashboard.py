@@ -4,8 +4,8 @@ The dashboard shows one card per bank journal: the balance in the books, the
 bank's last balance, the lines left to reconcile, the connection's state and
 the book balance day by day.  :func:`bank_cards` reads all of it for every
 journal at once in a few aggregate queries (none per line or per journal),
-and keeps the sums while the posted books stay unchanged (:class:`CardCache`;
-docs/web.md, "Dashboard").
+and keeps the sums, bringing them forward by what was posted since
+(:mod:`booksync.app.card_figures`; docs/web.md, "Dashboard").
 
 A connection's page needs what :class:`~booksync.app.connections.ConnectionView`
 leaves out (pending transactions on or off, which journals each account may
@@ -17,30 +17,27 @@ time (:func:`connections_after`).
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, and_, case, func, select, true
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from booksync.app.card_figures import CardCache, card_figures
 from booksync.app.connections import ConnectionView, view
 from booksync.app.context import Books
 from booksync.banking.connections import get_connection
 from booksync.banking.models import (
     Connection,
     ProviderAccount,
-    StatementLine,
     StatementSource,
     SyncRun,
 )
 from booksync.banking.states import ConnectionState, RunState
 from booksync.db.base import utcnow
 from booksync.ledger.errors import LedgerError, NotFound
-from booksync.ledger.models import Journal, JournalType, Line
-from booksync.ledger.models import Sequence as Numbering
+from booksync.ledger.models import Journal, JournalType
 from booksync.money import exponent, to_decimal
-from booksync.reconciliation.models import BankReconciliation
 from booksync.statements.sources import bank_journal
 
 CHART_DAYS = 90
@@ -93,67 +90,6 @@ class BankCard:
     history: tuple[DayBalance, ...]
 
 
-def _amount() -> ColumnElement[int]:
-    """A posted line's effect on its bank journal's balance, in the journal's
-    currency: debit less credit, or for a journal in a foreign currency the
-    line's amount in that currency (as the bank reconciliation report counts)."""
-    return case(
-        (Journal.currency_code.is_(None), Line.debit - Line.credit),
-        (Line.currency_code == Journal.currency_code, Line.amount_currency),
-        else_=0,
-    )
-
-
-def _posted_bank_lines() -> ColumnElement[bool]:
-    return and_(Line.company_id == Journal.company_id,
-                Line.account_id == Journal.default_account_id, Line.posted == true())
-
-
-def _totals(session: Session, company_id: int) -> dict[int, int]:
-    """Each bank journal's book balance: one pass over the posted-lines index."""
-    rows = session.execute(
-        select(Journal.id, func.coalesce(func.sum(_amount()), 0))
-        .join(Line, _posted_bank_lines())
-        .where(Journal.company_id == company_id, Journal.type == JournalType.BANK)
-        .group_by(Journal.id)
-    )
-    return {journal: int(total) for journal, total in rows}
-
-
-def _daily(session: Session, company_id: int, since: dt.date) -> dict[int, dict[dt.date, int]]:
-    """Each bank journal's movement per day from ``since`` on (later days included):
-    a range of the posted-lines index."""
-    rows = session.execute(
-        select(Journal.id, Line.date, func.coalesce(func.sum(_amount()), 0))
-        .join(Line, _posted_bank_lines())
-        .where(Journal.company_id == company_id, Journal.type == JournalType.BANK,
-               Line.date >= since)
-        .group_by(Journal.id, Line.date)
-    )
-    found: dict[int, dict[dt.date, int]] = {}
-    for journal, day, total in rows:
-        found.setdefault(journal, {})[day] = int(total)
-    return found
-
-
-def _to_reconcile(session: Session, company_id: int) -> dict[int, int]:
-    """Statement lines per journal without an active reconciliation, opening lines
-    left out: the same lines ``reconcile auto`` looks at."""
-    active = (
-        select(BankReconciliation.id)
-        .where(BankReconciliation.statement_line_id == StatementLine.id,
-               BankReconciliation.state == "active")
-        .exists()
-    )
-    rows = session.execute(
-        select(StatementLine.journal_id, func.count())
-        .where(StatementLine.company_id == company_id, StatementLine.is_opening.is_(False),
-               ~active)
-        .group_by(StatementLine.journal_id)
-    )
-    return {journal: int(count) for journal, count in rows}
-
-
 @dataclass(slots=True)
 class _Link:
     balance: int | None = None
@@ -188,60 +124,10 @@ def _links(session: Session, company_id: int) -> dict[int, _Link]:
     return found
 
 
-@dataclass(frozen=True, slots=True)
-class _Figures:
-    """What the cards add up from the posted books: balances, the days' movements and
-    the lines to reconcile, by journal id."""
-
-    totals: dict[int, int]
-    moves: dict[int, dict[dt.date, int]]
-    counts: dict[int, int]
-
-
-class CardCache:
-    """The cards' sums, kept while the company's posted books stay as they were.
-
-    Summing a million bank lines takes a good part of a second, and a
-    dashboard is looked at far more often than the books change.  Posted
-    books only grow, and every posted entry takes the next number of its
-    journal's sequence, which the database keeps gap-free and never lowers
-    (docs/ledger.md, "How immutability is enforced"); a statement line, a
-    reconciliation and its undoing each come with a posted entry.  So the sum
-    of the company's sequence numbers changes whenever any of the sums could,
-    and reading it costs one small query.  Thread-safe; one per process.
-    """
-
-    def __init__(self, size: int = 256) -> None:
-        self._lock = threading.Lock()
-        self._size = size
-        self._kept: dict[tuple[int, dt.date, int], tuple[tuple[int, int], _Figures]] = {}
-
-    def get(self, key: tuple[int, dt.date, int], mark: tuple[int, int]) -> _Figures | None:
-        with self._lock:
-            found = self._kept.get(key)
-        return found[1] if found is not None and found[0] == mark else None
-
-    def put(self, key: tuple[int, dt.date, int], mark: tuple[int, int],
-            figures: _Figures) -> None:
-        with self._lock:
-            if key not in self._kept and len(self._kept) >= self._size:
-                del self._kept[next(iter(self._kept))]
-            self._kept[key] = (mark, figures)
-
-
-def _posted_mark(session: Session, company_id: int) -> tuple[int, int]:
-    """How many entries the company ever posted, as its sequences count them."""
-    count, total = session.execute(
-        select(func.count(), func.coalesce(func.sum(Numbering.last_number), 0))
-        .where(Numbering.company_id == company_id)
-    ).one()
-    return int(count), int(total)
-
-
 def bank_cards(books: Books, today: dt.date | None = None, days: int = CHART_DAYS,
                cache: CardCache | None = None) -> tuple[BankCard, ...]:
     """A card per bank journal of the company, by code (docs/web.md, "Dashboard");
-    with ``cache``, the sums are read again only once the posted books changed."""
+    with ``cache``, the kept sums and what was posted since."""
     session, company = books.session, books.company
     today = today or utcnow().date()
     first = today - dt.timedelta(days=days - 1)
@@ -252,17 +138,7 @@ def bank_cards(books: Books, today: dt.date | None = None, days: int = CHART_DAY
     ).all()
     if not journals:
         return ()
-    key = (company.id, today, days)
-    mark = _posted_mark(session, company.id)  # before the sums: never newer than they
-    figures = cache.get(key, mark) if cache is not None else None
-    if figures is None:
-        figures = _Figures(
-            _totals(session, company.id),
-            _daily(session, company.id, first),
-            _to_reconcile(session, company.id),
-        )
-        if cache is not None:
-            cache.put(key, mark, figures)
+    figures = card_figures(session, company.id, first, cache)
     totals, moves, counts = figures.totals, figures.moves, figures.counts
     links = _links(session, company.id)
     cards = []
