@@ -6,14 +6,19 @@ from __future__ import annotations
 from sqlalchemy import Engine, text
 
 from booksync.db.engine import session_factory
-from booksync.ledger.companies import create_company
+from booksync.ledger.companies import ensure_currencies
+from booksync.ledger.models import Company
 from tests.helpers import migrate_to
 
 
 def test_companies_from_before_get_the_default_rules_once(engine: Engine) -> None:
     migrate_to(engine, "0009")
     with session_factory(engine)() as session, session.begin():
-        company_id = create_company(session, "Older Ltd", "EUR", "DE").id
+        ensure_currencies(session)
+        # The columns the table had then: today's model has more.
+        company_id = session.execute(Company.__table__.insert().values(
+            name="Older Ltd", currency_code="EUR", country="DE"
+        ).returning(Company.__table__.c.id)).scalar_one()
     migrate_to(engine, "head")
     with engine.connect() as conn:
         rules = conn.execute(text(

@@ -104,6 +104,9 @@ class Connection(CompanyOwned, Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     claimed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     claimed_by: Mapped[str | None] = mapped_column(String(120))
+    # A cursor-based provider's position (Plaid), saved only once a run has read
+    # every page (docs/banking.md, "Providers").
+    sync_cursor: Mapped[str | None] = mapped_column(Text)
 
     institution: Mapped[Institution | None] = relationship(lazy="joined")
     accounts: Mapped[list[ProviderAccount]] = relationship(
@@ -264,5 +267,33 @@ class SyncRun(CompanyOwned, Base):
     updated: Mapped[int] = mapped_column(Integer, default=0)
     reconciled: Mapped[int] = mapped_column(Integer, default=0)
     balance_difference: Mapped[int | None] = mapped_column(BigInteger)
+    reversed: Mapped[int] = mapped_column(Integer, default=0)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class SyncRunAccount(CompanyOwned, Base):
+    """One provider account's part of a run: what it brought, or why it failed while
+    the connection's other accounts went on (docs/banking.md, "A synchronization run")."""
+
+    __tablename__ = "sync_run_account"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("sync_run.id"), index=True)
+    provider_account_id: Mapped[int] = mapped_column(ForeignKey("provider_account.id"))
+    state: Mapped[str] = mapped_column(String(24))
+    fetched: Mapped[int] = mapped_column(Integer, default=0)
+    new: Mapped[int] = mapped_column(Integer, default=0)
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    reversed: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class CsvProfileRow(CompanyOwned, Base):
+    """A saved way to read one bank's CSV export: the settings of
+    :class:`booksync.bankfiles.csv_profile.CsvProfile` as JSON text."""
+
+    __tablename__ = "csv_profile"
+    __table_args__ = (UniqueConstraint("company_id", "name"),)
+
+    name: Mapped[str] = mapped_column(String(80))
+    settings: Mapped[str] = mapped_column(Text)

@@ -80,6 +80,9 @@ class Company(BusinessRow, Base):
     currency_code: Mapped[str] = mapped_column(ForeignKey("currency.code"))
     country: Mapped[str] = mapped_column(String(2))
     lock_date: Mapped[dt.date | None] = mapped_column(Date)
+    # Where a rate missing for a foreign-currency line comes from: None = only the
+    # rates recorded by hand; "ecb" (docs/banking.md, "Exchange rates").
+    rate_source: Mapped[str | None] = mapped_column(String(16))
 
     currency: Mapped[Currency] = relationship(lazy="joined")
 

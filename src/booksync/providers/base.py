@@ -257,7 +257,9 @@ class Batch:
     exclusive end date up to which booked data is known complete, or None
     when the account's data may be incomplete (an account-level error): the
     caller must then not advance its watermark. ``next_cursor`` is for
-    cursor-based providers.
+    cursor-based providers, which also name the transactions they withdrew
+    (``removed``, their ids): a withdrawn pending one is simply gone, a booked
+    one the caller booked already is reversed, never deleted.
     """
 
     account_id: str
@@ -268,6 +270,7 @@ class Batch:
     next_watermark: dt.date | None = None
     next_cursor: str | None = None
     problems: tuple[Problem, ...] = ()
+    removed: tuple[str, ...] = ()
 
     @property
     def complete(self) -> bool:
