@@ -11,18 +11,22 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Callable
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select, update
 
-from booksync.app.connections import ConnectionView
+from booksync.app.connections import ConnectionView, connections, view
+from booksync.app.context import open_books
+from booksync.banking.connections import create_connection, disconnect, list_connections
 from booksync.banking.models import Connection, ProviderAccount, SyncRun
 from booksync.banking.states import ConnectionState, RunCounts, RunState
 from booksync.db.base import utcnow
 from booksync.db.engine import session_factory
 from booksync.ledger.journals import create_bank_journal
 from booksync.ledger.models import Company, Journal
-from booksync.providers.base import Window
+from booksync.providers.base import Credentials, Window
+from booksync.providers.base import ProviderAccount as RemoteAccount
 from booksync.sandbox import SandboxHandle
 from booksync.sync.run import RunProgress
 from booksync.web.fetching import Fetches
@@ -90,6 +94,85 @@ def test_consent_ending_within_two_weeks_is_warned_of(
     _set(web, linked.id, consent_expires_at=utcnow() + dt.timedelta(days=5, hours=2))
     assert "Consent expires in 5 days." in client.get("/connections").text
     assert "Consent expires in 5 days." in client.get(f"/connections/{linked.id}").text
+
+
+def _mixed(web: Web) -> dict[str, int]:
+    """Acme's connections in every shape the list draws: one with
+    no account (no institution: its label shows), one disconnected, one awaiting
+    re-authorization (consent ending, two accounts, manual only), one in error whose
+    account lost its journal but has a balance; and one of Globex."""
+    made: dict[str, int] = {}
+    with session_factory(web.engine).begin() as session:
+        acme, globex = session.get(Company, web.company.id), session.get(Company, web.other.id)
+        assert acme is not None and globex is not None
+
+        def add(name: str, company: Company, *accounts: RemoteAccount) -> Connection:
+            keys = Credentials("simplefin", f"https://k@{name}.example/simplefin", f"{name} host")
+            made[name] = create_connection(session, company, keys, list(accounts)).id
+            return session.get_one(Connection, made[name])
+
+        add("bare", acme)
+        disconnect(add("gone", acme, RemoteAccount("g1", "Gone current", "EUR",
+                                                   institution="Gone Bank")))
+        renew = add("renew", acme,
+                    RemoteAccount("r2", "Renew savings", "USD", institution="Renew Bank"),
+                    RemoteAccount("r1", "Renew current", "EUR", institution="Renew Bank"))
+        renew.state, renew.last_error = ConnectionState.REAUTH_REQUIRED, "consent renewal needed"
+        renew.consent_expires_at = utcnow() + dt.timedelta(days=5, hours=2)
+        renew.auto_sync, renew.interval_seconds = False, 1800
+        loose = add("loose", acme, RemoteAccount("l1", "Loose account", "EUR"))
+        loose.state, loose.last_error = ConnectionState.ERROR, "the bank timed out"
+        loose.last_refresh = dt.datetime(2026, 3, 2, 8, 30, tzinfo=dt.UTC)
+        (account,) = loose.accounts
+        account.journal_id, account.balance = None, 123456
+        account.balance_date, account.last_sync = dt.date(2026, 3, 1), loose.last_refresh
+        add("globex", globex, RemoteAccount("o1", "Globex current", "EUR",
+                                            institution="Globex Bank"))
+    return made
+
+
+def test_the_list_is_what_view_gives_for_each_connection_of_the_company(web: Web) -> None:
+    made = _mixed(web)
+    listed = {}
+    for name in ("Acme Ltd", "Globex GmbH"):
+        with open_books(web.engine, name) as books:
+            listed[name] = connections(books)
+            assert listed[name] == tuple(view(c) for c in list_connections(books.session,
+                                                                           books.company))
+    assert [c.id for c in listed["Globex GmbH"]] == [made.pop("globex")]
+    assert [c.id for c in listed["Acme Ltd"]] == sorted(made.values())
+    by_id = {c.id: c for c in listed["Acme Ltd"]}
+    assert by_id[made["bare"]].accounts == () and by_id[made["bare"]].institution == "bare host"
+    assert [a.name for a in by_id[made["renew"]].accounts] == ["Renew savings",
+                                                               "Renew current"]
+    (loose,) = by_id[made["loose"]].accounts
+    assert loose.journal is None and loose.balance == Decimal("1234.56")
+    assert {c.state for c in listed["Acme Ltd"]} == set(ConnectionState)
+    with open_books(web.engine, "Acme Ltd") as books:  # what the session holds is read too
+        books.session.get_one(Connection, made["bare"]).label = "renamed host"
+        assert connections(books)[0].institution == "renamed host"
+
+
+def test_the_list_draws_each_shape_of_connection(web: Web, sign_in: SignIn) -> None:
+    made = _mixed(web)
+    page = sign_in(VIEWER).get("/connections").text
+    rows = {int(row.split('"')[0]): row for row in page.split('<tr data-connection="')[1:]}
+    assert list(rows) == sorted(v for k, v in made.items() if k != "globex")
+    assert "Globex" not in page
+    bare, gone, renew, loose = (rows[made[k]] for k in ("bare", "gone", "renew", "loose"))
+    assert ">bare host</a>" in bare and '<span class="muted">none</span>' in bare
+    assert '<span class="badge connected">Connected</span>' in bare and "due now" in bare
+    assert '<span class="badge disconnected">Not connected</span>' in gone
+    assert "Gone current" in gone and "<td>never</td>" in gone
+    assert '<span class="badge reauth_required">Re-authorization needed</span>' in renew
+    assert '<div class="warning">Consent expires in 5 days.</div>' in renew
+    assert '<div class="error">consent renewal needed</div>' in renew
+    assert "after renewal" in renew and '30m <span class="muted">(auto-sync off)</span>' in renew
+    assert renew.index("Renew savings") < renew.index("Renew current")
+    assert 'Loose account <span class="muted">(EUR)</span> → no journal' in loose
+    assert '<span class="badge error">Error</span>' in loose and "2026-03-02 08:30 UTC" in loose
+    assert '<div class="error">the bank timed out</div>' in loose
+    assert "Consent expires" not in bare + gone + loose
 
 
 def test_the_outsider_sees_no_connection_of_acme(

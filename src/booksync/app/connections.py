@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from booksync.app.context import Books, open_books
@@ -26,15 +26,14 @@ from booksync.banking.connections import (
     disconnect,
     format_interval,
     get_connection,
-    list_connections,
     set_connection,
 )
-from booksync.banking.models import Connection
+from booksync.banking.models import Connection, Institution, ProviderAccount
 from booksync.banking.secrets import unseal
 from booksync.banking.states import ConnectionState
 from booksync.ledger.errors import LedgerError
 from booksync.ledger.journals import get_journal
-from booksync.ledger.models import JournalType
+from booksync.ledger.models import Journal, JournalType
 from booksync.money import CURRENCIES, to_decimal
 from booksync.providers import registry
 from booksync.providers.base import Credentials, Provider
@@ -50,6 +49,8 @@ __all__ = [
     "connections",
     "disconnect_connection",
 ]
+
+_STATES = {state.value: state for state in ConnectionState}
 
 Catalogue = Callable[[Session, str, Sequence[RemoteAccount]], None]
 """What :func:`connect` calls before writing: (session, provider, accounts claimed)."""
@@ -110,25 +111,86 @@ def view(connection: Connection) -> ConnectionView:
         consent_expires_at=connection.consent_expires_at,
         last_error=connection.last_error,
         accounts=tuple(
-            LinkedAccountView(
-                provider_account_id=a.provider_account_id,
-                name=a.name,
-                journal=a.journal.code if a.journal else None,
-                currency=a.currency_code,
-                balance=None
-                if a.balance is None
-                else to_decimal(a.balance, CURRENCIES[a.currency_code][0]),
-                balance_date=a.balance_date,
-                last_sync=a.last_sync,
-            )
+            _linked(a.provider_account_id, a.name, a.journal.code if a.journal else None,
+                    a.currency_code, a.balance, a.balance_date, a.last_sync)
             for a in connection.accounts
         ),
     )
 
 
+def _linked(
+    provider_account_id: str,
+    name: str,
+    journal: str | None,
+    currency: str,
+    balance: int | None,
+    balance_date: dt.date | None,
+    last_sync: dt.datetime | None,
+) -> LinkedAccountView:
+    """An account's public state; ``balance`` in minor units as stored."""
+    return LinkedAccountView(
+        provider_account_id=provider_account_id,
+        name=name,
+        journal=journal,
+        currency=currency,
+        balance=None if balance is None else to_decimal(balance, CURRENCIES[currency][0]),
+        balance_date=balance_date,
+        last_sync=last_sync,
+    )
+
+
 def connections(books: Books) -> tuple[ConnectionView, ...]:
-    """The company's connections with their accounts."""
-    return tuple(view(c) for c in list_connections(books.session, books.company))
+    """The company's connections by id with their accounts: what :func:`view` gives
+    for each, read with two column selects for all of them at once (the connections
+    with their institution, then every account with its journal) instead of loading
+    each connection, its institution, accounts and journals as ORM objects, which
+    was most of the Online Synchronization page's time (docs/web.md, "Online
+    Synchronization").  Rows, not objects, so through the session's connection,
+    after writing what the session holds."""
+    books.session.flush()
+    db, company = books.session.connection(), books.company.id
+    accounts: dict[int, list[LinkedAccountView]] = {}
+    for row in db.execute(
+        select(
+            ProviderAccount.connection_id, ProviderAccount.provider_account_id,
+            ProviderAccount.name, Journal.code, ProviderAccount.currency_code,
+            ProviderAccount.balance, ProviderAccount.balance_date, ProviderAccount.last_sync,
+        )
+        .join(Connection, Connection.id == ProviderAccount.connection_id)
+        .outerjoin(Journal, Journal.id == ProviderAccount.journal_id)
+        .where(Connection.company_id == company)
+        .order_by(ProviderAccount.connection_id, ProviderAccount.id)
+    ):
+        accounts.setdefault(row[0], []).append(_linked(*row[1:]))
+    found = db.execute(
+        select(
+            Connection.id, Connection.provider, Institution.name, Connection.label,
+            Connection.state, Connection.last_refresh, Connection.next_sync_at,
+            Connection.interval_seconds, Connection.auto_sync, Connection.auto_reconcile,
+            Connection.consent_expires_at, Connection.last_error,
+        )
+        .outerjoin(Institution, Institution.id == Connection.institution_id)
+        .where(Connection.company_id == company)
+        .order_by(Connection.id)
+    )
+    return tuple(
+        ConnectionView(
+            id=ident,
+            provider=provider,
+            institution=label if institution is None else institution,
+            state=_STATES[state],
+            last_refresh=last_refresh,
+            next_refresh=next_sync_at,
+            interval=format_interval(interval),
+            auto_sync=auto_sync,
+            auto_reconcile=auto_reconcile,
+            consent_expires_at=consent,
+            last_error=error,
+            accounts=tuple(accounts.get(ident, ())),
+        )
+        for (ident, provider, institution, label, state, last_refresh, next_sync_at,
+             interval, auto_sync, auto_reconcile, consent, error) in found
+    )
 
 
 def connect(

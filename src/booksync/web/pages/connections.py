@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -59,6 +60,16 @@ Admin = Annotated[Caller, Depends(need(Permission.ADMIN))]
 ConnectionId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 __all__ = ["STATE_LABELS", "consent_warning", "linker", "next_refresh", "router"]
+
+
+@dataclass(frozen=True, slots=True)
+class ListRow:
+    """A row of the list: the connection, its consent warning and its next refresh in
+    words (attributes, not a dict: the template reads each of them on every row)."""
+
+    c: ConnectionView
+    warning: str | None
+    next: str
 
 
 def consent_warning(expires: dt.datetime | None, now: dt.datetime | None = None) -> str | None:
@@ -113,11 +124,8 @@ def connections_page(request: Request, caller: Reader) -> Response:
     now = utcnow()
     with opened(request, caller) as books:
         found = connections(books)
-    rows = [
-        {"c": c, "warning": consent_warning(c.consent_expires_at, now),
-         "next": next_refresh(c, now)}
-        for c in found
-    ]
+    rows = [ListRow(c, consent_warning(c.consent_expires_at, now), next_refresh(c, now))
+            for c in found]
     return page(request, caller, "connections.html", active="connections",
                 title="Online Synchronization", rows=rows, **_common(request))
 
