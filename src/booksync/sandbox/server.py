@@ -45,6 +45,7 @@ from booksync.sandbox.access import AccessStore
 from booksync.sandbox.control import handle_control
 from booksync.sandbox.faults import Fault, FaultQueue
 from booksync.sandbox.guard import control_refusal, media_type
+from booksync.sandbox.protocols import SandboxRequest, handler_for
 from booksync.sandbox.simplefin import QueryError, account_set, parse_query
 from booksync.sandbox.world import World
 
@@ -69,6 +70,8 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self.access = AccessStore()
         self.faults = FaultQueue()
         self.public_host = public_host
+        # What each protocol module remembers, by its name (protocols.py).
+        self.protocol_state: dict[str, Any] = {}
 
     dual_stack = False
 
@@ -148,7 +151,23 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- dispatch --------------------------------------------------------
 
+    def _protocol(self, body: bytes) -> bool:
+        """Answer from the protocol module serving this path (protocols.py), if any."""
+        url = urlsplit(self.path)
+        handle = handler_for(url.path)
+        if handle is None:
+            return False
+        self._route = url.path
+        request = SandboxRequest(self.command, url.path, url.query, dict(self.headers.items()),
+                                 body, self._base_url())
+        with self.server.world.lock:
+            reply = handle(self.server, request)
+        self._send(reply.status, reply.body, reply.content_type, **reply.headers)
+        return True
+
     def do_GET(self) -> None:
+        if self._protocol(b""):
+            return
         url = urlsplit(self.path)
         self._route = url.path if not url.path.startswith("/simplefin/claim/") else "claim"
         if url.path == "/simplefin/create":
@@ -169,6 +188,8 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError as exc:
             self.close_connection = True
             self._error(400, "bad_request", str(exc))
+            return
+        if self._protocol(body):
             return
         if url.path.startswith("/simplefin/claim/"):
             self._route = "/simplefin/claim/<token>"
@@ -195,6 +216,17 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             status, reply = handle_control(url.path, self.server.world, self.server.faults, data)
             self._json(status, reply)
+
+    def do_DELETE(self) -> None:
+        try:
+            body = self._body()
+        except ValueError as exc:
+            self.close_connection = True
+            self._error(400, "bad_request", str(exc))
+            return
+        if not self._protocol(body):
+            self._route = urlsplit(self.path).path
+            self._error(404, "not_found", "no such endpoint")
 
     # -- SimpleFIN -------------------------------------------------------
 
