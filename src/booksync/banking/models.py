@@ -174,6 +174,14 @@ class StatementSource(CompanyOwned, Base):
             sqlite_where=text("kind = 'manual'"),
             postgresql_where=text("kind = 'manual'"),
         ),
+        Index(
+            "uq_statement_source_file",
+            "journal_id",
+            "name",
+            unique=True,
+            sqlite_where=text("kind = 'file'"),
+            postgresql_where=text("kind = 'file'"),
+        ),
     )
 
     journal_id: Mapped[int] = mapped_column(ForeignKey("journal.id"), index=True)

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from typing import TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from booksync.banking.models import StatementLine, TransactionAlias
@@ -89,16 +89,6 @@ class KnownLines:
             select(StatementLine.id).where(StatementLine.source_id == self.source_id).limit(1)
         )
         return found is not None
-
-    def balance(self, as_of: dt.date) -> int:
-        """What the source's lines add up to at a bank date, in the account's currency."""
-        total = self.session.scalar(
-            select(func.coalesce(func.sum(StatementLine.amount), 0)).where(
-                StatementLine.source_id == self.source_id,
-                StatementLine.date <= as_of,
-            )
-        )
-        return int(total or 0)
 
 
 __all__ = ["CHUNK", "KnownLines", "chunks"]

@@ -1,7 +1,7 @@
 """A bank journal's statement sources, each made the first time it is needed.
 
 docs/banking.md, "Statement sources": an ``online`` source per provider
-account, at most one ``manual`` source per journal, ``file`` sources later.
+account, at most one ``manual`` source per journal, one ``file`` source per journal.
 Sources are made on first use rather than when a connection or a journal is
 made, so every path that books reaches the same one (a connection made
 before sources existed got its source from migration 0007).
@@ -25,6 +25,7 @@ from booksync.ledger.limits import MAX_NAME, fit_text
 from booksync.ledger.models import Company, Journal, JournalType
 
 MANUAL_NAME = "Entered by hand"  # migration 0007 names the manual sources it makes so too
+FILE_NAME = "Statement files"
 
 
 def bank_journal(session: Session, company: Company, code: str) -> Journal:
@@ -105,4 +106,26 @@ def manual_source(session: Session, journal: Journal) -> StatementSource:
     return made
 
 
-__all__ = ["MANUAL_NAME", "bank_journal", "manual_source", "online_source"]
+def file_source(session: Session, journal: Journal) -> StatementSource:
+    """The journal's source of statement files: one, whatever the format, so that a
+    bank's own reference read from a CAMT.053 file and from an MT940 file of the same
+    transaction is one id (docs/banking.md, "Statement files")."""
+    where = (StatementSource.journal_id == journal.id, StatementSource.kind == SourceKind.FILE,
+             StatementSource.name == FILE_NAME)
+    found = _one(session, *where)
+    if found is not None:
+        return found
+    _insert_once(
+        session,
+        {"company_id": journal.company_id, "journal_id": journal.id, "kind": SourceKind.FILE,
+         "name": FILE_NAME},
+        ["journal_id", "name"],
+        "kind = 'file'",
+    )
+    made = _one(session, *where)
+    assert made is not None
+    return made
+
+
+__all__ = ["FILE_NAME", "MANUAL_NAME", "bank_journal", "file_source", "manual_source",
+           "online_source"]

@@ -1,0 +1,208 @@
+"""Books a statement file's statements in a bank journal, each transaction exactly once.
+
+Within the caller's transaction (docs/banking.md, "Statement files"):
+
+1. each statement must be the journal's: its currency, and its account when
+   both the file and the journal's bank account name one;
+2. its transactions meet the same exactly-once rules as a sync's, through the
+   journal's ``file`` source (:func:`booksync.statements.sources.file_source`):
+   the source's own ids and orphans first (:mod:`booksync.statements.dedupe`),
+   then the lines other sources booked (:mod:`booksync.statements.across`);
+3. its opening balance is compared with what the journal's mirror sources
+   hold at its date before anything is booked, and its closing balance with
+   what they hold after; a difference is reported with its amount (a gap: a
+   period not imported yet; an overlap that does not add up: lines booked
+   twice or missing).  In a journal that mirrors nothing yet the opening
+   balance becomes its opening line, as a first sync's bank balance does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from booksync.bankfiles.records import FileError, FileStatement
+from booksync.banking.bank_values import (
+    counterparty_iban,
+    fingerprint,
+    line_label,
+    partner_name,
+    reference,
+    stored_id,
+)
+from booksync.banking.models import BankAccount
+from booksync.ledger.models import Company, Journal
+from booksync.ledger.writer import EntryWriter
+from booksync.money import CURRENCIES, MoneyError, to_decimal, to_minor
+from booksync.providers.base import Transaction, Window
+from booksync.statements.across import claim_across, mirrored_balance, mirrors_anything
+from booksync.statements.booking import NewLine
+from booksync.statements.dedupe import Fetched, plan
+from booksync.statements.importer import OPENING_LABEL, WRITE_BATCH
+from booksync.statements.known import KnownLines, chunks
+from booksync.statements.sources import file_source
+from booksync.statements.writing import StatementWriter
+
+__all__ = ["FileImporter", "StatementOutcome"]
+
+
+
+@dataclass(slots=True)
+class StatementOutcome:
+    """What one statement of a file did (or, in a dry run, would do)."""
+
+    account: str | None
+    statement_id: str | None
+    first: dt.date | None = None
+    last: dt.date | None = None
+    transactions: int = 0
+    new: int = 0
+    duplicates: int = 0
+    matched: int = 0  # booked already by another source (online, or the other way round)
+    opening: Decimal | None = None
+    opening_in_books: Decimal | None = None
+    opening_difference: Decimal | None = None
+    opening_line: bool = False
+    closing: Decimal | None = None
+    closing_in_books: Decimal | None = None
+    closing_difference: Decimal | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+def _same_account(given: str, own: str) -> bool:
+    def plain(text: str) -> str:
+        try:
+            return str(IBAN(text, allow_invalid=True).compact)
+        except SchwiftyException:
+            return "".join(text.split()).upper()
+
+    return plain(given) == plain(own)
+
+
+class FileImporter:
+    """Books statements of files in one bank journal, within the caller's transaction."""
+
+    def __init__(self, session: Session, company: Company, journal: Journal, name: str,
+                 writer: EntryWriter | None = None) -> None:
+        self.session, self.company, self.journal, self.name = session, company, journal, name
+        self.currency = journal.currency_code or company.currency_code
+        self.exp = CURRENCIES[self.currency][0]
+        self.source = file_source(session, journal)
+        self.known = KnownLines(session, self.source.id)
+        self.writer = writer if writer is not None else EntryWriter(session, company)
+        self.lines = StatementWriter(session, company, self.source, journal, self.writer,
+                                     currency=self.currency)
+        self.own_accounts = list(session.scalars(
+            select(BankAccount.account_number).where(BankAccount.journal_id == journal.id)))
+
+    def owns(self, statement: FileStatement) -> bool:
+        """Whether the statement is of the journal's bank account: always, when the file
+        or the journal names none."""
+        return not (statement.account and self.own_accounts) or any(
+            _same_account(statement.account, own) for own in self.own_accounts)
+
+    def _check(self, statement: FileStatement) -> None:
+        where = statement.place or "a statement"
+        if statement.currency != self.currency:
+            raise FileError(self.name, where, f"the statement is in {statement.currency}, "
+                            f"journal {self.journal.code} in {self.currency}")
+        if not self.owns(statement):
+            raise FileError(self.name, where, f"the statement is of account "
+                            f"{(statement.account or '')[:40]}, journal {self.journal.code} "
+                            f"books {', '.join(self.own_accounts)}")
+
+    def _minor(self, amount: Decimal, where: str) -> int:
+        try:
+            return to_minor(amount, self.exp)
+        except MoneyError as exc:
+            raise FileError(self.name, where, f"{exc}") from None
+
+    def _fetched(self, statement: FileStatement) -> list[Fetched[Transaction]]:
+        """The statement's transactions as dedupe takes them: ids, date, minor amount; a
+        transaction without the bank's reference gets a stand-in (docs/banking.md,
+        "Exactly once: the dedupe rules")."""
+        occurrences: Counter[tuple[object, ...]] = Counter()
+        out: list[Fetched[Transaction]] = []
+        for n, tx in enumerate(statement.transactions, 1):
+            if tx.booking_date is None:
+                continue
+            amount = self._minor(tx.amount, f"{statement.place or 'statement'}, "
+                                             f"transaction {n}")
+            ids = [stored_id(i) for i in (tx.provider_transaction_id, *tx.alternative_ids) if i]
+            if not ids:
+                key = (tx.booking_date, amount, tx.description)
+                occurrences[key] += 1
+                ids = [fingerprint(tx, amount, occurrences[key])]
+            out.append(Fetched(tuple(dict.fromkeys(ids)), tx.booking_date, amount, tx,
+                               line_label(tx)))
+        return out
+
+    def _balance(self, day: dt.date) -> Decimal:
+        return to_decimal(mirrored_balance(self.session, self.journal.id, day), self.exp)
+
+    def apply(self, statement: FileStatement) -> StatementOutcome:
+        self._check(statement)
+        outcome = StatementOutcome(statement.account, statement.statement_id)
+        fetched = self._fetched(statement)
+        outcome.transactions = len(fetched)
+        opening: list[NewLine] = []
+        if statement.opening is not None:
+            day = statement.opening.date
+            outcome.opening = statement.opening.amount
+            outcome.opening_in_books = self._balance(day)
+            outcome.opening_difference = outcome.opening - outcome.opening_in_books
+            if outcome.opening_difference and not mirrors_anything(self.session,
+                                                                    self.journal.id):
+                opening.append(NewLine(day, self._minor(outcome.opening_difference, "opening"),
+                                       OPENING_LABEL, is_opening=True))
+                outcome.opening_line, outcome.opening_difference = True, Decimal(0)
+        if fetched:
+            outcome.first = min(f.date for f in fetched)
+            outcome.last = max(f.date for f in fetched)
+            window = Window(outcome.first, outcome.last + dt.timedelta(days=1))
+            decided = plan(fetched, self.known.known([i for f in fetched for i in f.ids]),
+                           self.known.window_lines(window))
+            across = claim_across(self.session, self.journal.id, self.source.id, decided.new)
+            outcome.duplicates = decided.duplicates
+            outcome.matched = len(decided.new) - len(across.new)
+            outcome.new = len(across.new)
+            new_lines = opening + [_new_line(f) for f in across.new]
+            aliases = decided.aliases + across.aliases
+        else:
+            new_lines, aliases = opening, []
+        for part in chunks(new_lines, WRITE_BATCH):
+            self.lines.write(part)
+        self.writer.finish()
+        self.lines.add_aliases(aliases)
+        if statement.closing is not None:
+            outcome.closing = statement.closing.amount
+            outcome.closing_in_books = self._balance(statement.closing.date)
+            outcome.closing_difference = outcome.closing - outcome.closing_in_books
+        _explain(outcome, self.currency)
+        return outcome
+
+
+def _new_line(fetched: Fetched[Transaction]) -> NewLine:
+    tx = fetched.item
+    return NewLine(fetched.date, fetched.amount, fetched.label, tx.value_date,
+                   tx.transacted_at, None, partner_name(tx), counterparty_iban(tx),
+                   reference(tx), fetched.ids, False, tx.raw)
+
+
+def _explain(outcome: StatementOutcome, currency: str) -> None:
+    if outcome.opening_difference:
+        outcome.problems.append(
+            f"the opening balance {outcome.opening} {currency} differs from the journal's "
+            f"{outcome.opening_in_books} by {outcome.opening_difference}: a period before "
+            "this statement is missing, or lines are booked twice")
+    if outcome.closing_difference:
+        outcome.problems.append(
+            f"the closing balance {outcome.closing} {currency} differs from the journal's "
+            f"{outcome.closing_in_books} by {outcome.closing_difference}")
