@@ -69,6 +69,7 @@ COMMANDS: dict[str, Entry] = {
         "(the `run` command below); `booksync sync log` shows the runs.",
     ),
     "statement": Entry("booksync.cli.statements", "Bank statement lines."),
+    "csv-profile": Entry("booksync.cli.csv_profiles", "Saved ways to read banks' CSV exports."),
     "reconcile": Entry(
         "booksync.cli.reconcile", "Bank reconciliation: match statement lines with what they pay."
     ),

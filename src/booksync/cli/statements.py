@@ -1,15 +1,17 @@
-"""``booksync statement``: a bank journal's statement lines, listed or added by hand.
+"""``booksync statement``: a bank journal's statement lines, listed, added by hand or imported.
 
 Amounts are signed in the account's currency (positive = money in), and the
 opening line of a first sync is listed too, so the amounts add up to the
 journal's balance; the table ends with that total.  ``statement add`` books
 a line entered by hand exactly as a fetched one (docs/banking.md, "Lines
-entered by hand").
+entered by hand"); ``statement import`` books a statement file's (docs/banking.md,
+"Statement files").
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -130,3 +132,55 @@ def statement_add(
         f"statement line {row['id']}: {row['date']}  {row['amount']}  {row['label']}  "
         f"entry {row['entry']}"
     )
+
+
+@statement_app.command("import")
+def statement_import(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="The statement file.", dir_okay=False),
+    journal: str = typer.Option(..., "--journal", help="Bank journal code, e.g. BNK1."),
+    fmt: str = typer.Option(
+        "auto", "--format", help="auto, camt053, mt940, ofx or csv (csv needs --profile)."
+    ),
+    profile: str | None = typer.Option(
+        None, "--profile", help="The saved CSV profile the file reads with."
+    ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Show what would be booked and the balances; write nothing."
+    ),
+    as_json: bool = JSON,
+) -> None:
+    """Import a bank statement file (CAMT.053, MT940, OFX/QFX or CSV) into a bank journal."""
+    from booksync.app.statement_files import import_statement_file
+
+    with opened(ctx) as books:
+        done = import_statement_file(books, file, journal, fmt=fmt, profile=profile,
+                                     dry_run=dry_run)
+    if as_json:
+        emit_json(done)
+        return
+    table(
+        f"{done['file']} ({done['format']}) into {done['journal']}"
+        + (": a dry run, nothing written" if dry_run else ""),
+        ["statement", "account", "from", "to", "transactions", "new", "duplicates", "matched",
+         "opening", "closing"],
+        [[s["statement_id"] or "", s["account"] or "", s["first"] or "", s["last"] or "",
+          s["transactions"], s["new"], s["duplicates"], s["matched"],
+          _balance(s["opening"], s["opening_difference"], s["opening_line"]),
+          _balance(s["closing"], s["closing_difference"], False)]
+         for s in done["statements"]],
+    )
+    for skipped in done["skipped"]:
+        say(f"note: {skipped}")
+    for problem in done["problems"]:
+        say(f"warning: {problem}", err=True)
+
+
+def _balance(stated: str | None, difference: str | None, opened_journal: bool) -> str:
+    """A statement balance and how the journal compares: ok, or the difference."""
+    if stated is None:
+        return ""
+    if opened_journal:
+        return f"{stated} (opening line)"
+    return f"{stated} ok" if not difference or Decimal(difference) == 0 else (
+        f"{stated} differs by {difference}")
