@@ -98,7 +98,8 @@ def _tx(amount: str, booked: dt.date, description: str, **more: Any) -> Transact
 def test_utf8_with_one_amount_column() -> None:
     statement = _read(_sample("plain_utf8.csv"), PLAIN)
     assert (statement.account, statement.currency, statement.place) == (None, "EUR", "row 2")
-    assert statement.opening is None
+    # Before the oldest row: its balance less its amount, at the end of the day before.
+    assert statement.opening == StatementBalance(Decimal("2000.00"), D(2024, 2, 29))
     # The last row with a balance; the USD row after it has none.
     assert statement.closing == StatementBalance(Decimal("3201.51"), D(2024, 3, 4))
     assert without_raw(statement.transactions) == [
@@ -146,8 +147,10 @@ def test_utf8_with_one_amount_column() -> None:
 def test_windows_1252_debit_credit_newest_first() -> None:
     statement = _read(_sample("soll_haben_cp1252.csv"), SOLL_HABEN)
     assert (statement.currency, statement.place) == ("EUR", "row 4")
-    # Listed newest first: the closing balance is the first row's.
+    # Listed newest first: the closing balance is the first row's, the opening one the
+    # last row's less its amount (0.00 after a fee of 4.50).
     assert statement.closing == StatementBalance(Decimal("2317.45"), D(2024, 2, 28))
+    assert statement.opening == StatementBalance(Decimal("4.50"), D(2024, 2, 1))
     assert without_raw(statement.transactions) == [
         _tx(
             "-1450.00",

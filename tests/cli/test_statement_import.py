@@ -34,7 +34,13 @@ def _journal(cli: Cli, number: str = "DE89370400440532013000", currency: str = "
 def _lines(cli: Cli, journal: str) -> list[dict[str, str]]:
     code, out, err = cli("statement", "list", "--journal", journal, "--json")
     assert code == 0, err
-    return [row for row in json.loads(out) if not row.get("opening")]
+    return [row for row in json.loads(out) if row["label"] != "Opening balance"]
+
+
+def _openings(cli: Cli, journal: str) -> list[str]:
+    code, out, err = cli("statement", "list", "--journal", journal, "--json")
+    assert code == 0, err
+    return [row["amount"] for row in json.loads(out) if row["label"] == "Opening balance"]
 
 
 def test_a_csv_profile_previews_then_a_file_is_booked_once(acme: Cli, tmp_path: Path) -> None:
@@ -61,6 +67,9 @@ def test_a_csv_profile_previews_then_a_file_is_booked_once(acme: Cli, tmp_path: 
     assert (done["new"], done["duplicates"]) == (3, 0)
     assert sorted(row["amount"] for row in _lines(acme, journal)) == [
         "-1200.00", "-4.50", "2500.50"]
+    # The running balance tells the opening one: 8,800.00 after the rent of 1,200.00.
+    assert _openings(acme, journal) == ["10000.00"]
+    assert done["statements"][0]["closing_difference"] == "0.00" and not done["problems"]
     code, out, err = acme(*args)
     assert code == 0, err
     assert (json.loads(out)["new"], json.loads(out)["duplicates"]) == (0, 3)

@@ -52,7 +52,8 @@ class PreviewRow:
 def read(source: BinaryIO, name: str, profile: CsvProfile) -> Iterator[FileStatement]:
     """The file's one statement (account None): its rows in the file's order and, with a
     balance column, the closing balance: the last row's with one, or the first's when the
-    file lists the newest rows first (its first date is later than its last)."""
+    file lists the newest rows first (its first date is later than its last); and the
+    opening balance: the oldest row's balance less its amount, at the day before."""
     table = _Table(source, name, profile)
     transactions: list[Transaction] = []
     balances: list[StatementBalance] = []
@@ -67,13 +68,20 @@ def read(source: BinaryIO, name: str, profile: CsvProfile) -> Iterator[FileState
     currency = profile.currency_default or (transactions[0].currency if transactions else None)
     if currency is None:
         raise FileError(name, "", "the file holds no rows, and the profile names no currency")
-    closing = None
-    if balances:  # a file listed newest first closes with its first row
-        closing = balances[0] if balances[0].date > balances[-1].date else balances[-1]
+    opening = closing = None
+    if balances:  # a file listed newest first closes with its first row, opens with its last
+        newest_first = balances[0].date > balances[-1].date
+        closing = balances[0] if newest_first else balances[-1]
+        oldest = balances[-1] if newest_first else balances[0]
+        moved = next(t.amount for t in (reversed(transactions) if newest_first else transactions)
+                     if t.booking_date == oldest.date)
+        # Before the oldest row: its balance less its amount, at the end of the day before.
+        opening = StatementBalance(oldest.amount - moved, oldest.date - dt.timedelta(days=1))
     yield FileStatement(
         account=None,
         currency=currency,
         transactions=tuple(transactions),
+        opening=opening,
         closing=closing,
         place=f"row {first}" if first else "",
     )
