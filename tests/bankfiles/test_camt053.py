@@ -177,6 +177,23 @@ def test_a_namespace_less_document_reads_alike() -> None:
     assert [t.amount for t in statement.transactions] == [Decimal("10.00")]
 
 
+def test_a_detail_in_another_currency_keeps_its_entry_whole() -> None:
+    details = ("<NtryDtls><TxDtls><Amt Ccy='EUR'>4.00</Amt></TxDtls></NtryDtls>"
+               "<NtryDtls><TxDtls><Amt Ccy='USD'>6.00</Amt></TxDtls></NtryDtls>")
+    (statement,) = _read(_doc(_stmt(_entry(more=details + "<AcctSvcrRef>B</AcctSvcrRef>"))))
+    assert [(t.provider_transaction_id, t.amount) for t in statement.transactions] == [
+        ("B", Decimal("10.00"))]
+    split = details.replace("USD", "EUR")
+    (statement,) = _read(_doc(_stmt(_entry(more=split + "<AcctSvcrRef>B</AcctSvcrRef>"))))
+    assert [(t.provider_transaction_id, t.amount) for t in statement.transactions] == [
+        ("B/1", Decimal("4.00")), ("B/2", Decimal("6.00"))]
+    with pytest.raises(FileError) as caught:
+        _read(_doc(_stmt(_entry(more=details.replace("6.00", "6.001")))))
+    assert (caught.value.place, caught.value.problem) == (
+        "Stmt 1 / Ntry 1 / NtryDtls 2 / TxDtls / Amt",
+        "amount 6.001 has more than 2 decimal places (USD)")
+
+
 BAL = ('<Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="EUR">1.00</Amt>'
        "<CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-01-01</Dt></Dt></Bal>")
 ONE = ("Stmt 1 / Ntry 1", "Stmt 1 / Ntry 1 / Amt", "Stmt 1 / Ntry 1 / CdtDbtInd")
