@@ -139,16 +139,35 @@ def _linked(
     )
 
 
-def connections(books: Books) -> tuple[ConnectionView, ...]:
+def connections(books: Books, *, after: int | None = None,
+                limit: int | None = None) -> tuple[ConnectionView, ...]:
     """The company's connections by id with their accounts: what :func:`view` gives
     for each, read with two column selects for all of them at once (the connections
     with their institution, then every account with its journal) instead of loading
     each connection, its institution, accounts and journals as ORM objects, which
     was most of the Online Synchronization page's time (docs/web.md, "Online
     Synchronization").  Rows, not objects, so through the session's connection,
-    after writing what the session holds."""
+    after writing what the session holds.  ``after`` and ``limit``: the API's keyset
+    page, the connections with an id above ``after``, ``limit`` of them."""
     books.session.flush()
     db, company = books.session.connection(), books.company.id
+    chosen = [Connection.company_id == company]
+    if after is not None:
+        chosen.append(Connection.id > after)
+    query = (
+        select(
+            Connection.id, Connection.provider, Institution.name, Connection.label,
+            Connection.state, Connection.last_refresh, Connection.next_sync_at,
+            Connection.interval_seconds, Connection.auto_sync, Connection.auto_reconcile,
+            Connection.consent_expires_at, Connection.last_error,
+        )
+        .outerjoin(Institution, Institution.id == Connection.institution_id)
+        .where(*chosen)
+        .order_by(Connection.id)
+    )
+    found = db.execute(query if limit is None else query.limit(limit)).all()
+    if found and limit is not None:
+        chosen.append(Connection.id <= found[-1][0])
     accounts: dict[int, list[LinkedAccountView]] = {}
     for row in db.execute(
         select(
@@ -158,21 +177,10 @@ def connections(books: Books) -> tuple[ConnectionView, ...]:
         )
         .join(Connection, Connection.id == ProviderAccount.connection_id)
         .outerjoin(Journal, Journal.id == ProviderAccount.journal_id)
-        .where(Connection.company_id == company)
+        .where(*chosen)
         .order_by(ProviderAccount.connection_id, ProviderAccount.id)
     ):
         accounts.setdefault(row[0], []).append(_linked(*row[1:]))
-    found = db.execute(
-        select(
-            Connection.id, Connection.provider, Institution.name, Connection.label,
-            Connection.state, Connection.last_refresh, Connection.next_sync_at,
-            Connection.interval_seconds, Connection.auto_sync, Connection.auto_reconcile,
-            Connection.consent_expires_at, Connection.last_error,
-        )
-        .outerjoin(Institution, Institution.id == Connection.institution_id)
-        .where(Connection.company_id == company)
-        .order_by(Connection.id)
-    )
     return tuple(
         ConnectionView(
             id=ident,

@@ -15,8 +15,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from booksync.app.connections import change_connection, disconnect_connection, view
-from booksync.app.dashboard import connections_after, link_account
+from booksync.app.connection_detail import link_account
+from booksync.app.connections import (
+    change_connection,
+    connections,
+    disconnect_connection,
+    view,
+)
 from booksync.app.shapes import as_json
 from booksync.app.sync import sync_log
 from booksync.banking.connections import get_connection, parse_interval
@@ -148,7 +153,7 @@ def list_connections(
     """The company's connections by id with their accounts, state and schedule."""
     after = after_id(cursor)
     with opened(request, caller) as books:
-        rows = [as_json(c) for c in connections_after(books, after, limit)]
+        rows = [as_json(c) for c in connections(books, after=after, limit=limit + 1)]
     return listing(rows, limit)
 
 

@@ -19,9 +19,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 
+from booksync.app.connection_detail import connection_detail, link_account
 from booksync.app.connections import ConnectionView, change_connection, connections
 from booksync.app.connections import disconnect_connection as disconnect_use_case
-from booksync.app.dashboard import connection_detail, link_account
 from booksync.app.sync import sync_log
 from booksync.banking.connections import get_connection, parse_interval
 from booksync.banking.states import RUN_COUNTERS, ConnectionState
