@@ -286,3 +286,6 @@ def connection_disconnect(
         f"disconnected connection {data['id']} ({data['institution']}): its credentials are "
         "forgotten; its statement lines, entries and run log stay"
     )
+
+
+from booksync.cli import connect_gocardless as _connect_gocardless  # noqa: E402, F401 (connect gocardless)

@@ -7,7 +7,7 @@ from booksync.providers.errors import ProviderError
 
 __all__ = ["PROVIDERS", "provider_for"]
 
-PROVIDERS = ("simplefin",)
+PROVIDERS = ("simplefin", "gocardless")
 
 
 def provider_for(name: str) -> Provider:
@@ -20,4 +20,8 @@ def provider_for(name: str) -> Provider:
         from booksync.providers.simplefin import SimpleFINProvider
 
         return SimpleFINProvider()
+    if name == "gocardless":
+        from booksync.providers.gocardless import GoCardlessProvider
+
+        return GoCardlessProvider()
     raise ProviderError(f"booksync has no provider named {name!r}")
