@@ -289,3 +289,4 @@ def connection_disconnect(
 
 
 from booksync.cli import connect_gocardless as _connect_gocardless  # noqa: E402, F401 (connect gocardless)
+from booksync.cli import connect_plaid as _connect_plaid  # noqa: E402, F401 (connect plaid)

@@ -7,7 +7,7 @@ from booksync.providers.errors import ProviderError
 
 __all__ = ["PROVIDERS", "provider_for"]
 
-PROVIDERS = ("simplefin", "gocardless")
+PROVIDERS = ("simplefin", "plaid", "gocardless")
 
 
 def provider_for(name: str) -> Provider:
@@ -20,6 +20,10 @@ def provider_for(name: str) -> Provider:
         from booksync.providers.simplefin import SimpleFINProvider
 
         return SimpleFINProvider()
+    if name == "plaid":
+        from booksync.providers.plaid import PlaidProvider
+
+        return PlaidProvider()
     if name == "gocardless":
         from booksync.providers.gocardless import GoCardlessProvider
 

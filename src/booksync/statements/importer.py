@@ -50,6 +50,7 @@ from booksync.statements.booking import NewLine
 from booksync.statements.dedupe import Fetched, plan
 from booksync.statements.known import KnownLines, chunks
 from booksync.statements.sources import online_source
+from booksync.statements.withdrawn import drop_settled_pending, reverse_withdrawn
 from booksync.statements.writing import StatementWriter
 
 # New lines are written this many at a time: the prepared entries and row
@@ -69,6 +70,9 @@ class AccountResult:
     updated: int = 0
     balance_difference: int | None = None
     problems: list[str] = field(default_factory=list)
+    reversed: int = 0
+    notes: list[str] = field(default_factory=list)
+    """What the run says without being partial (a withdrawn transaction reversed)."""
 
 
 def _new_line(fetched: Fetched[Transaction]) -> NewLine:
@@ -170,12 +174,14 @@ class StatementImporter:
 
     # -- writes ---------------------------------------------------------------
 
-    def _replace_pending(self, pending: Sequence[Transaction]) -> None:
-        self.session.execute(
-            delete(PendingTransaction).where(
-                PendingTransaction.provider_account_id == self.account.id
+    def _replace_pending(self, pending: Sequence[Transaction], *, keep: bool = False) -> None:
+        """Stage ``pending``: in place of the staged ones, or beside them (``keep``)."""
+        if not keep:
+            self.session.execute(
+                delete(PendingTransaction).where(
+                    PendingTransaction.provider_account_id == self.account.id
+                )
             )
-        )
         if pending:
             self.session.execute(
                 insert(PendingTransaction),
@@ -239,7 +245,9 @@ class StatementImporter:
         decided = plan(
             fetched,
             self.known.known([i for tx in fetched for i in tx.ids]),
-            self.known.window_lines(window),
+            # A cursor-based provider sends only what changed: every line in the window
+            # would look orphaned (docs/banking.md, "Plaid"), and its ids are stable.
+            self.known.window_lines(window) if batch.next_cursor is None else [],
         )
         # What another source of the journal booked already (a statement file) is
         # claimed, not booked again (docs/banking.md, "Exactly once across sources").
@@ -261,11 +269,18 @@ class StatementImporter:
         new_lines: Iterator[NewLine] = chain(opening, map(_new_line, across.new))
         for lines in chunks(new_lines, WRITE_BATCH):
             self.lines.write(lines, run_id)
+        if batch.removed:  # docs/banking.md, "A synchronization run": withdrawn ones
+            day = batch.balance.as_of if batch.balance is not None else now.date()
+            done = reverse_withdrawn(self.session, self.known, self.lines, batch.removed,
+                                     run_id=run_id, day=day, account_name=self.account.name)
+            result.reversed, result.notes = done.count, done.notes
         self.writer.finish()
         self.lines.add_aliases(decided.aliases + across.aliases)
         result.new = len(across.new)
         if include_pending:
-            self._replace_pending(batch.pending)
+            if batch.next_cursor is not None:  # changes: the staged ones stay but settled
+                drop_settled_pending(self.session, self.account.id, batch)
+            self._replace_pending(batch.pending, keep=batch.next_cursor is not None)
             result.pending = len(batch.pending)
         else:
             self._replace_pending(())

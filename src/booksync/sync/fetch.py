@@ -27,10 +27,13 @@ def fetch_batches(
     window: Window,
     *,
     include_pending: bool,
+    cursor: str | None = None,
     retry: RetryPolicy,
     sleep: Callable[[float], None],
 ) -> tuple[list[Batch], int]:
-    """The batches of ``account_ids`` over ``window``, and how many tries it took.
+    """The batches of ``account_ids`` over ``window`` (or since ``cursor``, for a
+    cursor-based provider), and how many tries it took; a retry starts from the
+    same cursor.
 
     The provider is closed afterwards, whatever happens.
     """
@@ -40,7 +43,8 @@ def fetch_batches(
             attempt += 1
             try:
                 batches = provider.fetch(
-                    credentials, account_ids, window, include_pending=include_pending
+                    credentials, account_ids, window, include_pending=include_pending,
+                    cursor=cursor,
                 )
                 return batches, attempt
             except TransientError as exc:

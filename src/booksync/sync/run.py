@@ -242,6 +242,7 @@ class SyncRunner:
             sealed = connection.credentials
             provider_name = connection.provider
             include_pending = connection.include_pending
+            cursor = connection.sync_cursor  # a cursor-based provider's position
             account_ids = [a.provider_account_id for a in accounts]
         assert sealed is not None
         unsealed: list[Credentials] = []
@@ -254,6 +255,7 @@ class SyncRunner:
                 account_ids,
                 window,
                 include_pending=include_pending,
+                cursor=cursor,
                 retry=self.retry,
                 sleep=self.sleep,
             )
@@ -348,6 +350,8 @@ class SyncRunner:
             tell("booking", RunCounts(fetched=sent))
             totals = RunCounts()
             problems: list[str] = []
+            notes: list[str] = []  # said on the run without making it partial
+            settled: set[str] = set()  # accounts that booked all the bank sent
             differences: list[str] = []
             watermark = next_watermark(window, today)
             writer = EntryWriter(session, company)
@@ -368,6 +372,10 @@ class SyncRunner:
                 totals = totals.plus(RunCounts.read(outcome))
                 tell("booking", replace(totals, fetched=max(sent, totals.fetched)), account.name)
                 problems += outcome.problems
+                notes += outcome.notes
+                run.reversed += outcome.reversed
+                if batch.complete:
+                    settled.add(account.provider_account_id)
                 if outcome.balance_difference:
                     exp = CURRENCIES[account.currency_code][0]
                     differences.append(format_minor(outcome.balance_difference, exp))
@@ -378,11 +386,17 @@ class SyncRunner:
                 reconciled, problem = _reconcile(session, company, connection)
                 totals = replace(totals, reconciled=reconciled)
                 problems += [problem] if problem else []
+            # A cursor is the whole connection's position: it moves only when every
+            # account booked its changes (docs/banking.md, "Plaid").
+            cursors = {b.next_cursor for b in batches}
+            linked = {a.provider_account_id for a in _linked(connection)}
+            if None not in cursors and len(cursors) == 1 and settled == linked:
+                connection.sync_cursor = cursors.pop()
             state = RunState.PARTIAL if problems else RunState.SUCCESS
             for name, count in totals.counts().items():
                 setattr(run, name, count)
             run.attempts = attempts
-            message = "; ".join(problems) or None
+            message = "; ".join(problems + notes) or None
             connection.last_refresh = now
             self.closer.close(
                 session,
