@@ -23,6 +23,7 @@ from booksync.app.connect_plaid import connect_plaid, renew_plaid
 from booksync.banking.models import (
     Connection,
     PendingTransaction,
+    ProviderAccount,
     StatementLine,
     StatementSource,
     SyncRun,
@@ -298,6 +299,40 @@ def test_a_withdrawn_booked_transaction_is_reversed_never_deleted(plaid: PlaidBo
             select(func.count()).where(StatementLine.provider_transaction_id.like("~withdrawn:%"))
         )
     assert counters == 1
+
+
+def test_a_modified_booked_transaction_keeps_its_one_line(plaid: PlaidBooks) -> None:
+    assert plaid.sync().state == "success"
+    world = plaid.bank.world
+    remote = next(a for a in plaid.accounts if world.accounts[a].profile == "business")
+    tx_id = plaid_id(world.accounts[remote].booked[-1])
+    before = plaid.books()
+    plaid.plaid.rename(remote, tx_id, "CARD KIOSK (merchant name cleaned up)")
+    result = plaid.sync()
+    assert (result.state, result.new, result.duplicates) == ("success", 0, 1)
+    after = plaid.books()
+    assert after["lines"] == before["lines"] and after["cursor"] != before["cursor"]
+    assert_books_match_bank(plaid)
+
+
+def test_an_account_linked_later_gets_its_history(plaid: PlaidBooks) -> None:
+    world = plaid.bank.world
+    savings = next(a for a in plaid.accounts if world.accounts[a].profile == "savings")
+    with plaid.factory.begin() as session:
+        account = session.get(ProviderAccount, plaid.accounts[savings])
+        assert account is not None
+        journal, account.journal_id = account.journal_id, None
+    assert plaid.sync().state == "success"
+    world.advance(3)
+    assert plaid.sync().state == "success"
+    with plaid.factory.begin() as session:
+        account = session.get(ProviderAccount, plaid.accounts[savings])
+        assert account is not None and account.watermark is None
+        account.journal_id = journal
+    result = plaid.sync()  # from the first cursor: the savings account's whole window
+    assert result.state == "success", result.error
+    assert result.duplicates > 0  # the other account's lines, known already
+    assert_books_match_bank(plaid)
 
 
 def test_a_mutation_during_pagination_restarts_the_loop_and_books_each_once(

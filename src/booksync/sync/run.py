@@ -242,7 +242,10 @@ class SyncRunner:
             sealed = connection.credentials
             provider_name = connection.provider
             include_pending = connection.include_pending
-            cursor = connection.sync_cursor  # a cursor-based provider's position
+            # A cursor-based provider's position; an account never synced yet (linked
+            # later) needs the history, so the loop starts from the beginning.
+            synced = all(a.watermark is not None for a in accounts)
+            cursor = connection.sync_cursor if synced else None
             account_ids = [a.provider_account_id for a in accounts]
         assert sealed is not None
         unsealed: list[Credentials] = []
