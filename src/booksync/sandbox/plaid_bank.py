@@ -279,12 +279,13 @@ class PlaidBank:
         added: list[orjson.Fragment] = []
         modified: list[orjson.Fragment] = []
         removed: list[dict[str, str]] = []
-        for kind, account_id, tx_id, body in feed.log[position:end]:
-            if kind == "removed":
+        for kind, account_id, tx_id, txn in feed.log[position:end]:
+            if txn is None:
                 removed.append({"transaction_id": tx_id, "account_id": account_id})
-            else:
-                body = _written(body or b"{}", numbers) if numbers else body or b"{}"
-                (added if kind == "added" else modified).append(orjson.Fragment(body))
+                continue
+            body = feed.render(self.world, account_id, tx_id, txn, self.names)
+            body = _written(body, numbers) if numbers else body
+            (added if kind == "added" else modified).append(orjson.Fragment(body))
         has_more = end < item.snapshot
         next_cursor = self._cursor(item, end)
         item.expect = next_cursor if has_more else None

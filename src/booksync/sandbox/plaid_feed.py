@@ -171,14 +171,17 @@ def account_json(
 class Feed:
     """One Item's log of changes; a cursor is a position in :attr:`log`.
 
-    ``log`` entries are ``(kind, account id, Plaid id, rendered JSON)``, the
-    JSON None for ``removed``.  :meth:`refresh` appends what changed since the
-    world's version it last saw.
+    ``log`` entries are ``(kind, account id, Plaid id, transaction)``, the
+    transaction None for ``removed``; a page renders its entries when it is
+    served (:meth:`render`), so a history of a hundred thousand is not held as
+    text.  ``view`` keeps, per visible transaction, what a change would alter
+    (date, amount, text, payee, memo).  :meth:`refresh` appends what changed
+    since the world's version it last saw.
     """
 
     account_ids: tuple[str, ...]
-    log: list[tuple[str, str, str, bytes | None]] = field(default_factory=list)
-    view: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    log: list[tuple[str, str, str, Transaction | None]] = field(default_factory=list)
+    view: dict[str, tuple[str, tuple[Any, ...]]] = field(default_factory=dict)
     seen: tuple[Any, ...] | None = None
 
     def refresh(
@@ -192,19 +195,25 @@ class Feed:
         if version == self.seen:
             return
         self.seen = version
-        now: dict[str, tuple[str, bytes]] = {}
-        for account_id in self.account_ids:
-            account = world.accounts[account_id]
-            for tx_id, txn in visible(account, withdrawn):
-                now[tx_id] = (account_id, _render(account, txn, tx_id, names))
         log, before = self.log, self.view
-        for tx_id, (account_id, body) in now.items():
-            old = before.get(tx_id)
-            if old is None:
-                log.append(("added", account_id, tx_id, body))
-            elif old[1] != body:
-                log.append(("modified", account_id, tx_id, body))
+        now: dict[str, tuple[str, tuple[Any, ...]]] = {}
+        for account_id in self.account_ids:
+            for tx_id, txn in visible(world.accounts[account_id], withdrawn):
+                shown = (txn.posted, txn.amount, names.get(tx_id, txn.description), txn.payee,
+                         txn.memo)
+                now[tx_id] = (account_id, shown)
+                old = before.get(tx_id)
+                if old is None:
+                    log.append(("added", account_id, tx_id, txn))
+                elif old[1] != shown:
+                    log.append(("modified", account_id, tx_id, txn))
         for tx_id, (account_id, _) in before.items():
             if tx_id not in now:
                 log.append(("removed", account_id, tx_id, None))
         self.view = now
+
+    @staticmethod
+    def render(world: World, account_id: str, tx_id: str, txn: Transaction,
+               names: Mapping[str, str]) -> bytes:
+        """A logged transaction as Plaid sends it."""
+        return _render(world.accounts[account_id], txn, tx_id, names)
