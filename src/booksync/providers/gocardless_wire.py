@@ -238,6 +238,11 @@ def _amount(text: Any, where: str) -> Decimal:
     return _decimal(text, where)
 
 
+def _clean(text: str) -> bool:
+    """Whether ``clean_text`` would leave ``text`` as it is, and it is not empty."""
+    return bool(text) and text.isprintable() and text.strip() == text and "  " not in text
+
+
 def _code(currency: str) -> str:
     return currency.strip().upper()
 
@@ -271,16 +276,24 @@ def _transaction(value: Any, status: TransactionStatus, where: str, memo: _Memo)
     else:
         name, account = get("creditorName"), get("creditorAccount")
     counterparty = _text(name) if name is not None else None
-    description = (
-        _joined(get("remittanceInformationUnstructured"),
-                get("remittanceInformationUnstructuredArray"))
-        or _text(get("additionalInformation"))
-        or counterparty
-        or ""
-    )
-    reference = _joined(
-        get("remittanceInformationStructured"), get("remittanceInformationStructuredArray")
-    ) or _end_to_end(get("endToEndId"))
+    text = get("remittanceInformationUnstructured")
+    if type(text) is str and _clean(text):
+        description = text  # already one clean line: the usual case, kept as it is
+    else:
+        description = (
+            _joined(text, get("remittanceInformationUnstructuredArray"))
+            or _text(get("additionalInformation"))
+            or counterparty
+            or ""
+        )
+    structured = get("remittanceInformationStructured")
+    structured_array = get("remittanceInformationStructuredArray")
+    reference = None
+    if structured is not None or structured_array is not None:
+        reference = _joined(structured, structured_array)
+    if reference is None:
+        end_to_end = get("endToEndId")
+        reference = _end_to_end(end_to_end) if end_to_end is not None else None
     return Transaction(
         provider_transaction_id=_id_of(get, where),
         status=status,
