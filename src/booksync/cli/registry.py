@@ -58,6 +58,8 @@ COMMANDS: dict[str, Entry] = {
     "export": Entry("booksync.cli.transfer", "Write the books in another ledger's format."),
     "import": Entry("booksync.cli.transfer", "Read another ledger's books."),
     "institution": Entry("booksync.cli.banking", "The catalogue of banks to connect to."),
+    "provider": Entry("booksync.cli.providers",
+                      "The online providers booksync connects banks through."),
     "bank-account": Entry("booksync.cli.banking", "Bank accounts entered by hand."),
     "connect": Entry("booksync.cli.connections", "Connect a bank through an online provider."),
     "connection": Entry(
