@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
 from typing import Any
 
@@ -362,35 +363,51 @@ class PlaidProvider:
             )
         return batches
 
+    def _request(self, keys: PlaidKeys, cursor: str | None, window: Window) -> dict[str, Any]:
+        """One ``/transactions/sync`` page after ``cursor``, as JSON (None: the first)."""
+        body: dict[str, Any] = {"access_token": keys.access_token, "count": self._page_size}
+        if cursor:
+            body["cursor"] = cursor
+        else:
+            body["options"] = {"days_requested": min(max(window.days, 1), 730)}
+        return post(self._client, keys, "/transactions/sync", body)
+
     def _sync(
         self, keys: PlaidKeys, start: str | None, window: Window
     ) -> tuple[_Changes, str, list[ProviderAccount] | None, str | None]:
-        """The cursor loop, started over on a mutation during pagination."""
+        """The cursor loop, started over on a mutation during pagination.
+
+        While one page's transactions are read, the next page is already asked
+        for (its cursor is in the page's JSON), so the bank's time and booksync's
+        overlap; a page is only used once every one before it was read whole.
+        """
         days: dict[str, dt.date] = {}
-        for attempt in range(1, RESTARTS + 1):
-            changes = _Changes()
-            cursor = start
-            try:
-                for _ in range(MAX_PAGES):
-                    body: dict[str, Any] = {"access_token": keys.access_token,
-                                            "count": self._page_size}
-                    if cursor:
-                        body["cursor"] = cursor
-                    else:
-                        body["options"] = {"days_requested": min(max(window.days, 1), 730)}
-                    page = parse_sync_page(
-                        post(self._client, keys, "/transactions/sync", body), self._today(), days
-                    )
-                    changes.take(page)
-                    if not page.has_more:
-                        return changes, page.next_cursor, page.accounts, page.update_status
-                    if not page.next_cursor or page.next_cursor == cursor:
-                        raise bad("'has_more' is true but the cursor did not move")
-                    cursor = page.next_cursor
-                raise bad(f"more than {MAX_PAGES} pages of changes")
-            except MutationDuringPagination:
-                log.info("Plaid's transactions changed while paging (try %s): starting over",
-                         attempt)
+        with ThreadPoolExecutor(1, thread_name_prefix="plaid-page") as ahead:
+            for attempt in range(1, RESTARTS + 1):
+                changes = _Changes()
+                cursor = start
+                coming: Future[dict[str, Any]] = ahead.submit(self._request, keys, cursor, window)
+                try:
+                    for _ in range(MAX_PAGES):
+                        root = coming.result()
+                        following = root.get("next_cursor")
+                        if root.get("has_more") is True and isinstance(following, str) and (
+                            following and following != cursor
+                        ):
+                            coming = ahead.submit(self._request, keys, following, window)
+                        page = parse_sync_page(root, self._today(), days)
+                        changes.take(page)
+                        if not page.has_more:
+                            return changes, page.next_cursor, page.accounts, page.update_status
+                        if not page.next_cursor or page.next_cursor == cursor:
+                            raise bad("'has_more' is true but the cursor did not move")
+                        cursor = page.next_cursor
+                    raise bad(f"more than {MAX_PAGES} pages of changes")
+                except MutationDuringPagination:
+                    log.info("Plaid's transactions changed while paging (try %s): starting over",
+                             attempt)
+                finally:
+                    coming.cancel()
         raise TransientError(
             "Plaid's transactions kept changing while booksync paged through them; "
             "the next try starts over."
