@@ -151,3 +151,44 @@ def test_the_demo_s_connection_stops_syncing_on_schedule_once_its_bank_is_gone(
     assert connections and not any(c.auto_sync for c in connections)
     assert all(c.last_refresh is not None for c in connections)
     assert "no longer synchronizes on schedule" in out
+
+
+def test_the_demo_connects_through_every_provider_and_imports_every_format(
+    demo: tuple[Books, str],
+) -> None:
+    """Three connections, one per provider, each run a success; four files, one per format,
+    whose days the first syncs found booked; every account's bank balance equals its
+    journal's lines at the bank's date."""
+    from booksync.banking.models import (
+        Connection,
+        ProviderAccount,
+        SourceKind,
+        StatementLine,
+        StatementSource,
+        SyncRun,
+    )
+
+    books, out = demo
+    session, company = books.session, books.company
+    connections = session.scalars(
+        select(Connection).where(Connection.company_id == company.id)).all()
+    assert sorted(c.provider for c in connections) == ["gocardless", "plaid", "simplefin"]
+    runs = session.scalars(select(SyncRun).where(SyncRun.company_id == company.id)).all()
+    assert len(runs) == 6 and all(r.state == "success" for r in runs), [
+        (r.state, r.error) for r in runs]
+    files = session.execute(
+        select(StatementSource.journal_id, StatementLine.id)
+        .join(StatementLine, StatementLine.source_id == StatementSource.id)
+        .where(StatementSource.company_id == company.id,
+               StatementSource.kind == SourceKind.FILE)).all()
+    assert len({journal for journal, _ in files}) == 4
+    for fmt in ("camt053", "mt940", "ofx", "csv"):
+        assert f" {fmt} " in out
+    assert "(differs)" not in out  # every file's closing balance agrees with its journal
+    first_runs = [r for r in runs if r.id <= 3]
+    assert sum(r.duplicates for r in first_runs) > 0  # the files' last days, matched
+    accounts = session.scalars(
+        select(ProviderAccount).where(ProviderAccount.company_id == company.id)).all()
+    assert len(accounts) == 6
+    assert all(a.balance_difference == 0 for a in accounts), [
+        (a.name, a.balance_difference) for a in accounts]

@@ -236,3 +236,15 @@ def test_an_online_first_sync_after_files_opens_nothing_twice(engine: Engine) ->
         assert account.balance_difference == 0
     assert openings == [5000]  # the file's, and none from the sync
     assert sum(books.lines().values()) == 3
+
+
+def test_a_statement_with_only_a_closing_balance_opens_an_empty_journal_only(
+        engine: Engine) -> None:
+    books = Books(engine)
+    txs = [BankTx(1, 2, 10000, "R1"), BankTx(2, 3, -2500, "R2"), BankTx(3, 8, 700, "R3")]
+    books.file(txs, 0, 4, closing=Decimal("175.00"))  # 100 before, then +100 -25
+    assert books.outcome.opening_line and books.outcome.opening == Decimal("100.00")
+    assert books.outcome.closing_difference == Decimal("0.00")
+    books.file(txs, 5, 9, closing=Decimal("190.00"))  # 175 + 7 = 182: 8.00 missing
+    assert not books.outcome.opening_line
+    assert books.outcome.closing_difference == Decimal("8.00")

@@ -1,8 +1,10 @@
-"""The bank half of ``booksync demo``: the sandbox bank, SimpleFIN, two syncs.
+"""The bank half of ``booksync demo``: the sandbox bank, three providers, files, two syncs.
 
 It runs the whole online-banking flow with no outside service: the sandbox
-bank serves SimpleFIN on a free loopback port in this process, booksync
-claims a setup token, links the accounts to new bank journals, synchronizes,
+bank serves SimpleFIN, GoCardless and Plaid on a free loopback port in this
+process; booksync connects each of its banks through one of them
+(:mod:`booksync.demo.connect`), imports the first weeks of four accounts from
+statement files of each format (:mod:`booksync.demo.files`), synchronizes,
 lets the bank's clock move three days, and synchronizes again.  The
 sandbox's institutions enter the catalogue here, with the sandbox.
 
@@ -34,10 +36,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from booksync.app.context import Books
 from booksync.app.invoices import InvoiceView, list_invoices
 from booksync.app.reconcile import LineToReconcile, ReconciledView
-from booksync.app.sandbox_catalogue import seed_sandbox_catalogue
 from booksync.banking.connections import (
     connection_dict,
-    create_connection,
     list_connections,
     set_connection,
 )
@@ -49,12 +49,13 @@ from booksync.cli.reports import print_trial_balance
 from booksync.cli.statements import print_statement
 from booksync.cli.sync import print_log, print_results
 from booksync.db.engine import session_factory
+from booksync.demo.connect import connect_all
+from booksync.demo.files import Imported, import_files
 from booksync.demo.outcome import Reconciled, accept_planned, reconciled, suggested
 from booksync.demo.payments_plan import Issued, Transfer, transfers
 from booksync.ledger import reports
 from booksync.ledger.companies import find_company
 from booksync.ledger.rates import set_rate
-from booksync.providers.simplefin import SimpleFINProvider
 from booksync.sandbox import PaymentPlan, SandboxHandle, World, start
 from booksync.statements.listing import statement_lines
 from booksync.sync.run import RunResult, SyncRunner
@@ -62,6 +63,9 @@ from booksync.sync.run import RunResult, SyncRunner
 # Company-currency (EUR) units for one unit of the sandbox's foreign currencies.
 RATES = {"USD": "0.92", "JPY": "0.0061"}
 ADVANCE_DAYS = 3
+HISTORY_DAYS = 90  # what a new connection's first synchronization fetches
+PROVIDER_NAMES = {"simplefin": "SimpleFIN", "gocardless": "GoCardless Bank Account Data",
+                  "plaid": "Plaid"}
 STATEMENT_TAIL = 12
 SUGGESTED_SHOWN = 10
 
@@ -140,13 +144,14 @@ def _run(
     factory = session_factory(engine)
     world = bank.world
     console.print(
-        f"\n[bold]Online banking[/bold]: the sandbox bank serves SimpleFIN at {bank.url} "
+        f"\n[bold]Online banking[/bold]: the sandbox bank serves SimpleFIN, GoCardless and "
+        f"Plaid at {bank.url} "
         f"(bank date {world.today})"
     )
     with factory.begin() as session:
         company = find_company(session, company_name)
         home = company.currency_code
-        since = world.first_day
+        since = world.first_day - dt.timedelta(days=7)  # a file opens the day before
         for currency, rate in RATES.items():
             set_rate(session, company, currency, since, rate)
     rates = ", ".join(f"1 {c} = {r} {home}" for c, r in RATES.items())
@@ -162,40 +167,38 @@ def _run(
             f"The bank's customers and suppliers pay the demo's documents: {len(plan)} "
             f"transfers into the business account, {waiting} of them after the clock moves."
         )
-    with SimpleFINProvider(timeout=10.0) as simplefin:
-        credentials = simplefin.claim(bank.setup_token())
-        accounts = simplefin.list_accounts(credentials)
-    with factory.begin() as session:
-        company = find_company(session, company_name)
-        seed_sandbox_catalogue(session)  # its banks, with BIC and country, for the connection
-        connection = create_connection(session, company, credentials, accounts)
-        connection_id = connection.id
-        journals = [a.journal.code for a in connection.accounts if a.journal]
-        paid_into = next(
-            a.journal.code for a in connection.accounts
-            if a.journal and a.provider_account_id == _paid_account(world)
-        )
-    say(
-        f"Claimed a SimpleFIN setup token and linked {len(accounts)} accounts to new bank "
-        f"journals {', '.join(journals)}."
-    )
+    made = connect_all(engine, company_name, bank)
+    for connection in made:
+        say(f"Connected {connection.bank} through {PROVIDER_NAMES[connection.provider]}: "
+            f"{len(connection.journals)} accounts in new bank journals "
+            f"{', '.join(connection.journals.values())}.")
+    journals = {a: j for c in made for a, j in c.journals.items()}
+    paid_into = journals[_paid_account(world)]
+    files = import_files(engine, company_name, world,
+                         {a: j for c in made[:2] for a, j in c.journals.items()}, HISTORY_DAYS)
+    _print_files(files)
     runner = SyncRunner(factory, today=lambda: world.today)
-    _sync(runner, connection_id, "First synchronization (90 days of history)")
+    for connection in made:
+        _sync(runner, connection.id, f"First synchronization of {connection.bank} through "
+              f"{PROVIDER_NAMES[connection.provider]} ({HISTORY_DAYS} days of history)")
     events = world.advance(ADVANCE_DAYS)
     say(
         f"The bank's clock moves {ADVANCE_DAYS} days to {world.today}: {len(events)} events "
         "(new payments, pending card payments booking under new ids, late postings)."
     )
-    _sync(runner, connection_id, "Second synchronization (only what is new is booked)")
+    for connection in made:
+        _sync(runner, connection.id, f"Second synchronization of {connection.bank} (only "
+              "what is new is booked)")
+    connection_id = made[0].id
+    first = paid_into
     with factory.begin() as session:
         company = find_company(session, company_name)
         # The sandbox stops with the demo: a worker (`booksync serve`) must not keep
         # trying a bank that is gone; the state and the runs stay as they were.
-        for connection in list_connections(session, company):
-            set_connection(connection, auto_sync=False)
+        for stored in list_connections(session, company):
+            set_connection(stored, auto_sync=False)
         shown = [connection_dict(c) for c in list_connections(session, company)]
         log = run_log(session, company, connection_id)
-        first = journals[0]
         lines = list(statement_lines(session, company, first))
         tb = reports.trial_balance(session, company).as_dict()
     print_connections(shown)
@@ -222,6 +225,22 @@ def _outcome(
     _print_reconciled(done)
     _print_suggested(journal, waiting, accepted)
     _print_documents(documents)
+
+
+def _print_files(files: Sequence[Imported]) -> None:
+    """The statement files imported, what each booked and how its balances compare."""
+    table(
+        "Statement files imported before the first synchronizations",
+        ["File", "Format", "Journal", "From", "To", "Lines", "Closing balance"],
+        [
+            (f.file, f.fmt, f.journal, s["first"] or "", s["last"] or "", str(s["new"]),
+             "" if s["closing"] is None else
+             f"{s['closing']} ({'agrees' if Decimal(s['closing_difference']) == 0 else 'differs'})")
+            for f in files for s in f.done["statements"]
+        ],
+    )
+    say("Each file ends a few days into the period the first synchronization fetches: "
+        "those days' lines are matched, not booked twice (the syncs count them as duplicates).")
 
 
 def _print_reconciled(done: Sequence[Reconciled]) -> None:

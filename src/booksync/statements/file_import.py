@@ -28,7 +28,7 @@ from schwifty.exceptions import SchwiftyException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from booksync.bankfiles.records import FileError, FileStatement
+from booksync.bankfiles.records import FileError, FileStatement, StatementBalance
 from booksync.banking.bank_values import (
     counterparty_iban,
     fingerprint,
@@ -147,15 +147,29 @@ class FileImporter:
     def _balance(self, day: dt.date) -> Decimal:
         return to_decimal(mirrored_balance(self.session, self.journal.id, day), self.exp)
 
+    def _opening_before(self, statement: FileStatement, fetched: list[Fetched[Transaction]]
+                        ) -> StatementBalance | None:
+        """For a journal that mirrors nothing yet, the balance before a statement that
+        states only its closing one (OFX): the closing balance less the transactions up to
+        its date, at the day before the first.  Otherwise none: a later statement's
+        closing balance is compared, never taken as an opening."""
+        closing = statement.closing
+        if closing is None or not fetched or mirrors_anything(self.session, self.journal.id):
+            return None
+        moved = sum(f.amount for f in fetched if f.date <= closing.date)
+        day = min(f.date for f in fetched) - dt.timedelta(days=1)
+        return StatementBalance(closing.amount - to_decimal(moved, self.exp), day)
+
     def apply(self, statement: FileStatement) -> StatementOutcome:
         self._check(statement)
         outcome = StatementOutcome(statement.account, statement.statement_id)
         fetched = self._fetched(statement)
         outcome.transactions = len(fetched)
         opening: list[NewLine] = []
-        if statement.opening is not None:
-            day = statement.opening.date
-            outcome.opening = statement.opening.amount
+        stated = statement.opening or self._opening_before(statement, fetched)
+        if stated is not None:
+            day = stated.date
+            outcome.opening = stated.amount
             outcome.opening_in_books = self._balance(day)
             outcome.opening_difference = outcome.opening - outcome.opening_in_books
             if outcome.opening_difference and not mirrors_anything(self.session,
