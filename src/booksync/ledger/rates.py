@@ -4,15 +4,28 @@ A rate is kept as its exact decimal text (it is not money and may carry
 more places than any currency).  Converting rounds half-even to the company
 currency's minor unit, once, at the edge: the converted integer is what is
 booked.
+
+A company may name a rate source (``company.rate_source``, docs/banking.md,
+"Exchange rates").  A day then takes the newer of the company's own rate on
+or before it and the source's (:mod:`booksync.rates.source`: the ECB's of
+the latest ECB business day on or before it, if at most :data:`STALE_DAYS`
+older), the company's own on a tie.  The source's, when taken, is recorded
+as the company's rate of its day, so the books show which rate was used and
+the next lookup is a plain read.  Without a source, or when the source has
+nothing newer, the lookup is what it always was: the newest recorded rate on
+or before the day.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from booksync.ledger.errors import LedgerError, NotFound
@@ -26,6 +39,11 @@ from booksync.ledger.limits import (
 )
 from booksync.ledger.models import Company, Currency, ExchangeRate
 from booksync.money import MoneyError, format_minor, parse_amount
+
+STALE_DAYS = 7
+"""A source's rate is used for a day at most this many days after its own: seven
+span the ECB's longest break (Easter); a bundled history that ends earlier
+has nothing for the day, and the company's own rate is used, or none."""
 
 
 def _currency(session: Session, code: str) -> Currency:
@@ -87,23 +105,10 @@ def check_rate(value: Decimal) -> Decimal:
 
 
 def rate_at(session: Session, company: Company, currency: str, date: dt.date) -> Decimal:
-    """The newest rate on or before ``date``; 1 for the company currency."""
-    code = currency.upper()
-    if code == company.currency_code:
+    """The rate for ``date`` (:meth:`RateTable.rate`); 1 for the company currency."""
+    if currency.upper() == company.currency_code:
         return Decimal(1)
-    rate = session.scalar(
-        select(ExchangeRate.rate)
-        .where(
-            ExchangeRate.company_id == company.id,
-            ExchangeRate.currency_code == code,
-            ExchangeRate.date <= date,
-        )
-        .order_by(ExchangeRate.date.desc())
-        .limit(1)
-    )
-    if rate is None:
-        raise NotFound(f"no {code} exchange rate on or before {date.isoformat()}")
-    return Decimal(rate)
+    return RateTable(session, company, currency).rate(date)[1]
 
 
 def convert(
@@ -127,13 +132,20 @@ class RateTable:
     """All rates of one currency, loaded once, for converting many amounts.
 
     A bank import converts every line of a foreign-currency account; one
-    query and a bisection per line beat one query per line.
+    query and a bisection per line beat one query per line.  A rate taken
+    from the company's source costs one insert per ECB day it is recorded
+    for, never one per line.
     """
 
     def __init__(self, session: Session, company: Company, currency: str) -> None:
+        self.session = session
         self.company = company
         self.currency = _currency(session, currency)
         self._exp = company.currency.exponent
+        foreign = self.currency.code != company.currency_code
+        self._source = company.rate_source if foreign else None
+        self._stale = dt.timedelta(days=STALE_DAYS)
+        self._asked: dict[dt.date, tuple[dt.date, Decimal] | None] = {}
         rows = session.execute(
             select(ExchangeRate.date, ExchangeRate.rate)
             .where(
@@ -145,16 +157,86 @@ class RateTable:
         self._dates = [row[0] for row in rows]
         self._rates = [Decimal(row[1]) for row in rows]
 
+    def rate(self, date: dt.date) -> tuple[dt.date, Decimal]:
+        """The rate used for ``date`` and the day it is recorded for."""
+        index = self._index(date)
+        return self._dates[index], self._rates[index]
+
+    def _index(self, date: dt.date) -> int:
+        index = bisect_right(self._dates, date) - 1
+        if self._source is not None:
+            found = self._source_day(self._source, date)
+            if found is not None and (index < 0 or found[0] > self._dates[index]):
+                index = self._take(*found)
+        if index < 0:
+            raise NotFound(self._missing(date))
+        return index
+
+    def _source_day(self, source: str, date: dt.date) -> tuple[dt.date, Decimal] | None:
+        """The source's rate for ``date`` and its day, if at most :data:`STALE_DAYS` older;
+        asked once per date (a first sync has many lines a day)."""
+        if date in self._asked:
+            return self._asked[date]
+        from booksync.rates.source import source_rate
+
+        found = source_rate(source, self.currency.code, self.company.currency_code, date)
+        if found is not None and date - found[0] > self._stale:
+            found = None
+        self._asked[date] = found
+        return found
+
+    def _take(self, day: dt.date, rate: Decimal) -> int:
+        """Record the source's ``rate`` of ``day``; its index in the table."""
+        rate = self._record(day, rate)
+        at = bisect_right(self._dates, day)
+        self._dates.insert(at, day)
+        self._rates.insert(at, rate)
+        return at
+
+    def _record(self, day: dt.date, rate: Decimal) -> Decimal:
+        """Record the source's ``rate`` of ``day``; the day's rate as it now stands (one
+        another transaction recorded meanwhile is kept and used)."""
+        check_rate(rate)
+        code = self.currency.code
+        written = insert_rates(
+            self.session, [{"company_id": self.company.id, "currency_code": code,
+                            "date": day, "rate": str(rate)}]
+        )
+        if written:
+            return rate
+        kept = self.session.scalar(
+            select(ExchangeRate.rate).where(
+                ExchangeRate.company_id == self.company.id,
+                ExchangeRate.currency_code == code,
+                ExchangeRate.date == day,
+            )
+        )
+        return Decimal(kept) if kept is not None else rate
+
+    def _missing(self, date: dt.date) -> str:
+        """Why no rate can be used for ``date``, and what to do."""
+        code = self.currency.code
+        said = f"no {code} exchange rate on or before {date.isoformat()}"
+        if self._source is None:
+            return (
+                f"{said}: record one with `booksync currency rate set {code} RATE`, "
+                "or let the ECB's rates fill in with `booksync currency rate source ecb`"
+            )
+        from booksync.rates.source import source_end
+
+        end = source_end(self._source)
+        known = f" (its rates end on {end.isoformat()})" if end else ""
+        return (
+            f"{said}, nor a {self._source.upper()} rate within {STALE_DAYS} days of it{known}: "
+            f"fetch newer ones with `booksync currency rate fetch`, or record one with "
+            f"`booksync currency rate set {code} RATE`"
+        )
+
     def convert(self, amount_minor: int, date: dt.date) -> int:
         """Foreign minor units -> company minor units at the rate of ``date``."""
         if self.currency.code == self.company.currency_code:
             return amount_minor
-        index = bisect_right(self._dates, date) - 1
-        if index < 0:
-            raise NotFound(
-                f"no {self.currency.code} exchange rate on or before {date.isoformat()}: "
-                f"record one with `booksync currency rate set {self.currency.code} RATE`"
-            )
+        index = self._index(date)
         rate = self._rates[index]
         try:
             value = (Decimal(amount_minor).scaleb(-self.currency.exponent) * rate).scaleb(self._exp)
@@ -176,3 +258,101 @@ class RateTable:
             f"{self._rates[index]} of {self._dates[index].isoformat()} is {result} in {mine}: "
             f"record the right rate with `booksync currency rate set {code} RATE --date DATE`"
         )
+
+
+# -- many rates at once (an import of the ECB's) ---------------------------------------
+
+
+def insert_rates(session: Session, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert rates (``company_id``, ``currency_code``, ``date``, ``rate`` text), skipping
+    any day a rate is already recorded for, by this transaction or a concurrent one.
+
+    Returns how many rows were given, or for one row whether it was written
+    (a lookup then reads the rate a concurrent transaction recorded instead).
+    """
+    if not rows:
+        return 0
+    table = ExchangeRate.__table__
+    assert isinstance(table, Table)
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        statement: Any = pg_insert(table)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        statement = sqlite_insert(table)
+    statement = statement.on_conflict_do_nothing(
+        index_elements=["company_id", "currency_code", "date"]
+    )
+    if len(rows) == 1:
+        return int(session.execute(statement, rows[0]).rowcount or 0)  # type: ignore[attr-defined]
+    session.execute(statement, list(rows))
+    return len(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class KeptRate:
+    """A recorded rate left as it was although the source gives another for its day."""
+
+    currency: str
+    date: dt.date
+    rate: str
+    source_rate: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedRates:
+    """What :func:`record_rates` did: rates written, already there, kept over the source's."""
+
+    written: int
+    unchanged: int
+    kept: tuple[KeptRate, ...]
+
+
+def record_rates(
+    session: Session, company: Company, rates: Iterable[tuple[str, dt.date, Decimal]]
+) -> RecordedRates:
+    """Record rates ``(currency, day, rate)`` from a source, idempotently.
+
+    A day without a rate gets the source's; a day whose rate equals it is
+    left alone (importing twice writes nothing new); a day with another rate,
+    set by hand, keeps it and is reported in ``kept``, never overwritten.
+    """
+    wanted: dict[str, dict[dt.date, Decimal]] = {}
+    codes: dict[str, str] = {}
+    for currency, day, rate in rates:
+        code = codes.get(currency)
+        if code is None:
+            code = codes[currency] = _currency(session, currency).code
+            if code == company.currency_code:
+                raise LedgerError(f"{code} is the company currency: its rate is always 1")
+        wanted.setdefault(code, {})[day] = check_rate(rate)
+    rows: list[dict[str, Any]] = []
+    unchanged = 0
+    kept: list[KeptRate] = []
+    for code, days in sorted(wanted.items()):
+        recorded = {
+            day: rate
+            for day, rate in session.execute(
+                select(ExchangeRate.date, ExchangeRate.rate).where(
+                    ExchangeRate.company_id == company.id,
+                    ExchangeRate.currency_code == code,
+                    ExchangeRate.date >= min(days),
+                    ExchangeRate.date <= max(days),
+                )
+            )
+        }
+        for day, rate in sorted(days.items()):
+            there = recorded.get(day)
+            if there is None:
+                rows.append(
+                    {"company_id": company.id, "currency_code": code, "date": day,
+                     "rate": str(rate)}
+                )
+            elif Decimal(there) == rate:
+                unchanged += 1
+            else:
+                kept.append(KeptRate(code, day, there, str(rate)))
+    written = insert_rates(session, rows)
+    return RecordedRates(written, unchanged, tuple(kept))
