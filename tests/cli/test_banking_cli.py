@@ -44,6 +44,7 @@ RUN_KEYS = {
     "reconciled",
     "balance_difference",
     "error",
+    "accounts",
 }
 LOG_KEYS = {
     "connection",
@@ -62,6 +63,7 @@ LOG_KEYS = {
     "balance_difference",
     "state",
     "error",
+    "accounts",
 }
 LINE_KEYS = {
     "id", "date", "label", "amount", "partner", "counterparty_iban", "reference",

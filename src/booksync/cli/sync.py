@@ -31,6 +31,8 @@ JSON = typer.Option(False, "--json", help="Print JSON.")
 # The run counts' headings, then the balance difference's (docs/banking.md).
 COUNTS = [*(c.title for c in RUN_COUNTERS), "Balance diff."]
 SHORT = [*(c.short for c in RUN_COUNTERS), "Diff."]
+# An account's part of a run (docs/banking.md, "A synchronization run").
+ACCOUNT_COUNTS = ["Fetched", "New", "Dup.", "Rev."]
 
 
 class RunUnlessSubcommand(TyperGroup):
@@ -57,7 +59,10 @@ def register(app: typer.Typer) -> None:
     app.add_typer(sync_app, name="sync")
 
 
-def print_results(results: list[dict[str, Any]], title: str = "Synchronization") -> None:
+def print_results(
+    results: list[dict[str, Any]], title: str = "Synchronization", *, accounts: bool = False
+) -> None:
+    """The runs' table; with ``accounts``, each run's accounts after it."""
     table(
         title,
         ["Connection", "Run", "State", *COUNTS, "Error"],
@@ -73,6 +78,37 @@ def print_results(results: list[dict[str, Any]], title: str = "Synchronization")
         ],
         right=COUNTS,
     )
+    if accounts:
+        print_accounts(results, "Accounts")
+
+
+def print_accounts(
+    runs: list[dict[str, Any]], title: str, *, failed_only: bool = False
+) -> None:
+    """Each run's accounts (or only those of runs where one failed): state, counts, error."""
+    rows = [
+        (
+            r["run"],
+            a["name"],
+            a["journal"] or "",
+            a["state"],
+            a["fetched"],
+            a["new"],
+            a["duplicates"],
+            a["reversed"],
+            a["error"],
+        )
+        for r in runs
+        if not failed_only or any(a["state"] == "failed" for a in r.get("accounts", ()))
+        for a in r.get("accounts", ())
+    ]
+    if rows:
+        table(
+            title,
+            ["Run", "Account", "Journal", "State", *ACCOUNT_COUNTS, "Error"],
+            rows,
+            right=ACCOUNT_COUNTS,
+        )
 
 
 def _counts(row: dict[str, Any]) -> list[Any]:
@@ -103,6 +139,7 @@ def print_log(rows: list[dict[str, Any]]) -> None:
         ],
         right=SHORT,
     )
+    print_accounts(rows, "Runs where an account failed", failed_only=True)
 
 
 def _took(row: dict[str, Any]) -> str:
@@ -151,7 +188,7 @@ def sync_run(
     if as_json:
         emit_json(rows)
     elif rows:
-        print_results(rows)
+        print_results(rows, accounts=True)
     else:
         say("no connections to synchronize")
     if not all(r.ok for r in results):

@@ -1,13 +1,20 @@
-"""What a synchronization run reports, how it retries, and how long it waits after a failure."""
+"""What a synchronization run reports (as it goes and when it ends), how it retries,
+and how long it waits after a failure."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
+from booksync.banking.runs import AccountRun
 from booksync.banking.states import FINISHED_OK, RUN_COUNTERS, RunCounts, RunState
+from booksync.providers.base import Window
 from booksync.providers.errors import RateLimited
+
+log = logging.getLogger("booksync.sync.run")
 
 ERROR_RETRY = dt.timedelta(hours=1)
 RATE_LIMIT_WAIT = dt.timedelta(hours=1)
@@ -41,6 +48,9 @@ class RunResult(RunCounts):
     error: str | None = None
     took_over: str | None = None
     """With ``force``: whose lease the run took (not part of the JSON shape)."""
+    accounts: tuple[AccountRun, ...] = ()
+    """Each linked account's part, in the connection's order; empty when the run
+    failed before booking (docs/banking.md, "A synchronization run")."""
 
     @classmethod
     def counted(
@@ -51,10 +61,13 @@ class RunResult(RunCounts):
         state: RunState,
         balance_difference: str | None = None,
         error: str | None = None,
+        accounts: tuple[AccountRun, ...] = (),
     ) -> RunResult:
         """A run's result with ``counts``, whichever counts :class:`RunCounts` has."""
         named = {c.name: getattr(counts, c.name) for c in RUN_COUNTERS}
-        return cls(connection, run, state, balance_difference, error, **named)
+        return cls(
+            connection, run, state, balance_difference, error, accounts=accounts, **named
+        )
 
     @property
     def ok(self) -> bool:
@@ -68,7 +81,55 @@ class RunResult(RunCounts):
             **self.counts(),
             "balance_difference": self.balance_difference,
             "error": self.error,
+            "accounts": [a.as_dict() for a in self.accounts],
         }
+
+
+@dataclass(frozen=True, slots=True)
+class RunProgress:
+    """Where a run stands, told to whoever watches it (the web's **Fetch now**):
+    ``phase`` is ``fetching`` (window chosen, the bank asked), ``booking``
+    (``counts`` so far, ``account`` the last one booked) or ``reconciling``.
+    Counts told before the final commit are what the run is about to keep; the
+    run's :class:`RunResult` says what it kept."""
+
+    connection: int
+    run: int
+    phase: str
+    window: Window
+    counts: RunCounts = field(default_factory=RunCounts)
+    account: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "connection": self.connection,
+            "run": self.run,
+            "phase": self.phase,
+            "window_start": self.window.start.isoformat(),
+            "window_end": self.window.end.isoformat(),
+            **self.counts.counts(),
+            "account": self.account,
+        }
+
+
+Progress = Callable[[RunProgress], None]
+
+
+def teller(
+    progress: Progress | None, connection: int, run: int, window: Window
+) -> Callable[..., None]:
+    """``tell(phase, counts, account)``: hands ``progress`` the run's state; a watcher
+    that fails is logged, never allowed to stop the run."""
+
+    def tell(phase: str, counts: RunCounts | None = None, account: str | None = None) -> None:
+        if progress is None:
+            return
+        try:
+            progress(RunProgress(connection, run, phase, window, counts or RunCounts(), account))
+        except Exception:
+            log.warning("a watcher of sync run %s failed", run, exc_info=True)
+
+    return tell
 
 
 class RunAborted(Exception):
@@ -87,8 +148,11 @@ __all__ = [
     "ERROR_RETRY",
     "RATE_LIMIT_FLOOR",
     "RATE_LIMIT_WAIT",
+    "Progress",
     "RetryPolicy",
     "RunAborted",
+    "RunProgress",
     "RunResult",
     "rate_limit_wait",
+    "teller",
 ]

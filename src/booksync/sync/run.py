@@ -13,7 +13,13 @@ Three short transactions, never one long one around the network:
    connection's state. A crash or an error before this commit leaves the
    books exactly as they were; the run row then records the error in a
    transaction of its own (:mod:`booksync.sync.closing`, which also says
-   what each outcome does to the connection).
+   what each outcome does to the connection).  Each account books in a
+   savepoint of its own, with an entry writer of its own: a refusal
+   (:class:`BooksyncError`: a missing rate, an amount its currency cannot
+   hold) rolls back that account's part only, and the run ends ``partial``
+   naming it, while the other accounts commit (``error`` when no account
+   booked).  Its watermark did not move, so the next run fetches its window
+   again.
 
 Outcomes by error kind: transient (after retries) and malformed answers ->
 state ``error``; rate limit -> watermark kept, next try after
@@ -27,21 +33,21 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import replace
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from booksync.banking.models import Connection, PendingTransaction, ProviderAccount, SyncRun
+from booksync.banking.runs import AccountRun, AccountState, record_accounts
 from booksync.banking.secrets import unseal
 from booksync.banking.states import ConnectionState, RunCounts, RunState, RunTrigger
 from booksync.db.base import utcnow
 from booksync.db.errors import locked_message
 from booksync.errors import BooksyncError
 from booksync.ledger.errors import LedgerError
-from booksync.ledger.models import Company
+from booksync.ledger.models import Company, Journal
 from booksync.ledger.pipeline import gc_relaxed
 from booksync.ledger.writer import EntryWriter
 from booksync.money import CURRENCIES, MoneyError, format_minor
@@ -57,61 +63,17 @@ from booksync.sync.fetch import fetch_batches
 from booksync.sync.lease import LEASE, Heartbeat, LeaseLost
 from booksync.sync.outcome import (
     ERROR_RETRY,
+    Progress,
     RetryPolicy,
     RunAborted,
+    RunProgress,
     RunResult,
     rate_limit_wait,
+    teller,
 )
 from booksync.sync.window import next_watermark, run_window
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class RunProgress:
-    """Where a run stands, told to whoever watches it (the web's **Fetch now**):
-    ``phase`` is ``fetching`` (window chosen, the bank asked), ``booking``
-    (``counts`` so far, ``account`` the last one booked) or ``reconciling``.
-    Counts told before the final commit are what the run is about to keep; the
-    run's :class:`RunResult` says what it kept."""
-
-    connection: int
-    run: int
-    phase: str
-    window: Window
-    counts: RunCounts = field(default_factory=RunCounts)
-    account: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "connection": self.connection,
-            "run": self.run,
-            "phase": self.phase,
-            "window_start": self.window.start.isoformat(),
-            "window_end": self.window.end.isoformat(),
-            **self.counts.counts(),
-            "account": self.account,
-        }
-
-
-Progress = Callable[[RunProgress], None]
-
-
-def _teller(
-    progress: Progress | None, connection: int, run: int, window: Window
-) -> Callable[..., None]:
-    """``tell(phase, counts, account)``: hands ``progress`` the run's state; a watcher
-    that fails is logged, never allowed to stop the run."""
-
-    def tell(phase: str, counts: RunCounts | None = None, account: str | None = None) -> None:
-        if progress is None:
-            return
-        try:
-            progress(RunProgress(connection, run, phase, window, counts or RunCounts(), account))
-        except Exception:
-            log.warning("a watcher of sync run %s failed", run, exc_info=True)
-
-    return tell
 
 
 def _linked(connection: Connection) -> list[ProviderAccount]:
@@ -231,7 +193,7 @@ class SyncRunner:
             session.add(run)
             session.flush()
             run_id = run.id
-            tell = _teller(progress, connection_id, run_id, window)
+            tell = teller(progress, connection_id, run_id, window)
             if refusal:
                 self.closer.close(
                     session, connection, run, RunState.ERROR, refusal, now, reschedule=False
@@ -291,7 +253,8 @@ class SyncRunner:
             with Heartbeat(self.factory, connection_id, self.worker, self.clock), gc_relaxed():
                 batches, attempts = fetch()
                 return self._commit(
-                    connection_id, run_id, batches, window, today, attempts, before_commit, tell
+                    connection_id, run_id, batches, window, today, attempts, before_commit, tell,
+                    secret_free,
                 )
         except RateLimited as exc:
             message = secret_free(str(exc))
@@ -339,6 +302,7 @@ class SyncRunner:
         attempts: int,
         before_commit: Callable[[], None] | None,
         tell: Callable[..., None],
+        secret_free: Callable[[str], str],
     ) -> RunResult:
         now = self.clock()
         with self.factory.begin() as session:
@@ -356,29 +320,62 @@ class SyncRunner:
             notes: list[str] = []  # said on the run without making it partial
             settled: set[str] = set()  # accounts that booked all the bank sent
             differences: list[str] = []
+            parts: list[tuple[int, AccountRun]] = []
+            refused = False  # an account's booking was refused and rolled back
             watermark = next_watermark(window, today)
-            writer = EntryWriter(session, company)
+            journals = {
+                ident: code
+                for ident, code in session.execute(
+                    select(Journal.id, Journal.code).where(Journal.company_id == company.id)
+                )
+            }
             for account in _linked(connection):
+                journal = journals.get(account.journal_id or 0)
                 batch = by_id.get(account.provider_account_id)
                 if batch is None:
                     problems.append(f"{account.name}: the bank sent no data")
+                    parts.append((account.id, AccountRun.of(
+                        account, journal, AccountState.FAILED, error="the bank sent no data"
+                    )))
                     continue
-                importer = StatementImporter(session, company, account, writer)
-                outcome = importer.apply(
-                    batch,
-                    window,
-                    run_id=run.id,
-                    include_pending=connection.include_pending,
-                    watermark=watermark,
-                    now=now,
-                )
+                name, account_id = account.name, account.id
+                try:
+                    with session.begin_nested():
+                        # A writer per account, finished inside its savepoint: a rolled-back
+                        # account leaves no number taken (docs/ledger.md, "Entries").
+                        writer = EntryWriter(session, company)
+                        outcome = StatementImporter(session, company, account, writer).apply(
+                            batch,
+                            window,
+                            run_id=run.id,
+                            include_pending=connection.include_pending,
+                            watermark=watermark,
+                            now=now,
+                        )
+                except BooksyncError as exc:
+                    reason, refused = secret_free(str(exc)), True
+                    sent_here = len(batch.booked) + len(batch.pending)
+                    problems.append(f"{name}: nothing booked: {reason}")
+                    totals = totals.plus(RunCounts(fetched=sent_here))
+                    parts.append((account_id, AccountRun.of(
+                        account, journal, AccountState.FAILED, fetched=sent_here, error=reason
+                    )))
+                    continue
                 totals = totals.plus(RunCounts.read(outcome))
-                tell("booking", replace(totals, fetched=max(sent, totals.fetched)), account.name)
+                tell("booking", replace(totals, fetched=max(sent, totals.fetched)), name)
                 problems += outcome.problems
                 notes += outcome.notes
                 run.reversed += outcome.reversed
                 if batch.complete:
                     settled.add(account.provider_account_id)
+                complete = batch.complete
+                parts.append((account_id, AccountRun.of(
+                    account, journal,
+                    AccountState.SUCCESS if complete else AccountState.FAILED,
+                    fetched=outcome.fetched, new=outcome.new, duplicates=outcome.duplicates,
+                    reversed=getattr(outcome, "reversed", 0),
+                    error=None if complete else "the bank's answer was incomplete; nothing booked",
+                )))
                 if outcome.balance_difference:
                     exp = CURRENCIES[account.currency_code][0]
                     differences.append(format_minor(outcome.balance_difference, exp))
@@ -396,11 +393,16 @@ class SyncRunner:
             if None not in cursors and len(cursors) == 1 and settled == linked:
                 connection.sync_cursor = cursors.pop()
             state = RunState.PARTIAL if problems else RunState.SUCCESS
+            if refused and not any(p.state == AccountState.SUCCESS for _, p in parts):
+                state = RunState.ERROR  # nothing booked: retried within the hour
             for name, count in totals.counts().items():
                 setattr(run, name, count)
             run.attempts = attempts
+            record_accounts(session, run, parts)
             message = "; ".join(problems + notes) or None
-            connection.last_refresh = now
+            failed = state == RunState.ERROR
+            if not failed:
+                connection.last_refresh = now
             self.closer.close(
                 session,
                 connection,
@@ -409,12 +411,17 @@ class SyncRunner:
                 message,
                 now,
                 reschedule=True,
-                connection_state=ConnectionState.CONNECTED,
+                connection_state=ConnectionState.ERROR if failed else ConnectionState.CONNECTED,
+                retry_in=min(ERROR_RETRY, dt.timedelta(seconds=connection.interval_seconds))
+                if failed else None,
             )
             if before_commit is not None:
                 before_commit()
         difference = differences[0] if differences else None
-        return RunResult.counted(totals, connection_id, run_id, state, difference, message)
+        return RunResult.counted(
+            totals, connection_id, run_id, state, difference, message,
+            tuple(part for _, part in parts),
+        )
 
 
 __all__ = [
