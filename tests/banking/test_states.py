@@ -51,6 +51,7 @@ def test_every_run_count_is_a_column_and_a_key_of_both_json_shapes() -> None:
         *names,
         "balance_difference",
         "error",
+        "accounts",
     ]
     assert all(getattr(result, name) == 1 for name in names)
     assert COUNTS == [

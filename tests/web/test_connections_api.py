@@ -27,7 +27,7 @@ pytest_plugins = ("tests.web.bank_fixtures",)
 SignIn = Callable[[str], Client]
 BASE = "/api/v1/connections"
 RUN_KEYS = {"connection", "run", "state", "fetched", "new", "duplicates", "pending", "updated",
-            "reconciled", "balance_difference", "error"}
+            "reconciled", "balance_difference", "error", "accounts"}
 LOG_KEYS = RUN_KEYS | {"trigger", "started_at", "finished_at", "window_start", "window_end"}
 
 
@@ -159,6 +159,8 @@ def test_fetch_runs_now_and_answers_with_the_result(
     result = answer.json()
     assert set(result) == RUN_KEYS
     assert result["state"] == "success" and result["new"] > 0 and result["error"] is None
+    assert result["accounts"] and sum(a["new"] for a in result["accounts"]) == result["new"]
+    assert all(a["state"] == "success" for a in result["accounts"])
     with session_factory(web.engine)() as session:
         run = session.get(SyncRun, result["run"])
         assert run is not None and (run.state, run.new, run.fetched) == (

@@ -411,7 +411,7 @@ def test_a_run_of_another_process_is_followed_in_the_run_log(
     assert stream.named("result")[0] == {
         "connection": linked.id, "run": run_id, "state": "success", "fetched": 15, "new": 12,
         "duplicates": 3, "pending": 0, "updated": 0, "reconciled": 0,
-        "balance_difference": None, "error": None}
+        "balance_difference": None, "error": None, "accounts": []}
 
 
 def test_fetch_now_is_refused_for_a_disconnected_connection(

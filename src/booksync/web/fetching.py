@@ -178,6 +178,7 @@ def run_shape(row: dict[str, Any]) -> dict[str, Any]:
         **{c.name: row[c.name] for c in RUN_COUNTERS},
         "balance_difference": row["balance_difference"],
         "error": row["error"],
+        "accounts": row.get("accounts", []),
     }
 
 

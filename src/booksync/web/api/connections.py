@@ -102,6 +102,22 @@ class ConnectionChange(BaseModel):
     )
 
 
+class AccountRunOut(BaseModel):
+    """One provider account's part of a run: what it brought, or why it failed while the
+    connection's other accounts went on."""
+
+    provider_account_id: str
+    name: str
+    journal: str | None
+    currency: str
+    state: str = Field(description="success or failed.")
+    fetched: int
+    new: int
+    duplicates: int
+    reversed: int
+    error: str | None
+
+
 class RunResultOut(BaseModel):
     """A run's result, as ``booksync sync --json`` prints it."""
 
@@ -116,6 +132,8 @@ class RunResultOut(BaseModel):
     reconciled: int
     balance_difference: str | None
     error: str | None
+    accounts: list[AccountRunOut] = Field(
+        default_factory=list, description="Each account's part; empty for runs from before.")
 
 
 class RunLogRow(RunResultOut):
