@@ -80,7 +80,19 @@ def test_redact_secret_for_url_and_opaque_secrets() -> None:
     assert PASSWORD not in redact_secret(f"echo {PASSWORD}", Credentials("simplefin", ACCESS_URL))
     tokens = '{"access": "tok-123456"}'
     masked = redact_secret(f"bad {tokens} and tok-123456", Credentials("x", tokens))
-    assert masked == f"bad {MASK} and tok-123456"
+    assert masked == f"bad {MASK} and {MASK}"  # a value of a JSON secret echoed alone too
+
+
+def test_a_json_secret_masks_each_of_its_values_but_not_its_address_or_codes() -> None:
+    """A sealed JSON secret (GoCardless's pair, Plaid's keys and access token) holding a
+    URL: the values are masked wherever they appear, the API's address and short codes
+    (a currency) are left for the reader."""
+    secret = ('{"base_url": "https://bank.example/api/v2", "secret_key": "sk-live-98765", '
+              '"nested": {"access_token": "access-sandbox-abcdef"}, "currency": "EUR"}')
+    text = ("refused sk-live-98765 for access-sandbox-abcdef in EUR at "
+            "https://bank.example/api/v2")
+    masked = redact_secret(text, Credentials("gocardless", secret))
+    assert masked == f"refused {MASK} for {MASK} in EUR at https://bank.example/api/v2"
 
 
 def test_provider_error_redaction_keeps_the_class_and_details() -> None:

@@ -18,6 +18,7 @@ stores a message).
 from __future__ import annotations
 
 import base64
+import json
 import re
 from collections.abc import Iterable
 from urllib.parse import quote, quote_plus, unquote, urlsplit
@@ -29,6 +30,7 @@ __all__ = ["MASK", "Redactor", "redact_secret"]
 MASK = "***"
 # Shorter pieces would mask ordinary words ("a", "id") all over a message.
 _MIN_SECRET = 3
+_MIN_JSON_VALUE = 8  # shorter values of a JSON secret are codes (EUR), not secrets
 _AUTH_HEADER = re.compile(
     r"(?i)\b((?:proxy-)?authorization)(\W{1,4})(?:basic|bearer|digest|token)?\s*[^\s,;\"'}\]]+"
 )
@@ -108,10 +110,32 @@ def redact_secret(text: str, credentials: Credentials) -> str:
     """``text`` with every form of ``credentials.secret`` masked.
 
     A secret that is a URL (SimpleFIN's access URL) has its user name and
-    password masked too; any other secret (tokens as JSON, ...) is masked as
-    a whole.
+    password masked too; a secret that is a JSON object (GoCardless's secret
+    pair and tokens, Plaid's keys and access token) has each of its text
+    values masked too, since an answer may echo one of them alone; any other
+    secret is masked as a whole.
     """
     secret = credentials.secret
-    if "://" in secret:
+    if "://" in secret and not secret.lstrip().startswith("{"):
         return Redactor.for_url(secret)(text)
-    return Redactor([secret, secret.strip()])(text)
+    return Redactor([secret, secret.strip(), *_json_values(secret)])(text)
+
+
+def _json_values(secret: str) -> list[str]:
+    """The text values of a secret written as a JSON object (nested ones too), long enough
+    to be secrets rather than words or codes; none for any other secret."""
+    try:
+        data = json.loads(secret)
+    except ValueError:
+        return []
+    found: list[str] = []
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack += item.values()
+        elif isinstance(item, list):
+            stack += item
+        elif isinstance(item, str) and len(item) >= _MIN_JSON_VALUE and "://" not in item:
+            found.append(item)
+    return found
