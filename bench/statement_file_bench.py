@@ -19,9 +19,11 @@ Run ``python bench/statement_file_bench.py [--entries N] [--formats camt053,mt94
    inserts one row per entry into a table of the copy with ``executemany`` in
    one transaction.  No rule, no entry, no dedupe.
 
-It prints the entries per second of both, the ratio, peak RSS, the core count
-and the load.  Targets (issue "More ways in for bank data"): >= 10,000
-entries/s and <= 300 MB each.  Figures are printed, never asserted.
+It prints the entries per second of both, the ratio, peak RSS, each process's
+CPU time (user and system, which other processes on the machine move much
+less than the wall clock), the core count and the load.  Targets (issue "More
+ways in for bank data"): >= 10,000 entries/s and <= 300 MB each.  Figures are
+printed, never asserted.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import datetime as dt
 import json
 import os
 import re
+import resource
 import shutil
 import sqlite3
 import subprocess
@@ -60,9 +63,9 @@ def floor(path: Path, fmt: str, db: Path) -> int:
         line = re.compile(r":61:(\d{6})(\d{4})?([CD])([\d,]+)N...[^/]*//(.*)")
         with path.open(encoding="latin-1") as text:
             for raw in text:
-                found = line.match(raw)
-                if found:
-                    rows.append((found.group(1), found.group(4), found.group(5).strip()))
+                matched = line.match(raw)
+                if matched:
+                    rows.append((matched.group(1), matched.group(4), matched.group(5).strip()))
     conn = sqlite3.connect(db)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("CREATE TABLE floor (date TEXT, amount TEXT, ref TEXT)")
@@ -72,8 +75,14 @@ def floor(path: Path, fmt: str, db: Path) -> int:
     return len(rows)
 
 
-def run(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS in MB and stdout of ``command``."""
+def _children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def run(command: list[str], env: dict[str, str]) -> tuple[float, float, str, float]:
+    """Wall seconds, peak RSS in MB, stdout and CPU seconds of ``command``."""
+    cpu = _children_cpu()
     started = time.perf_counter()
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     peak = 0.0
@@ -90,7 +99,7 @@ def run(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     took = time.perf_counter() - started
     if child.returncode != 0:
         raise SystemExit(f"{' '.join(command[-6:])} failed: {err.decode()[-2000:]}")
-    return took, peak, out.decode()
+    return took, peak, out.decode(), _children_cpu() - cpu
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,26 +139,28 @@ def main(argv: list[str] | None = None) -> int:
              "--bank", "Nordwerk Bank"], env)
         shutil.copy(db, copy)
         load_before = os.getloadavg()[0]
-        took, peak, out = run([*booksync, "statement", "import", str(path), "--journal",
-                               "BNK1", "--json"], env)
+        took, peak, out, cpu = run([*booksync, "statement", "import", str(path), "--journal",
+                                    "BNK1", "--json"], env)
         done = json.loads(out)
-        floor_took, floor_peak, floor_out = run(
+        floor_took, floor_peak, floor_out, floor_cpu = run(
             [sys.executable, __file__, "--floor", str(path), fmt, str(copy)], env)
         results.append((fmt, path.stat().st_size, done["new"], took, peak, int(floor_out),
                         floor_took, floor_peak, load_before, os.getloadavg()[0],
-                        done["statements"][0]["closing_difference"]))
+                        done["statements"][0]["closing_difference"], cpu, floor_cpu))
     print(f"\nbooksync statement file benchmark: {args.entries:,} entries per file; "
           f"{os.cpu_count()} cores, Python {sys.version.split()[0]}")
     for (fmt, size, new, took, peak, floor_n, floor_took, floor_peak, before, after,
-         difference) in results:
+         difference, cpu, floor_cpu) in results:
         rate, floor_rate = new / took, floor_n / floor_took
         print(f"  {fmt}: {size / 1e6:.1f} MB file, {new:,} lines booked in {took:.2f} s = "
               f"{rate:,.0f} lines/s (target >= {TARGET_RATE:,}: "
-              f"{'ok' if rate >= TARGET_RATE else 'MISSED'}), peak RSS {peak:.0f} MB (target "
+              f"{'ok' if rate >= TARGET_RATE else 'MISSED'}), CPU {cpu:.2f} s = "
+              f"{new / cpu:,.0f} lines per CPU second, peak RSS {peak:.0f} MB (target "
               f"<= {TARGET_MB}: {'ok' if peak <= TARGET_MB else 'MISSED'}), closing balance "
               f"difference {difference}")
         print(f"    floor: {floor_n:,} rows in {floor_took:.2f} s = {floor_rate:,.0f} rows/s, "
-              f"peak RSS {floor_peak:.0f} MB; import / floor = {took / floor_took:.1f}x; "
+              f"CPU {floor_cpu:.2f} s, peak RSS {floor_peak:.0f} MB; import / floor = "
+              f"{took / floor_took:.1f}x (CPU {cpu / floor_cpu:.1f}x); "
               f"load {before:.2f} -> {after:.2f}")
     if args.keep is None:
         shutil.rmtree(work)

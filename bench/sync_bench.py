@@ -8,8 +8,17 @@ Run ``python bench/sync_bench.py [--transactions N] [--connections M]``.
     lines, entries, aliases, one commit.  The sandbox bank serves from this
     process; the sync runs in a child process, so the child's peak RSS
     (Linux's ``VmHWM``, read right after the sync) is the sync's alone:
-    Python, booksync and the run, not the bank.
+    Python, booksync and the run, not the bank.  The connection reconciles
+    after the run, as connections do by default: that phase is timed apart
+    (from the run saying "reconciling" to its commit) and is part of the total.
     Target: >= 10,000 transactions/s, <= 300 MB.
+    Its **floor**, in the same run against the same bank: a separate process
+    running this file with ``--floor`` (only the standard library) fetches the
+    same answers (the run's window in the same 90-day pieces, over loopback
+    HTTP with Basic auth), reads each with ``json`` and inserts one row per
+    transaction (id, date, amount, text) into a fresh SQLite file with
+    ``executemany`` in one transaction.  No rule, no entry, no dedupe.
+    Target: the first sync within 5x its floor.
 (b) A re-sync with nothing new (the 10-day overlap is fetched again and
     every transaction is a duplicate): its time beyond the fetch, measured
     by timing the provider's ``fetch`` (HTTP and parsing) inside the run.
@@ -21,13 +30,16 @@ Run ``python bench/sync_bench.py [--transactions N] [--connections M]``.
     ``BOOKSYNC_TEST_DATABASE_URL`` (default: local, database ``test``); it
     works in a schema of its own and drops it afterwards.
 
-``--profile`` runs (a) under cProfile and prints the top functions.  The
+``--profile`` runs (a) under cProfile and prints the top functions.  This module
+imports only the standard library at its top, so that its ``--floor`` process
+does too; booksync and its dependencies are imported where they are used.  The
 figures are printed, not asserted: a benchmark informs, the tests decide.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import cProfile
 import datetime as dt
 import json
@@ -35,36 +47,30 @@ import os
 import pstats
 import resource
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
-from cryptography.fernet import Fernet
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.orm import Session
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
-from booksync.banking.connections import create_connection
-from booksync.banking.models import SyncRun
-from booksync.db.base import utcnow
-from booksync.db.engine import make_engine, session_factory
-from booksync.db.migrate import upgrade
-from booksync.ledger.companies import create_company
-from booksync.ledger.models import Company
-from booksync.providers.base import Batch, Credentials, Provider, Window
-from booksync.providers.simplefin import SimpleFINProvider
-from booksync.sandbox.server import SandboxHandle, start
-from booksync.sync.run import SyncRunner
-from booksync.sync.scheduler import claim_due
+    from booksync.ledger.models import Company
+    from booksync.providers.base import Batch, Credentials, Provider, Window
+    from booksync.sandbox.server import SandboxHandle
 
 TARGET_RATE = 10_000.0
 TARGET_RSS_MB = 300.0
 TARGET_RESYNC_S = 0.5
+TARGET_FLOOR_RATIO = 5.0
+WINDOW_PIECE_DAYS = 90  # SimpleFIN's cap on one request, as the provider splits a window
 CLI = "from booksync.cli.main import main; main()"
 PG_URL = os.environ.get(
     "BOOKSYNC_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -81,6 +87,8 @@ class TimedProvider:
     name = "simplefin"
 
     def __init__(self, watch: Stopwatch) -> None:
+        from booksync.providers.simplefin import SimpleFINProvider
+
         self.inner = SimpleFINProvider(timeout=600)
         self.watch = watch
 
@@ -128,25 +136,49 @@ def _rss_mb() -> float:
 
 def child(db_url: str, profile: bool) -> None:
     """Runs in a fresh process: (a) scheduled first sync, then (b) a quiet re-sync."""
+    from booksync.banking.models import SyncRun
+    from booksync.banking.states import RunTrigger
+    from booksync.db.base import utcnow
+    from booksync.db.engine import make_engine, session_factory
+    from booksync.sync.run import SyncRunner
+    from booksync.sync.scheduler import claim_due
+
     factory = session_factory(make_engine(db_url))
     baseline = _rss_mb()
     timed = Stopwatch()
+    phases: dict[str, float] = {}
 
     def seam(name: str) -> Provider:
         return TimedProvider(timed)  # type: ignore[return-value]
 
+    def progress(state: Any) -> None:
+        phases.setdefault(state.phase, time.perf_counter())
+
+    def before_commit() -> None:
+        phases.setdefault("commit", time.perf_counter())
+
     runner = SyncRunner(factory, providers=seam, worker="bench")
     profiler = cProfile.Profile() if profile else None
     started = time.perf_counter()
+    cpu = time.process_time()
     if profiler:
         profiler.enable()
     (ident,) = claim_due(factory, "bench", 1, utcnow())
-    first = runner.run(ident, trigger="schedule", leased=True)
+    first = runner.run(
+        ident, trigger=RunTrigger.SCHEDULE, leased=True, progress=progress,
+        before_commit=before_commit,
+    )
     if profiler:
         profiler.disable()
     first_s = time.perf_counter() - started
+    first_cpu = time.process_time() - cpu
     first_fetch = timed.seconds
     peak = _rss_mb()
+    reconciling = phases["commit"] - phases["reconciling"] if "reconciling" in phases else 0.0
+    with factory() as session:
+        run = session.get(SyncRun, first.run)
+        assert run is not None and run.window_start is not None and run.window_end is not None
+        window = (run.window_start.isoformat(), run.window_end.isoformat())
     timed.seconds = 0.0
     started = time.perf_counter()
     again = SyncRunner(factory, providers=seam, worker="manual").run(ident)
@@ -156,8 +188,12 @@ def child(db_url: str, profile: bool) -> None:
         "error": first.error,
         "fetched": first.fetched,
         "new": first.new,
+        "reconciled": first.reconciled,
         "seconds": first_s,
+        "cpu_seconds": first_cpu,
         "fetch_seconds": first_fetch,
+        "reconcile_seconds": reconciling,
+        "window": window,
         "baseline_mb": baseline,
         "peak_mb": peak,
         "resync_state": again.state,
@@ -174,13 +210,73 @@ def child(db_url: str, profile: bool) -> None:
     print(json.dumps(report))
 
 
+# --- (a)'s floor: its own process, the standard library only --------------------
+
+
+def floor(spec: dict[str, Any]) -> dict[str, Any]:
+    """The bare client: the same requests, ``json``, one row per transaction.
+
+    ``spec``: the access URL, the account, the window pieces as epoch pairs,
+    whether pending ones are asked for, and the SQLite file to write.
+    """
+    started, cpu = time.perf_counter(), time.process_time()
+    parts = urlsplit(spec["access_url"])
+    host = parts.netloc.rpartition("@")[2]
+    url = f"{parts.scheme}://{host}{parts.path.rstrip('/')}/accounts"
+    user = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
+    auth = {"Authorization": "Basic " + base64.b64encode(user.encode()).decode()}
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback, no proxy
+    rows: list[tuple[Any, ...]] = []
+    for start, end in spec["pieces"]:
+        query = [("start-date", start), ("end-date", end)]
+        query += [("pending", "1")] if spec["pending"] else []
+        query.append(("account", spec["account"]))
+        request = urllib.request.Request(f"{url}?{urlencode(query)}", headers=auth)
+        with opener.open(request, timeout=600) as answer:
+            body = json.loads(answer.read())
+        for account in body["accounts"]:
+            for tx in account.get("transactions", ()):
+                rows.append((tx.get("id"), tx.get("posted"), tx.get("amount"),
+                             tx.get("description")))
+    conn = sqlite3.connect(spec["db"])
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("CREATE TABLE floor (id TEXT, posted INTEGER, amount TEXT, description TEXT)")
+    with conn:
+        conn.executemany("INSERT INTO floor VALUES (?, ?, ?, ?)", rows)
+    conn.close()
+    return {"rows": len(rows), "seconds": time.perf_counter() - started,
+            "cpu_seconds": time.process_time() - cpu,
+            "foreign": sorted(m for m in ("booksync", "sqlalchemy", "httpx") if m in sys.modules)}
+
+
+def _floor_spec(access_url: str, account: str, window: list[str], pending: bool,
+                db: Path) -> dict[str, Any]:
+    """What the floor asks for: the run's window in the pieces the provider asked for."""
+    from booksync.providers.base import Window
+    from booksync.providers.simplefin_wire import bank_date_to_epoch
+
+    whole = Window(dt.date.fromisoformat(window[0]), dt.date.fromisoformat(window[1]))
+    pieces = [(str(bank_date_to_epoch(p.start)), str(bank_date_to_epoch(p.end)))
+              for p in whole.split(WINDOW_PIECE_DAYS)]
+    return {"access_url": access_url, "account": account, "pieces": pieces,
+            "pending": pending, "db": str(db)}
+
+
 def _company(session: Session) -> Company:
+    from booksync.ledger.companies import create_company
+
     company = create_company(session, "Bench", "EUR", "DE")
     session.commit()
     return company
 
 
 def bench_first_sync(folder: Path, transactions: int, profile: bool) -> dict[str, Any]:
+    from booksync.banking.connections import create_connection
+    from booksync.db.engine import make_engine, session_factory
+    from booksync.db.migrate import upgrade
+    from booksync.providers.simplefin import SimpleFINProvider
+    from booksync.sandbox.server import start
+
     url = f"sqlite:///{folder / 'sync.db'}"
     engine = make_engine(url)
     upgrade(engine)
@@ -190,18 +286,28 @@ def bench_first_sync(folder: Path, transactions: int, profile: bool) -> dict[str
         with SimpleFINProvider(timeout=60) as simplefin, session_factory(engine)() as session:
             credentials = simplefin.claim(bank.setup_token())
             remote = [a for a in simplefin.list_accounts(credentials) if a.id == bulk.id]
-            create_connection(session, _company(session), credentials, remote)
+            connection = create_connection(session, _company(session), credentials, remote)
+            pending = connection.include_pending
             session.commit()
         engine.dispose()
         command = [sys.executable, __file__, "--child", url]
         if profile:
             command.append("--profile")
         done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise SystemExit(f"the sync process failed:\n{done.stderr}")
+        report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+        spec = _floor_spec(credentials.secret, bulk.id, report["window"], pending,
+                           folder / "floor.db")
+        load = os.getloadavg()[0]
+        bare = subprocess.run([sys.executable, __file__, "--floor", json.dumps(spec)],
+                              capture_output=True, text=True, check=False)
+        if bare.returncode != 0:
+            raise SystemExit(f"the floor process failed:\n{bare.stderr}")
+        report["floor"] = json.loads(bare.stdout.strip().splitlines()[-1])
+        report["floor"]["load"] = (load, os.getloadavg()[0])
     if profile:
         print(done.stderr)
-    if done.returncode != 0:
-        raise SystemExit(f"the sync process failed:\n{done.stderr}")
-    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return report
 
 
@@ -214,6 +320,9 @@ def _connect_many(session: Session, bank: SandboxHandle, count: int) -> None:
     Connections of one bank account book into one journal: a company runs
     out of bank-journal account codes after 90 journals.
     """
+    from booksync.banking.connections import create_connection
+    from booksync.providers.simplefin import SimpleFINProvider
+
     company = _company(session)
     with SimpleFINProvider(timeout=60) as simplefin:
         credentials = simplefin.claim(bank.setup_token())
@@ -232,6 +341,13 @@ def _connect_many(session: Session, bank: SandboxHandle, count: int) -> None:
 
 
 def bench_workers(count: int) -> dict[str, Any]:
+    from sqlalchemy import create_engine, func, select, text
+
+    from booksync.banking.models import SyncRun
+    from booksync.db.engine import make_engine, session_factory
+    from booksync.db.migrate import upgrade
+    from booksync.sandbox.server import start
+
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
@@ -310,10 +426,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--profile", action="store_true", help="Profile (a) with cProfile.")
     parser.add_argument("--keep", type=Path, help="Keep the SQLite file in this folder.")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--floor", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.floor:
+        print(json.dumps(floor(json.loads(args.floor))))
+        return
     if args.child:
         child(args.child, args.profile)
         return
+    from cryptography.fernet import Fernet
+
     os.environ.setdefault("BOOKSYNC_SECRET_KEY", Fernet.generate_key().decode())
     rows: list[tuple[str, str, str]] = []
     if not args.skip_first_sync:
@@ -328,9 +450,21 @@ def main(argv: Sequence[str] | None = None) -> None:
             print(f"(a) the first sync reported: {a['error']}")
         rate = a["new"] / a["seconds"]
         beyond = a["resync_seconds"] - a["resync_fetch_seconds"]
+        bare = a["floor"]
+        ratio = a["seconds"] / bare["seconds"]
+        booking_only = (a["seconds"] - a["reconcile_seconds"]) / bare["seconds"]
         print(
             f"(a) first sync: {a['state']}, {a['fetched']:,} fetched, {a['new']:,} new in "
-            f"{a['seconds']:.2f} s (fetch and parse {a['fetch_seconds']:.2f} s)"
+            f"{a['seconds']:.2f} s, CPU {a['cpu_seconds']:.2f} s (fetch and parse "
+            f"{a['fetch_seconds']:.2f} s; the automatic reconciliation after it, included, "
+            f"{a['reconcile_seconds']:.2f} s, {a['reconciled']:,} reconciled)"
+        )
+        print(
+            f"    floor: {bare['rows']:,} rows fetched, read with json and inserted in "
+            f"{bare['seconds']:.2f} s, CPU {bare['cpu_seconds']:.2f} s; first sync / floor = "
+            f"{ratio:.1f}x ({booking_only:.1f}x without the reconciliation); load "
+            f"{bare['load'][0]:.2f} -> {bare['load'][1]:.2f}"
+            + (f"; the floor imported {', '.join(bare['foreign'])}!" if bare["foreign"] else "")
         )
         print(
             f"(b) re-sync: {a['resync_state']}, {a['resync_fetched']:,} fetched, "
@@ -342,6 +476,11 @@ def main(argv: Sequence[str] | None = None) -> None:
                 "first sync, transactions/s",
                 f"{rate:,.0f}",
                 f">= {TARGET_RATE:,.0f} {_mark(rate >= TARGET_RATE)}",
+            ),
+            (
+                "first sync / floor (reconciliation included)",
+                f"{ratio:.1f}x",
+                f"<= {TARGET_FLOOR_RATIO:.0f}x {_mark(ratio <= TARGET_FLOOR_RATIO)}",
             ),
             (
                 "first sync, peak RSS of the sync process",
