@@ -48,7 +48,8 @@ def rows_of(web: Web) -> tuple[int, int, int, int]:
 
 def names(html: str) -> list[str]:
     """The institutions listed, in order."""
-    return re.findall(r'<tr data-text="[^"]*" data-institution="[^"]*">\s*<td>([^<]+)', html)
+    return re.findall(r'<tr data-text="[^"]*" data-institution="[^"]*" data-provider="[^"]*">'
+                      r'\s*<td>([^<]+)', html)
 
 
 def input_then_error(html: str, field: str) -> str:

@@ -52,6 +52,13 @@ DONE = {
                     "entries and run log stay.",
     "untold": "Disconnected, but the provider could not be told: revoke booksync's access "
               "at the provider too.",
+    # Connect and Renew through GoCardless and Plaid (booksync.web.pages.connect_flows)
+    "linked": "Connected {accounts}.",
+    "renewed": "Renewed: {accounts} synchronized as before, due now.",
+    "refused": "The bank did not give access: its answer is under Last error.",
+    "unfinished": "The bank has not given access yet: nothing changed.",
+    "sign-in": "Plaid still needs the account holder to sign in again through Plaid Link; "
+               "then Renew again.",
 }
 
 Reader = Annotated[Caller, Depends(need(Permission.READ))]
@@ -155,10 +162,17 @@ def connection_page(
         detail=detail, view=view, runs=runs.rows, more=runs.more, after=after,
         counters=RUN_COUNTERS, running=running, intervals=intervals, interval=current,
         warning=consent_warning(view.consent_expires_at, now), next=next_refresh(view, now),
-        notice=DONE.get(done or ""),
+        notice=_notice(done, view),
         newest=runs.rows[0]["run"] if runs.rows and after is None else 0,
         **_common(request),
     )
+
+
+def _notice(done: str | None, view: ConnectionView) -> str | None:
+    """What was just done, in words; counts the connection's accounts where it says so."""
+    text = DONE.get(done or "")
+    count = len(view.accounts)
+    return text.format(accounts=f"{count} account{'s' if count != 1 else ''}") if text else None
 
 
 def _local(target: str | None, fallback: str) -> str:

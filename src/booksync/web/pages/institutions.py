@@ -3,9 +3,11 @@
 Anyone who reads the books sees the catalogue (the banks booksync can
 connect to) and the company's bank accounts entered by hand; connecting and
 creating are an admin's, so only admins get the buttons and the forms.
-**Connect** starts the institution's provider's flow: a SimpleFIN setup
-token pasted into a form, or, for the sandbox bank's banks when the server
-runs ``--sandbox``, one click.  **Create it** enters an account by hand,
+**Connect** starts the flow of the row's provider, named beside the button:
+a SimpleFIN setup token pasted into a form, GoCardless's consent at the
+bank, a Plaid public token, or, for the sandbox bank's banks when the
+server runs ``--sandbox``, one click (GoCardless and Plaid live in
+``connect_flows``, included here).  **Create it** enters an account by hand,
 each mistake shown next to its field with nothing saved (docs/web.md,
 "Add a bank account").  Every form is a plain POST answered by a redirect,
 so the page works without its script, which only filters the rows shown.
@@ -28,36 +30,43 @@ from booksync.app.institutions import (
     bank_journals,
     institution_page,
 )
+from booksync.app.sandbox_catalogue import sandbox_ids
 from booksync.errors import BooksyncError
-from booksync.sandbox.catalogue import INSTITUTIONS as SANDBOX_INSTITUTIONS
 from booksync.users.roles import Permission
 from booksync.web.api.common import after_id, cursor_of
-from booksync.web.api.institutions import (
-    account_currency,
+from booksync.web.api.connecting import (
+    GOCARDLESS,
+    PLAID,
+    PROVIDER,
+    PROVIDER_NAMES,
     connect_sandbox,
     connect_simplefin,
+    missing_keys,
     sandbox_url,
 )
+from booksync.web.api.institutions import account_currency
 from booksync.web.auth import Caller, engine_of, need
 from booksync.web.companies import opened
+from booksync.web.pages import connect_flows
 from booksync.web.templating import page
 
 router = APIRouter(include_in_schema=False)
+router.include_router(connect_flows.router)  # its routes are this page's (web/app.py, ROUTERS)
 
 PAGE_SIZE = 50
 ACCOUNTS_SHOWN = 100
 BRIDGE_NAME = "SimpleFIN Bridge"
 FIELDS = ("account_number", "bank", "bic", "journal", "currency")
-SANDBOX_IDS = frozenset(i.id for i in SANDBOX_INSTITUTIONS)
 
 Reader = Annotated[Caller, Depends(need(Permission.READ))]
 Admin = Annotated[Caller, Depends(need(Permission.ADMIN))]
-Flow = Literal["sandbox", "simplefin", "create"]
+Flow = Literal["sandbox", "simplefin", "gocardless", "plaid_sandbox", "plaid", "create"]
 
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """An institution as the page lists it; ``flow`` is what its button starts."""
+    """An institution as the page lists it; ``flow`` is what its button starts, and
+    ``missing`` what the server lacks for it (said beside a disabled button)."""
 
     id: str
     name: str
@@ -66,22 +75,41 @@ class Row:
     provider: str
     online_sync: bool
     flow: Flow
+    missing: str | None = None
 
     @property
     def text(self) -> str:
         """What the script's live filter looks in (the server's search is ``?q=``)."""
         return " ".join(p for p in (self.name, self.bic, self.country) if p).lower()
 
+    @property
+    def via(self) -> str:
+        """The provider **Connect** goes through, as a person reads its name."""
+        return PROVIDER_NAMES.get(self.provider, self.provider)
 
-BRIDGE = Row("simplefin-bridge", BRIDGE_NAME, None, None, "simplefin", True, "simplefin")
+
+BRIDGE = Row("simplefin-bridge", BRIDGE_NAME, None, None, PROVIDER, True, "simplefin")
+
+
+def _flow(found: InstitutionView, sandbox: bool) -> tuple[Flow, str | None]:
+    """What **Connect** does for ``found``: the sandbox's banks connect at the sandbox
+    when it runs; GoCardless and Plaid otherwise need the server's own keys."""
+    ours = sandbox and found.id in sandbox_ids(found.provider)
+    if not found.online_sync:
+        return "create", None
+    if found.provider == PROVIDER:
+        return ("sandbox" if ours else "simplefin"), None
+    if found.provider == GOCARDLESS:
+        return "gocardless", None if ours else missing_keys(GOCARDLESS)
+    if found.provider == PLAID:
+        return ("plaid_sandbox", None) if ours else ("plaid", missing_keys(PLAID))
+    return "create", None
 
 
 def _row(found: InstitutionView, sandbox: bool) -> Row:
-    flow: Flow = "create"
-    if found.provider == "simplefin" and found.online_sync:
-        flow = "sandbox" if sandbox and found.id in SANDBOX_IDS else "simplefin"
+    flow, missing = _flow(found, sandbox)
     return Row(found.id, found.name, found.bic, found.country, found.provider,
-               found.online_sync, flow)
+               found.online_sync, flow, missing)
 
 
 def _bridge_matches(search: str) -> bool:
@@ -145,20 +173,13 @@ def simplefin_form(request: Request, caller: Admin) -> Response:
 
 
 @router.post("/institutions/simplefin")
-def simplefin_connect(
-    request: Request,
-    caller: Admin,
-    setup_token: Annotated[str, Form(max_length=4000)] = "",
-) -> Response:
+def simplefin_connect(request: Request, caller: Admin,
+                      setup_token: Annotated[str, Form(max_length=4000)] = "") -> Response:
     """Claim the pasted token and go to the new connection; a refusal keeps the form."""
-    if not setup_token.strip():
-        return _simplefin_form(request, caller, "Paste the setup token your SimpleFIN "
-                               "Bridge gave you.", 422)
-    try:
-        view = connect_simplefin(request, caller, setup_token)
-    except BooksyncError as exc:
-        return _simplefin_form(request, caller, str(exc), exc.http_status)
-    return RedirectResponse(f"/connections/{view.id}", status_code=303)
+    return connect_flows.claim_pasted(
+        request, caller, setup_token, _simplefin_form,
+        "Paste the setup token your SimpleFIN Bridge gave you.",
+        lambda token: connect_simplefin(request, caller, token))
 
 
 def _account_form(
