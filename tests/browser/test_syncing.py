@@ -51,7 +51,7 @@ def test_a_sandbox_bank_connects_in_one_click_and_fetch_now_shows_the_counts(
     page.get_by_role("navigation", name="Main").get_by_role(
         "link", name="Add a bank account").click()
     expect(page.get_by_role("heading", name="Add a bank account")).to_be_visible()
-    bank = page.locator("tr", has_text="Nordwerk Bank")
+    bank = page.locator('tr[data-provider="simplefin"]', has_text="Nordwerk Bank")
     expect(bank).to_have_count(1)
     shot("add-a-bank-account")
     bank.get_by_role("button", name="Connect").click()

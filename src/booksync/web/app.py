@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from booksync.app.dashboard import CardCache
-from booksync.app.sandbox_catalogue import seed_sandbox_catalogue
+from booksync.app.sandbox_catalogue import seed_sandbox_protocols
 from booksync.db.engine import session_factory
 from booksync.web import errors
 from booksync.web.fetching import Fetches
@@ -65,7 +65,7 @@ def _seed_sandbox_catalogue(engine: Engine) -> None:
     (added here, at start, instead of by whichever request comes first)."""
     try:
         with session_factory(engine).begin() as session:
-            seed_sandbox_catalogue(session)
+            seed_sandbox_protocols(session)
     except SQLAlchemyError:  # another server process added them at the same time
         pass
 
