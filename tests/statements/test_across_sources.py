@@ -248,3 +248,25 @@ def test_a_statement_with_only_a_closing_balance_opens_an_empty_journal_only(
     books.file(txs, 5, 9, closing=Decimal("190.00"))  # 175 + 7 = 182: 8.00 missing
     assert not books.outcome.opening_line
     assert books.outcome.closing_difference == Decimal("8.00")
+
+
+def test_corrections_reverse_the_named_lines_and_book_the_replacement_once(
+        engine: Engine) -> None:
+    """An OFX REPLACE reverses the line it names and books the new transaction; a DELETE
+    reverses its line; the same corrections again change nothing."""
+    from booksync.bankfiles.records import Correction, CorrectionAction
+
+    books = Books(engine)
+    first = [BankTx(1, 2, -1480, "C-70"), BankTx(2, 3, -9900, "C-71"), BankTx(3, 4, 500, "C-72")]
+    books.file(first, 0, 5)
+    replacement = BankTx(4, 2, -1840, "C-78").in_file()
+    corrections = (Correction("C-70", CorrectionAction.REPLACE, replacement),
+                   Correction("C-71", CorrectionAction.DELETE, None))
+    for attempt in range(2):
+        with books.factory.begin() as session:
+            company, journal, _ = books._session_parts(session)
+            outcome = FileImporter(session, company, journal, "fix.qfx").apply(
+                FileStatement(None, "EUR", (), corrections=corrections))
+        assert (outcome.corrected, outcome.new) == ((2, 1) if attempt == 0 else (0, 0))
+    total = sum(amount * n for (_, amount), n in books.lines().items())
+    assert total == -1840 + 500  # the wrong -14.80 and the deleted -99.00 are undone

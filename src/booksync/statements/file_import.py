@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from schwifty import IBAN
@@ -44,6 +44,7 @@ from booksync.money import CURRENCIES, MoneyError, to_decimal, to_minor
 from booksync.providers.base import Transaction, Window
 from booksync.statements.across import claim_across, mirrored_balance, mirrors_anything
 from booksync.statements.booking import NewLine
+from booksync.statements.corrections import apply_corrections
 from booksync.statements.dedupe import Fetched, plan
 from booksync.statements.importer import OPENING_LABEL, WRITE_BATCH
 from booksync.statements.known import KnownLines, chunks
@@ -66,6 +67,7 @@ class StatementOutcome:
     new: int = 0
     duplicates: int = 0
     matched: int = 0  # booked already by another source (online, or the other way round)
+    corrected: int = 0  # earlier lines reversed by the file's corrections (OFX CORRECTFITID)
     opening: Decimal | None = None
     opening_in_books: Decimal | None = None
     opening_difference: Decimal | None = None
@@ -163,6 +165,12 @@ class FileImporter:
     def apply(self, statement: FileStatement) -> StatementOutcome:
         self._check(statement)
         outcome = StatementOutcome(statement.account, statement.statement_id)
+        if statement.corrections:  # reversed first, the replacements booked as the rest
+            corrected = apply_corrections(self.session, self.known, self.lines,
+                                          statement.corrections, self.journal.code)
+            outcome.corrected, outcome.problems = corrected.reversed, corrected.notes
+            statement = replace(statement, transactions=(
+                *statement.transactions, *corrected.replacements))
         fetched = self._fetched(statement)
         outcome.transactions = len(fetched)
         opening: list[NewLine] = []

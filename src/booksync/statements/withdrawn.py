@@ -61,7 +61,7 @@ def reverse_withdrawn(
     lines: StatementWriter,
     removed: Sequence[str],
     *,
-    run_id: int,
+    run_id: int | None,
     day: dt.date,
     account_name: str,
 ) -> Reversals:
