@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from booksync.db.engine import session_factory
-from booksync.users.models import LoginAttempt
+from booksync.users.accounts import disable_user
+from booksync.users.models import ApiToken, LoginAttempt
 from booksync.users.tokens import create_token
 from booksync.web.auth import COOKIE
 from booksync.web.security import CONTENT_SECURITY_POLICY
@@ -107,3 +108,22 @@ def test_every_answer_says_how_long_the_server_took(web: Web) -> None:
     timing = web.client().get("/login").headers["server-timing"]
     name, _, duration = timing.partition(";dur=")
     assert name == "app" and float(duration) >= 0
+
+
+def test_a_revoked_token_or_a_disabled_user_fails_on_the_very_next_request(
+        web: Web, sign_in: Callable[[str], Client]) -> None:
+    with session_factory(web.engine).begin() as session:
+        _row, token = create_token(session, VIEWER, "script")
+    program = web.client()
+    program.headers["Authorization"] = f"Bearer {token}"
+    browser = sign_in(ACCOUNTANT)
+    for client in (program, browser):
+        assert client.get("/api/v1/statement-lines", params={"journal": "NOPE"}
+                          ).status_code == 404  # signed in: the journal is what is missing
+    with session_factory(web.engine).begin() as session:
+        session.execute(update(ApiToken).values(revoked=True))
+        disable_user(session, ACCOUNTANT)
+    for client in (program, browser):
+        answer = client.get("/api/v1/statement-lines", params={"journal": "NOPE"})
+        assert answer.status_code == 401
+        assert answer.json()["error"]["code"] == "unauthenticated"

@@ -13,6 +13,7 @@ from booksync.app.statements import add_line
 from booksync.statements.manual import ManualLine
 from tests.web.conftest import ACCOUNTANT, ADMIN, OUTSIDER, VIEWER, Client, Web
 from tests.web.test_reconcile_pages import build
+from tests.web.test_route_matrix import _api_routes
 
 KEYS = {"id", "date", "label", "amount", "partner", "counterparty_iban", "reference",
         "provider_transaction_id", "source", "entry", "reconciled", "matched"}
@@ -112,3 +113,13 @@ def test_an_outsider_never_reads_acmes_lines(web: Web,
                         params={"company": "Acme Ltd"}).status_code == 404
     assert web.client().get("/api/v1/statement-lines",
                             params={"journal": "BNK1"}).status_code == 401
+
+
+def test_no_other_route_can_answer_a_statement_lines_path(web: Web) -> None:
+    """The list's router is tried first (booksync.web.app.ROUTERS): that changes nothing
+    as long as no other route's path matches one of its paths."""
+    others = [route for route in _api_routes(web.app.routes)
+              if route.endpoint.__module__ != "booksync.web.api.statements"]
+    assert len(others) > 50
+    for path in ("/api/v1/statement-lines", "/api/v1/statement-lines/1"):
+        assert [r.path for r in others if r.path_regex.match(path)] == [], path

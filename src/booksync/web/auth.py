@@ -2,9 +2,15 @@
 
 A browser is signed in by its session cookie; a program sends
 ``Authorization: Bearer bks_...``.  Either way the caller is a
-:class:`~booksync.users.principal.Principal`, read once per request.  A
-route asks for a permission with ``Depends(need(Permission.BOOK))``, never
-for a role (docs/web.md, "Roles").
+:class:`~booksync.users.principal.Principal`, read from the database on
+every request (a revoked token or an ended session fails on the next one).
+A route asks for a permission with ``Depends(need(Permission.BOOK))``,
+never for a role (docs/web.md, "Roles").
+
+A request reads the caller, its companies and its data through one
+database session (:func:`db_session`), closed by :class:`RequestSession`
+once the answer is sent: a session of its own for each cost a small
+list more than its query (docs/web.md, "Speed").
 
 A request that changes something and comes with the session cookie must
 also carry the session's CSRF token, as the form field ``csrf`` or the
@@ -18,10 +24,12 @@ from __future__ import annotations
 import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import Request
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from booksync.db.engine import session_factory
 from booksync.errors import BooksyncError
@@ -32,6 +40,7 @@ from booksync.users.tokens import resolve_token
 
 COOKIE = "booksync_session"
 CSRF_FIELD = "csrf"
+_SESSION = "booksync.db"  # where the request's database session is kept in its state
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -41,7 +50,9 @@ __all__ = [
     "CSRF_HEADER",
     "Caller",
     "NotSignedIn",
+    "RequestSession",
     "caller_of",
+    "db_session",
     "need",
 ]
 
@@ -68,6 +79,43 @@ def engine_of(request: Request) -> Engine:
     return engine
 
 
+def db_session(request: Request) -> Session:
+    """The request's database session, opened on first use.
+
+    Whoever uses it ends what they began (:func:`caller_of` commits the
+    caller's lookup, ``booksync.web.companies.opened`` the use case), so that
+    no write is held while the request goes on.
+    """
+    state: dict[str, Any] = request.scope.setdefault("state", {})
+    found: Session | None = state.get(_SESSION)
+    if found is None:
+        factory = getattr(request.app.state, "sessions", None)
+        if not isinstance(factory, sessionmaker):
+            factory = session_factory(engine_of(request))
+        found = state[_SESSION] = factory()
+    return found
+
+
+class RequestSession:
+    """ASGI middleware: closes the request's database session, if it opened one, once
+    its answer has been sent (or failed); anything left uncommitted is rolled back."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state: dict[str, Any] = scope.setdefault("state", {})
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            found = state.pop(_SESSION, None)
+            if isinstance(found, Session):
+                found.close()
+
+
 def caller_of(request: Request) -> Caller | None:
     """The request's caller, looked up once per request; None when nobody valid."""
     if hasattr(request.state, "caller"):
@@ -83,19 +131,34 @@ def _lookup(request: Request) -> Caller | None:
     cookie = request.cookies.get(COOKIE)
     if not header and not cookie:
         return None
-    with session_factory(engine_of(request)).begin() as session:
-        if header:
-            scheme, _, value = header.partition(" ")
-            if scheme.lower() != "bearer" or not value.strip():
-                return None
-            principal = resolve_token(session, value.strip())
-            return Caller(principal, "token", None) if principal else None
-        assert cookie is not None
-        resolved = resolve_session(session, cookie)
-        if resolved is None:
+    bearer = None
+    if header:
+        scheme, _, value = header.partition(" ")
+        bearer = value.strip()
+        if scheme.lower() != "bearer" or not bearer:
             return None
-        principal, csrf = resolved
-        return Caller(principal, "session", csrf)
+    session = db_session(request)
+    try:
+        found = _resolve(session, bearer, cookie)
+        # Committed at once: a token's last use or a session's idle end, when due, is
+        # written now rather than held (locked, on SQLite) while the request goes on.
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return found
+
+
+def _resolve(session: Session, bearer: str | None, cookie: str | None) -> Caller | None:
+    if bearer is not None:
+        principal = resolve_token(session, bearer)
+        return Caller(principal, "token", None) if principal else None
+    assert cookie is not None
+    resolved = resolve_session(session, cookie)
+    if resolved is None:
+        return None
+    principal, csrf = resolved
+    return Caller(principal, "session", csrf)
 
 
 async def _csrf_given(request: Request) -> str:

@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from fastapi import Request
 from sqlalchemy import select
 
-from booksync.app.context import Books, open_books
-from booksync.db.engine import session_factory
+from booksync.app.context import Books
 from booksync.errors import BooksyncError
 from booksync.ledger.models import Company
-from booksync.web.auth import Caller, engine_of
+from booksync.web.auth import Caller, db_session
 
 COMPANY_COOKIE = "booksync_company"
 
@@ -39,10 +38,9 @@ def visible(request: Request, caller: Caller) -> list[CompanyRef]:
     if hasattr(request.state, "companies"):
         known: list[CompanyRef] = request.state.companies
         return known
-    with session_factory(engine_of(request)).begin() as session:
-        rows = session.execute(
-            select(Company.id, Company.name, Company.currency_code).order_by(Company.name)
-        ).all()
+    rows = db_session(request).execute(
+        select(Company.id, Company.name, Company.currency_code).order_by(Company.name)
+    ).all()
     found = [CompanyRef(i, n, c) for i, n, c in rows if caller.principal.sees(i)]
     request.state.companies = found
     return found
@@ -69,7 +67,17 @@ def chosen(request: Request, caller: Caller) -> CompanyRef:
 
 @contextmanager
 def opened(request: Request, caller: Caller) -> Iterator[Books]:
-    """The chosen company's books in one transaction, as a use case takes them."""
+    """The chosen company's books in one transaction, as a use case takes them: in the
+    request's session (booksync.web.auth.db_session), committed only if the block ends
+    without error, as ``booksync.app.context.open_books`` does for the command line."""
     company = chosen(request, caller)
-    with open_books(engine_of(request), company.name) as books:
-        yield books
+    session = db_session(request)
+    try:
+        found = session.get(Company, company.id)
+        if found is None:  # removed since the list was read
+            raise BooksyncError(f"No company named {company.name[:80]!r}.", code="not_found")
+        yield Books(session, found)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise

@@ -5,6 +5,14 @@ Items are the shape of ``booksync statement list --json`` (docs/banking.md,
 of the following (older) page.  The pages are keyset pages on (date, id), so
 they never repeat or skip a line however deep they go (docs/web.md,
 "Statement lines API").
+
+The list is what programs poll most, so a plain page (no search, no
+filter: a seek of at most ``limit`` rows) is read on the server's event
+loop: handing a request of a millisecond or two to a worker thread and back
+cost more than reading it, and the two threads then took turns at the
+interpreter lock.  A search or a filter, which may read a journal to its
+end, still goes to a worker thread, so that it never holds up the other
+requests (docs/web.md, "Speed").
 """
 
 from __future__ import annotations
@@ -12,6 +20,8 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from booksync.app.statements import browse_lines, one_line
 from booksync.ledger.limits import MAX_ID
@@ -36,7 +46,7 @@ LineId = Annotated[int, Path(ge=1, le=MAX_ID, description="The statement line's 
 
 
 @router.get("/statement-lines", summary="A bank journal's statement lines, newest first")
-def list_statement_lines(
+async def list_statement_lines(
     request: Request,
     caller: Reader,
     journal: Annotated[str, Query(max_length=16, description="The bank journal's code, "
@@ -52,13 +62,19 @@ def list_statement_lines(
 ) -> dict[str, Any]:
     """Lines by date then id, newest first (`booksync statement list --json` items)."""
     older_than = after_id(cursor)
-    with opened(request, caller) as books:
-        found = browse_lines(books, journal, show=filter, search=q, older_than=older_than,
-                             limit=limit)
-    more = found.older and found.rows
-    return json_answer(  # type: ignore[return-value]  # the declared shape, written by orjson
-        {"items": found.rows, "next": cursor_of(found.rows[-1]["id"]) if more else None}
-    )
+
+    def answer() -> Response:
+        with opened(request, caller) as books:
+            found = browse_lines(books, journal, show=filter, search=q,
+                                 older_than=older_than, limit=limit)
+        more = found.older and found.rows
+        return json_answer(
+            {"items": found.rows, "next": cursor_of(found.rows[-1]["id"]) if more else None}
+        )
+
+    plain = filter == "all" and not (q or "").strip()
+    written = answer() if plain else await run_in_threadpool(answer)
+    return written  # type: ignore[return-value]  # the declared shape, written by orjson
 
 
 @router.get("/statement-lines/{line_id}", summary="One statement line")
