@@ -6,14 +6,9 @@ uvicorn and the whole application only when this command runs.
 
 from __future__ import annotations
 
-import logging
-import sys
-
 import typer
 
 from booksync.cli.context import state
-
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
 def register(app: typer.Typer) -> None:
@@ -31,16 +26,16 @@ def serve(
         False, "--sandbox",
         help="Also run the sandbox bank, whose institutions connect in one click.",
     ),
+    workers: int = typer.Option(
+        1, "--workers", min=1, max=64,
+        help="Serving processes (one uses one core); the worker and the sandbox bank "
+        "still run once.",
+    ),
 ) -> None:
     """Serve the web app and the REST API (and, unless --no-worker, synchronize on schedule)."""
-    from booksync.web.server import ServeOptions
+    from booksync.web.server import ServeOptions, log_to_stderr
     from booksync.web.server import serve as run
 
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(LOG_FORMAT))
-    for name in ("booksync.web", "booksync.worker"):
-        logger = logging.getLogger(name)
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
+    log_to_stderr()
     run(state(ctx).engine, ServeOptions(host=host, port=port, worker=not no_worker,
-                                        sandbox=sandbox))
+                                        sandbox=sandbox, workers=workers))

@@ -7,26 +7,43 @@ one database, each claiming due connections with ``SKIP LOCKED``.  With
 ``sandbox`` the sandbox bank listens on a free loopback port, and the
 server's outbound policy (public addresses only) lets it reach that one
 port and no other private address (docs/web.md, "Serving").
+
+With ``workers`` above one, uvicorn's supervisor answers on the port with
+that many processes, each with the app and an engine of its own (Python
+runs one thread at a time per process, so one process uses one core).  The
+scheduler's worker and the sandbox bank still run once, in the supervising
+process: the worker claims connections in the database, so it would be
+safe in each, but one is enough, and the sandbox bank holds its world in
+memory, so there must be one.  The serving processes learn the database and
+the sandbox's address from their environment, as uvicorn starts them afresh.
 """
 
 from __future__ import annotations
 
 import gc
+import json
 import logging
+import os
+import sys
 import threading
 from dataclasses import dataclass
 
 import uvicorn
+from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from booksync.db.engine import session_factory
+from booksync.db.engine import make_engine, session_factory
 from booksync.providers.url_policy import OutboundPolicy, set_default_policy
 from booksync.sync.scheduler import Worker
 from booksync.web.app import WebConfig, create_app
 
 log = logging.getLogger("booksync.web")
 
-__all__ = ["ServeOptions", "serve"]
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+# What a serving process of ``--workers N`` is told by the supervising one.
+_SERVED = "BOOKSYNC_SERVE_PROCESS"
+
+__all__ = ["LOG_FORMAT", "ServeOptions", "log_to_stderr", "serve", "served_app"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +54,53 @@ class ServeOptions:
     sandbox: bool = False
     sandbox_seed: int = 0
     poll: float = 30.0
+    workers: int = 1  # serving processes
+
+
+def log_to_stderr() -> None:
+    """The web app's and the worker's log lines on standard error, in every process."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    for name in ("booksync.web", "booksync.worker"):
+        logger = logging.getLogger(name)
+        if not logger.handlers:
+            logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
+def _policy(sandbox_url: str | None) -> None:
+    """Public addresses only, and the sandbox bank's port when it runs."""
+    if sandbox_url is None:
+        set_default_policy(OutboundPolicy.server())
+        return
+    from urllib.parse import urlsplit
+
+    port = urlsplit(sandbox_url).port
+    assert port is not None
+    set_default_policy(OutboundPolicy.server(allow=[("127.0.0.1", port)]))
+
+
+def _settled(app: FastAPI) -> FastAPI:
+    # What exists now (the loaded application, its modules and tables) lives as long as
+    # the server: out of the collector's reach, a full collection takes about a
+    # millisecond instead of up to a hundred, which every request then waited for.
+    gc.freeze()
+    return app
+
+
+def served_app() -> FastAPI:
+    """The app of one serving process of ``--workers N`` (uvicorn's factory)."""
+    told = json.loads(os.environ[_SERVED])
+    log_to_stderr()
+    _policy(told["sandbox"])
+    return _settled(create_app(make_engine(told["url"]), WebConfig(sandbox_url=told["sandbox"])))
+
+
+def _run(app: FastAPI | str, options: ServeOptions) -> None:
+    """uvicorn on the app itself, or with ``workers`` processes on its factory's name."""
+    uvicorn.run(app, host=options.host, port=options.port, factory=isinstance(app, str),
+                workers=options.workers, log_level="info", access_log=False,
+                server_header=False, proxy_headers=False)
 
 
 def serve(engine: Engine, options: ServeOptions, *, announce: bool = True) -> None:
@@ -46,26 +110,18 @@ def serve(engine: Engine, options: ServeOptions, *, announce: bool = True) -> No
     bank: SandboxHandle | None = None
     if options.sandbox:
         bank = start("127.0.0.1", 0, options.sandbox_seed)
-        set_default_policy(OutboundPolicy.server(allow=[("127.0.0.1", bank.server.server_port)]))
-    else:
-        set_default_policy(OutboundPolicy.server())
+    sandbox_url = bank.url if bank else None
+    _policy(sandbox_url)
     worker: Worker | None = None
     thread: threading.Thread | None = None
     if options.worker:
         worker = Worker(session_factory(engine), poll_interval=options.poll)
         thread = threading.Thread(target=worker.run_forever, name="booksync-worker", daemon=True)
         thread.start()
-    app = create_app(engine, WebConfig(sandbox_url=bank.url if bank else None))
-    # What exists now (the loaded application, its modules and tables) lives as long as
-    # the server: out of the collector's reach, a full collection takes about a
-    # millisecond instead of up to a hundred, which every request then waited for.
-    gc.freeze()
-    config = uvicorn.Config(app, host=options.host, port=options.port, log_level="info",
-                            access_log=False, server_header=False, proxy_headers=False)
-    server = uvicorn.Server(config)
     if announce:
         what = ", ".join(
             part for part in (
+                f"{options.workers} processes" if options.workers > 1 else "",
                 "the worker" if worker else "",
                 f"the sandbox bank at {bank.url}" if bank else "",
             ) if part
@@ -73,7 +129,14 @@ def serve(engine: Engine, options: ServeOptions, *, announce: bool = True) -> No
         log.info("booksync serve on http://%s:%d%s", options.host, options.port,
                  f" with {what}" if what else "")
     try:
-        server.run()
+        if options.workers > 1:
+            os.environ[_SERVED] = json.dumps({
+                "url": engine.url.render_as_string(hide_password=False),
+                "sandbox": sandbox_url,
+            })
+            _run("booksync.web.server:served_app", options)
+        else:
+            _run(_settled(create_app(engine, WebConfig(sandbox_url=sandbox_url))), options)
     finally:
         if worker is not None and thread is not None:
             worker.stop()
