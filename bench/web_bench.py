@@ -1,10 +1,11 @@
 """Web app speed benchmark: the dashboard, Online Synchronization and the statement lines.
 
 Run ``python bench/web_bench.py [--lines N] [--journals J] [--connections C]
-[--invoices I] [--requests R] [--budget S] [--threads T] [--seconds S]
-[--keep DIR]`` (defaults: the issue's 1,000,000 statement lines over 20 bank
-journals, 200 connections and 100,000 posted invoices; 200 requests per page
-after 20 to warm up; 4 client threads for 10 s).  With ``--keep DIR`` the
+[--invoices I] [--requests R] [--budget S] [--workers W] [--clients K]
+[--seconds S] [--keep DIR]`` (defaults: the issue's 1,000,000 statement
+lines over 20 bank journals, 200 connections and 100,000 posted invoices;
+200 requests per page after 20 to warm up; a server of 2 processes; 6
+load clients for 10 s).  With ``--keep DIR`` the
 books stay in DIR as ``web.db`` (with the key their credentials are sealed
 with), and a later run with the same DIR and the same sizes reuses them
 instead of building them again (about four minutes on 2 cores).
@@ -16,9 +17,10 @@ instead of building them again (about four minutes on 2 cores).
    Then a user (admin, so that every page is allowed), a web session (its
    cookie, as a browser sends it) and an API token (``Bearer``, as a
    program sends it), made at every run through ``booksync.users``.
-2. The server: ``booksync --db FILE serve --no-worker --port FREE`` as a
-   subprocess (uvicorn, one process, as shipped), waited for until
-   ``/login`` answers.  Its log is ``serve.log`` in the work folder.
+2. The server: ``booksync --db FILE serve --no-worker --workers W --port
+   FREE`` as a subprocess (uvicorn with W serving processes; ``--workers 1``
+   is one process, the default of ``serve``), waited for until ``/login``
+   answers.  Its log is ``serve.log`` in the work folder.
 3. Latency, one request at a time from one keep-alive ``httpx`` client on
    loopback: per page 20 requests to warm up, then ``--requests`` measured
    (a slow page stops after ``--budget`` seconds, 60 by default, with at
@@ -49,13 +51,19 @@ instead of building them again (about four minutes on 2 cores).
    run: ``/static/app.css`` (a file: the server's floor), ``/login`` (a
    template, no database) and the JSON list with ``limit=1`` (what every
    API call pays: the token, the company, the journal, one row).
-4. Throughput of the JSON list: ``--threads`` clients (one keep-alive
-   ``httpx`` client each, in this process) for ``--seconds`` over pages of
-   every journal at depths spread over its lines; requests/s answered 200
-   (target >= 500) and the server's CPU time per request (one process
-   serves at most 1000 / that many a second on one core), beside the same
-   clients fetching ``/static/app.css``: with the client and the server on
-   the same two cores, that is the most this client can measure.
+4. Throughput of the JSON list: ``--clients`` load clients for
+   ``--seconds`` over pages of every journal at depths spread over its
+   lines; requests/s answered 200 (target >= 500) and the server's CPU time
+   per request (a serving process answers at most 1000 / that many a second
+   on a core of its own), beside the same clients fetching
+   ``/static/app.css``: with the clients and the server on the same two
+   cores, that is the most these clients can measure.  Each client is a
+   process of its own holding one keep-alive HTTP/1.1 connection, its
+   requests written and its answers read on the bare socket: four ``httpx``
+   clients in threads of one process spent about as much CPU per request
+   as the server spent serving the style sheet (some seven times what these
+   clients spend), so they measured themselves more than the server.  The
+   clients' own CPU time per request is printed beside the server's.
 
 A page that is not there answers 404 and is printed as such.  Cores and the
 1-minute load average are printed with every figure: with a load near or
@@ -68,6 +76,7 @@ from __future__ import annotations
 import argparse
 import html
 import math
+import multiprocessing
 import os
 import re
 import shutil
@@ -75,11 +84,11 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
@@ -116,11 +125,12 @@ def free_port() -> int:
         return port
 
 
-def start_server(url: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(url: str, workdir: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     log = (workdir / "serve.log").open("wb")
     server = subprocess.Popen(
-        [sys.executable, "-c", CLI, "--db", url, "serve", "--no-worker", "--port", str(port)],
+        [sys.executable, "-c", CLI, "--db", url, "serve", "--no-worker", "--workers",
+         str(workers), "--port", str(port)],
         stdout=log, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
@@ -138,10 +148,26 @@ def start_server(url: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str]
     raise SystemExit(f"booksync serve did not answer within 120 s: see {log.name}")
 
 
+def family(pid: int) -> list[int]:
+    """``pid`` and its children (uvicorn's serving processes, with ``--workers``)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    return [pid, *(int(child) for child in children)]
+
+
 def cpu_seconds(pid: int) -> float:
-    """User and system CPU time of process ``pid`` so far (Linux's ``/proc``), in seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User and system CPU time of process ``pid`` and its children so far (Linux's
+    ``/proc``), in seconds; a child that ended meanwhile no longer counts."""
+    used = 0
+    for member in family(pid):
+        try:
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used += int(fields[11]) + int(fields[12])
+    return used / os.sysconf("SC_CLK_TCK")
 
 
 # --- 3. latency ---------------------------------------------------------------
@@ -261,54 +287,111 @@ def cursor_param(client: httpx.Client, path: str) -> tuple[str, Callable[[int], 
 @dataclass
 class Rate:
     what: str
-    threads: int
+    clients: int
     ok: int
     failed: int
     seconds: float
     server: list[float]
-    cpu_ms: float  # the server process's CPU time per request answered
+    cpu_ms: float  # the server's CPU time per request answered
+    client_cpu_ms: float  # the load clients' own CPU time per request answered
 
     @property
     def per_second(self) -> float:
         return self.ok / self.seconds if self.seconds else 0.0
 
 
-def throughput(base: str, headers: dict[str, str], what: str, paths: list[str], threads: int,
+def _answer(sock: socket.socket, pending: bytearray) -> tuple[int, float | None]:
+    """Read one HTTP/1.1 answer (``Content-Length`` framed) off ``sock``: its status and
+    its Server-Timing duration; bytes past it stay in ``pending``."""
+    while (end := pending.find(b"\r\n\r\n")) < 0:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("the server closed the connection")
+        pending += chunk
+    head = bytes(pending[:end]).decode("latin-1")
+    del pending[:end + 4]
+    status = int(head[9:12])
+    size = None
+    timing = None
+    for line in head.split("\r\n")[1:]:
+        name, _, value = line.partition(":")
+        name = name.strip().lower()
+        if name == "content-length":
+            size = int(value)
+        elif name == "server-timing" and (found := _TIMING.search(value)):
+            timing = float(found.group(1))
+    if size is None:
+        raise ConnectionError(f"an answer without Content-Length: {head[:80]!r}")
+    while len(pending) < size:
+        chunk = sock.recv(max(size - len(pending), 65536))
+        if not chunk:
+            raise ConnectionError("the server closed the connection")
+        pending += chunk
+    del pending[:size]
+    return status, timing
+
+
+def _load_client(port: int, requests: list[bytes], first: int, go: Any, deadline: Any,
+                 results: Any) -> None:
+    """One load client: a keep-alive connection, ``requests`` in turn from ``first``
+    until the deadline; sends (ok, failed, server times, own CPU seconds, when its
+    last answer came)."""
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        pending = bytearray()
+        sock.sendall(requests[first % len(requests)])  # connected before the clock starts
+        _answer(sock, pending)
+        go.wait()
+        ok = failed = 0
+        timings: list[float] = []
+        cpu = time.process_time()
+        n = first
+        while time.perf_counter() < deadline.value:
+            sock.sendall(requests[n % len(requests)])
+            n += 1
+            status, timing = _answer(sock, pending)
+            if status == 200:
+                ok += 1
+            else:
+                failed += 1
+            if timing is not None:
+                timings.append(timing)
+        ended = time.perf_counter()  # the system's monotonic clock: the parent's too
+    results.put((ok, failed, timings, time.process_time() - cpu, ended))
+
+
+def throughput(base: str, headers: dict[str, str], what: str, paths: list[str], clients: int,
                seconds: float, cpu: Callable[[], float]) -> Rate:
-    """``threads`` clients GET ``paths`` in turn (each from its own offset) for ``seconds``."""
-    counts = [[0, 0] for _ in range(threads)]
-    server: list[list[float]] = [[] for _ in range(threads)]
-    go = threading.Event()
-    deadline = [0.0]
-
-    def work(k: int) -> None:
-        with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
-            client.get(paths[0])  # connect before the clock starts
-            go.wait()
-            n = k * 7
-            while time.perf_counter() < deadline[0]:
-                answer = client.get(paths[n % len(paths)])
-                n += 1
-                counts[k][0 if answer.status_code == 200 else 1] += 1
-                found = _TIMING.search(answer.headers.get("server-timing", ""))
-                if found:
-                    server[k].append(float(found.group(1)))
-
-    workers = [threading.Thread(target=work, args=(k,)) for k in range(threads)]
+    """``clients`` load clients (processes) GET ``paths`` in turn (each from its own
+    offset) for ``seconds``."""
+    port = int(base.rsplit(":", 1)[1])
+    extra = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    requests = [f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{extra}\r\n".encode()
+                for path in paths]
+    context = multiprocessing.get_context("fork")  # the clients need nothing re-imported
+    go = context.Event()
+    deadline = context.Value("d", 0.0)
+    results = context.Queue()
+    workers = [context.Process(target=_load_client,
+                               args=(port, requests, k * 7, go, deadline, results))
+               for k in range(clients)]
     for worker in workers:
         worker.start()
-    time.sleep(0.5)
+    time.sleep(1.0)  # every client connected and waiting
     cpu_before = cpu()
     started = time.perf_counter()
-    deadline[0] = started + seconds
+    deadline.value = started + seconds
     go.set()
+    done = [results.get(timeout=seconds + 60) for _ in workers]
+    used = cpu() - cpu_before
+    took = max(d[4] for d in done) - started
     for worker in workers:
         worker.join()
-    took = time.perf_counter() - started
-    used = cpu() - cpu_before
-    answered = sum(c[0] + c[1] for c in counts)
-    return Rate(what, threads, sum(c[0] for c in counts), sum(c[1] for c in counts), took,
-                [v for part in server for v in part], used * 1000 / max(answered, 1))
+    ok = sum(d[0] for d in done)
+    answered = ok + sum(d[1] for d in done)
+    return Rate(what, clients, ok, answered - ok, took,
+                [v for d in done for v in d[2]], used * 1000 / max(answered, 1),
+                sum(d[3] for d in done) * 1000 / max(answered, 1))
 
 
 # --- the run ------------------------------------------------------------------
@@ -328,7 +411,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=200, help="measured requests per page")
     parser.add_argument("--budget", type=float, default=60.0,
                         help="seconds of measured requests per page at most")
-    parser.add_argument("--threads", type=int, default=4, help="client threads for throughput")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="serving processes of the server (serve --workers)")
+    parser.add_argument("--clients", type=int, default=6,
+                        help="load clients (processes) for throughput")
     parser.add_argument("--seconds", type=float, default=10.0, help="throughput duration")
     parser.add_argument("--keep", type=Path, help="keep (and reuse) the books in this folder")
     args = parser.parse_args(argv)
@@ -353,12 +439,12 @@ def main(argv: list[str] | None = None) -> int:
     auth = web_data.sign_in(url)
     books_of = web_data.journals(url)
     paths = web_data.spread(url, books_of.codes, 10)
-    server, base = start_server(url, workdir)
+    server, base = start_server(url, workdir, args.workers)
     try:
         latencies, rates, notes = measure(base, auth, books_of, paths, args,
                                           lambda: cpu_seconds(server.pid),
                                           web_data.booker(url, books_of.codes[-1]))
-        peak = hwm_mb(server.pid)
+        peak = max(hwm_mb(member) for member in family(server.pid))
     finally:
         server.terminate()
         try:
@@ -424,7 +510,7 @@ def measure(
         ("JSON list of statement lines", bearer, paths),
     ):
         before = load()
-        rate = throughput(base, headers, what, mix, args.threads, args.seconds, cpu)
+        rate = throughput(base, headers, what, mix, args.clients, args.seconds, cpu)
         rates.append(rate)
         notes.append(f"load average (1 min) around the throughput of {what}: {before} -> "
                      f"{load()}")
@@ -456,9 +542,9 @@ def rate_text(rate: Rate) -> str:
     server = (f"; server p50 {pct(rate.server, 0.5):.1f} p95 {pct(rate.server, 0.95):.1f} ms"
               if rate.server else "")
     failed = f", {rate.failed:,} not 200" if rate.failed else ""
-    return (f"{rate.what}: {rate.per_second:,.0f} requests/s{mark}, {rate.threads} threads, "
+    return (f"{rate.what}: {rate.per_second:,.0f} requests/s{mark}, {rate.clients} clients, "
             f"{rate.ok:,} in {rate.seconds:.1f} s{failed}{server}; server CPU "
-            f"{rate.cpu_ms:.1f} ms/request")
+            f"{rate.cpu_ms:.1f} ms/request, the clients' own {rate.client_cpu_ms:.2f}")
 
 
 def report(sizes: web_data.Sizes, books_of: web_data.Journals, latencies: list[Timed],
@@ -473,7 +559,7 @@ def report(sizes: web_data.Sizes, books_of: web_data.Journals, latencies: list[T
         print(f"  {row_text(result)}")
     for rate in rates:
         print(f"  {rate_text(rate)}")
-    print(f"  server peak RSS: {peak_mb:.0f} MB")
+    print(f"  server peak RSS: {peak_mb:.0f} MB (its largest process)")
     for note in notes:
         print(f"  {note}")
 
