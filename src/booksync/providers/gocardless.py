@@ -30,7 +30,6 @@ import secrets as random_tokens
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from types import TracebackType
 from typing import TypeVar
 from urllib.parse import quote
 
@@ -65,7 +64,7 @@ from booksync.providers.gocardless_wire import (
     parse_details,
     parse_transactions,
 )
-from booksync.providers.pinned_transport import pinned_client
+from booksync.providers.owned_client import OwnedClient
 from booksync.providers.url_policy import OutboundPolicy
 
 __all__ = [
@@ -132,7 +131,7 @@ class Started:
     pending: PendingLink
 
 
-class GoCardlessProvider:
+class GoCardlessProvider(OwnedClient):
     """GoCardless over one synchronous httpx client (thread-safe, one per process).
 
     ``secrets`` are needed to link (institutions, agreements, requisitions);
@@ -154,23 +153,10 @@ class GoCardlessProvider:
         clock: Callable[[], dt.datetime] | None = None,
         seconds: Callable[[], float] = time.time,
     ) -> None:
-        self._own_client = client is None
-        self._http = client or pinned_client(policy, timeout)
+        self._use_client(client, policy, timeout)
         self._secrets = secrets
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self._seconds = seconds
-
-    def close(self) -> None:
-        if self._own_client:
-            self._http.close()
-
-    def __enter__(self) -> GoCardlessProvider:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
     # -- plumbing -----------------------------------------------------------
 
@@ -178,7 +164,7 @@ class GoCardlessProvider:
         chosen = secrets or self._secrets
         if chosen is None:
             raise ProviderError(f"{NAME} needs a secret id and key to link a bank.", code="invalid")
-        return GoCardlessClient(self._http, chosen, seconds=self._seconds)
+        return GoCardlessClient(self._client, chosen, seconds=self._seconds)
 
     @staticmethod
     def _masked(client: GoCardlessClient, work: Callable[[], T]) -> T:

@@ -28,7 +28,6 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from types import TracebackType
 from typing import Any
 
 import httpx
@@ -46,7 +45,7 @@ from booksync.providers.base import (
     Window,
 )
 from booksync.providers.errors import ProviderError, TransientError
-from booksync.providers.pinned_transport import pinned_client
+from booksync.providers.owned_client import OwnedClient
 from booksync.providers.plaid_http import MutationDuringPagination, PlaidKeys, post
 from booksync.providers.plaid_wire import SyncPage, bad, parse_accounts, parse_sync_page
 from booksync.providers.url_policy import OutboundPolicy
@@ -94,7 +93,7 @@ class _Changes:
             self.removed[tx_id] = account_id or (gone[0] if gone else None)
 
 
-class PlaidProvider:
+class PlaidProvider(OwnedClient):
     """Plaid over one synchronous httpx client.
 
     ``keys`` (booksync's client id, secret and Plaid's base URL) are needed to
@@ -118,22 +117,9 @@ class PlaidProvider:
         if not 1 <= page_size <= PAGE_SIZE:
             raise ValueError(f"a page holds 1 to {PAGE_SIZE} transactions")
         self._keys = keys
-        self._own_client = client is None
-        self._client = client or pinned_client(policy, timeout)
+        self._use_client(client, policy, timeout)
         self._page_size = page_size
         self._today = today or (lambda: dt.datetime.now(dt.UTC).date())
-
-    def close(self) -> None:
-        if self._own_client:
-            self._client.close()
-
-    def __enter__(self) -> PlaidProvider:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
     # -- linking ---------------------------------------------------------
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from types import TracebackType
 
 import httpx
 
@@ -49,7 +48,7 @@ from booksync.providers.errors import (
     SetupTokenRejected,
     TransientError,
 )
-from booksync.providers.pinned_transport import pinned_client
+from booksync.providers.owned_client import OwnedClient
 from booksync.providers.simplefin_http import AccessURL, check_status, decode_setup_token, send
 from booksync.providers.simplefin_wire import (
     NormalizedAccountSet,
@@ -140,7 +139,7 @@ class _AccountFold:
             keys.add(key)
 
 
-class SimpleFINProvider:
+class SimpleFINProvider(OwnedClient):
     """SimpleFIN over one synchronous httpx client (thread-safe, one per process)."""
 
     name = "simplefin"
@@ -156,22 +155,8 @@ class SimpleFINProvider:
     ) -> None:
         """``policy`` says where requests may go (default: the process's, see
         :mod:`url_policy`); a given ``client`` is used as it is (tests)."""
-        self._own_client = client is None
-        self._client = client or pinned_client(policy, timeout)
+        self._use_client(client, policy, timeout)
         self._create_url = require_secure_url(create_url)
-
-    def close(self) -> None:
-        """Close the HTTP client if this provider made it."""
-        if self._own_client:
-            self._client.close()
-
-    def __enter__(self) -> SimpleFINProvider:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
     # -- linking ---------------------------------------------------------
 
