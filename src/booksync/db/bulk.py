@@ -16,8 +16,16 @@ module, which does that work once per batch:
   a statement that may fire a trigger copies every page it touches to a
   statement journal first, and doing that once per few hundred rows instead
   of once per row halved the time of an import;
-- new ids come back by ``RETURNING``, matched to their rows by uid, since
-  the order of a multi-row ``VALUES``'s returned rows is not promised.
+- new ids are taken before the insert when the caller needs them
+  (:meth:`BulkSQL.new_ids`: the table's sequence on PostgreSQL, the next
+  rowids under the write lock on SQLite) and written with the rows, so the
+  insert returns nothing; otherwise they come back by ``RETURNING``, matched
+  to their rows by uid, since the order of a multi-row ``VALUES``'s returned
+  rows is not promised;
+- rows may be given column by column (:meth:`BulkInsert.insert_columns`):
+  each column is laid into the statement's parameters with one slice
+  assignment and processed with one pass, and a value the same in every row
+  (a company, a source, a run) is processed once.
 
 On PostgreSQL the statements are written with ``$n`` placeholders and run
 through psycopg's raw cursor: psycopg turns ``%s`` into ``$n`` by parsing
@@ -54,6 +62,7 @@ __all__ = [
     "BulkInsert",
     "BulkSQL",
     "Insert",
+    "Same",
     "Stamps",
     "Statement",
     "bind_processor",
@@ -96,8 +105,7 @@ class Stamps:
 
     def uids(self, count: int) -> list[Any]:
         """``count`` new UUIDv7s, increasing, in stored form."""
-        uid = self.uid
-        return [uid(value) for value in uuid7_ints(count)]
+        return list(map(self.uid, uuid7_ints(count)))
 
     def stamp(self, instant: dt.datetime) -> Any:
         """``instant`` in stored form (``created_at``, ``posted_at``)."""
@@ -247,6 +255,30 @@ class BulkSQL:
         except conn.dialect.loaded_dbapi.Error as exc:
             raise _wrapped(conn, text, exc) from exc
 
+    def new_ids(self, conn: Connection, table: str, count: int) -> list[int]:
+        """``count`` new ids of ``table``, increasing, taken before its rows are inserted.
+
+        PostgreSQL hands them out from the table's own sequence, as an insert
+        would.  SQLite gives a new row the highest id plus one: the ids after
+        it are this transaction's as long as it holds the database's one write
+        lock (it has written already); one that has not, and finds another
+        writer committed meanwhile, fails to write rather than reuse an id.
+        """
+        if count <= 0:
+            return []
+        if self._numbered:
+            return sorted(
+                conn.exec_driver_sql(
+                    f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "
+                    "FROM generate_series(1, %s)",
+                    (count,),
+                ).scalars()
+            )
+        first = int(
+            conn.exec_driver_sql(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}").scalar_one()
+        )
+        return list(range(first, first + count))
+
     def insert(self, conn: Connection, insert: Insert, flat: Sequence[Any]) -> None:
         """Insert rows laid end to end in ``flat`` (values in the order of ``insert.columns``)."""
         if self._numbered and PG_COPY and not insert.returning:
@@ -296,6 +328,47 @@ def _repeats(value: Any) -> Any:
     return (value, value.utcoffset()) if isinstance(value, dt.datetime) else value
 
 
+@dataclass(frozen=True, slots=True)
+class Same:
+    """A column's value in every row of an insert (a company, a source, a run)."""
+
+    value: Any
+
+
+Column = Sequence[Any] | Same
+
+
+def _processed(values: Sequence[Any], process: Callable[[Any], Any], repeats: bool) -> list[Any]:
+    """``values`` in stored form; when they ``repeat``, each distinct one is processed once.
+
+    Dates and booleans are their own memo keys; datetimes are keyed with their
+    offset (see :func:`_repeats`), and only when at most half of them differ: a
+    provider's instants seldom repeat, and remembering each would cost more than
+    formatting it.
+    """
+    if not repeats:
+        return [None if v is None else process(v) for v in values]
+    distinct = set(values)
+    if not any(isinstance(v, dt.datetime) for v in distinct):
+        memo = {v: None if v is None else process(v) for v in distinct}
+        return [memo[v] for v in values]
+    if 2 * len(distinct) > len(values):
+        return [None if v is None else process(v) for v in values]
+    keyed: dict[Any, Any] = {}
+    out: list[Any] = []
+    add = out.append
+    for value in values:
+        if value is None:
+            add(None)
+            continue
+        key = _repeats(value)
+        done = keyed.get(key)
+        if done is None:
+            done = keyed[key] = process(value)
+        add(done)
+    return out
+
+
 class BulkInsert:
     """``INSERT`` of many rows of one table; ``uid``, ``version``, ``created_at`` filled in.
 
@@ -307,54 +380,74 @@ class BulkInsert:
     def __init__(self, conn: Connection, table: Table, columns: Sequence[str]) -> None:
         dialect = conn.dialect
         self.conn = conn
+        self.table = table.name
         self._sql = BulkSQL(dialect)
         self._stamps = Stamps(dialect)
         names = ("uid", "created_at", *columns)
         self._plain = Insert(table.name, names, {"version": 1})
+        self._with_ids = Insert(table.name, ("id", *names), {"version": 1})
         self._returning = Insert(table.name, names, {"version": 1}, returning="uid, id")
-        self._process: list[tuple[int, Callable[[Any], Any], bool]] = []
+        self._width = len(columns)
+        # Each processed column's place among ``columns``, its processor, and whether
+        # its values repeat (dates, datetimes, booleans).
+        self._process: dict[int, tuple[Callable[[Any], Any], bool]] = {}
         for i, name in enumerate(columns):
             kind = table.c[name].type
             process = kind.dialect_impl(dialect).bind_processor(dialect)
             if process is not None:
-                repeats = isinstance(kind, Date | DateTime | Boolean)
-                self._process.append((i + 2, process, repeats))
+                self._process[i] = (process, isinstance(kind, Date | DateTime | Boolean))
         self._created = bind_processor(table.c.created_at, dialect)(utcnow())
 
-    def _flat(self, rows: Sequence[Sequence[Any]], uids: list[Any]) -> list[Any]:
-        """Every row's values end to end, uid and ``created_at`` first, in stored form."""
-        created = self._created
-        memos: list[tuple[int, Callable[[Any], Any], dict[Any, Any] | None]] = [
-            (index, process, {} if repeats else None) for index, process, repeats in self._process
-        ]
-        flat: list[Any] = []
-        for u, row in zip(uids, rows, strict=True):
-            values = [u, created, *row]
-            for index, process, memo in memos:
-                value = values[index]
-                if value is None:
-                    continue
-                if memo is None:
-                    values[index] = process(value)
-                    continue
-                key = _repeats(value)
-                done = memo.get(key)
-                if done is None:
-                    done = memo[key] = process(value)
-                values[index] = done
-            flat += values
+    def _flat(
+        self, count: int, columns: Sequence[Column], lead: Sequence[Sequence[Any]]
+    ) -> list[Any]:
+        """Every row's values end to end, in stored form: ``lead``'s columns (ids, uids)
+        first, then ``created_at`` and ``columns``."""
+        if len(columns) != self._width:
+            raise ValueError(f"{len(columns)} columns given, {self._width} expected")
+        width = len(lead) + 1 + self._width
+        flat: list[Any] = [None] * (count * width)
+        for index, values in enumerate(lead):
+            flat[index::width] = values
+        flat[len(lead)::width] = [self._created] * count
+        for i, given in enumerate(columns):
+            index = len(lead) + 1 + i
+            process, repeats = self._process.get(i, (None, False))
+            if isinstance(given, Same):
+                value = given.value
+                if value is not None:
+                    flat[index::width] = [value if process is None else process(value)] * count
+                continue
+            if len(given) != count:
+                raise ValueError(f"a column of {len(given)} values for {count} rows")
+            flat[index::width] = given if process is None else _processed(given, process,
+                                                                           repeats)
         return flat
 
     def insert(self, rows: Sequence[Sequence[Any]]) -> None:
         """Insert ``rows`` (values in the order of ``columns``)."""
         if rows:
-            flat = self._flat(rows, self._stamps.uids(len(rows)))
-            self._sql.insert(self.conn, self._plain, flat)
+            self.insert_columns(len(rows), list(zip(*rows, strict=True)))
+
+    def insert_columns(self, count: int, columns: Sequence[Column], *, ids: bool = False
+                       ) -> list[int]:
+        """Insert ``count`` rows given column by column (in the order of ``columns``,
+        each ``count`` values or one :class:`Same`); with ``ids``, the rows' new ids are
+        taken first (:meth:`BulkSQL.new_ids`) and returned in the order of the rows."""
+        if count <= 0:
+            return []
+        uids = self._stamps.uids(count)
+        if not ids:
+            self._sql.insert(self.conn, self._plain, self._flat(count, columns, [uids]))
+            return []
+        new = self._sql.new_ids(self.conn, self.table, count)
+        self._sql.insert(self.conn, self._with_ids, self._flat(count, columns, [new, uids]))
+        return new
 
     def insert_returning_ids(self, rows: Sequence[Sequence[Any]]) -> list[int]:
-        """Insert ``rows`` and return their new ids in the same order."""
+        """Insert ``rows`` and return their new ids in the same order, by ``RETURNING``."""
         if not rows:
             return []
         uids = self._stamps.uids(len(rows))
-        flat = self._flat(rows, uids)
+        flat = self._flat(len(rows), list(zip(*rows, strict=True)), [uids])
         return self._sql.insert_returning_ids(self.conn, self._returning, flat, uids)

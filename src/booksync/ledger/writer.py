@@ -33,6 +33,7 @@ import datetime as dt
 from collections.abc import Callable
 from collections.abc import Sequence as Seq
 from dataclasses import dataclass
+from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Executable, func, select, update
@@ -169,6 +170,70 @@ class RowBuilder:
         sequences = [(e.journal_id, e.date.year) for e in entries] if post else []
         return BatchRows(len(entries), post, flat, lines, sequences, [] if post else entry_uids)
 
+    def pairs(
+        self,
+        journal_id: int,
+        first: int,
+        second: int,
+        dates: Seq[dt.date],
+        amounts: Seq[int],
+        values: Seq[int],
+        labels: Seq[str],
+        partners: Seq[int | None],
+        currency: str | None = None,
+    ) -> BatchRows:
+        """Posted entries of two lines each, the ``i``-th dated ``dates[i]``: account
+        ``first`` is debited ``values[i]`` (company currency, not negative) when
+        ``amounts[i]`` (signed, in ``currency`` when given) is not negative, else
+        credited, and account ``second`` the other way; both lines carry the label and
+        the partner, and in a foreign ``currency`` the amount, signed for each side.
+
+        What :meth:`__call__` makes of such entries, built column by column without
+        an object per entry or line: a bank statement's lines are a hundred thousand
+        of them (docs/ledger.md, "Bank lines in bulk").
+        """
+        n = len(dates)
+        cid, created = self.company_id, self.stamps.now()
+        days = {day: self.date(day) for day in set(dates)}
+        stored = [days[day] for day in dates]
+        width = POSTED_WIDTH
+        flat: list[Any] = [None] * (n * width)
+        flat[1::width] = self.stamps.uids(n)
+        flat[2::width] = flat[9::width] = [created] * n
+        flat[3::width] = [cid] * n
+        flat[4::width] = [journal_id] * n
+        flat[5::width] = stored
+        flat[6::width] = [label[:500] for label in labels]
+        count, width = 2 * n, LINE_WIDTH
+        lines: list[Any] = [None] * (count * width)
+        lines[0::width] = self.stamps.uids(count)
+        lines[1::width] = [created] * count
+        lines[2::width] = [cid] * count
+        places = list(range(n))
+        lines[3::width] = _interleaved(places, places)
+        lines[4::width] = [first, second] * n
+        lines[5::width] = _interleaved(partners, partners)
+        debits = [value if amount >= 0 else 0 for amount, value in zip(amounts, values,
+                                                                         strict=True)]
+        credits = [value - debit for value, debit in zip(values, debits, strict=True)]
+        lines[6::width] = _interleaved(debits, credits)
+        lines[7::width] = _interleaved(credits, debits)
+        if currency is not None:
+            lines[8::width] = [currency] * count
+            lines[9::width] = _interleaved(amounts, [-amount for amount in amounts])
+        lines[10::width] = _interleaved(labels, labels)
+        lines[11::width] = _interleaved(stored, stored)
+        sequences = [(journal_id, day.year) for day in dates]
+        return BatchRows(n, True, flat, lines, sequences, [])
+
+
+def _interleaved(first: Seq[Any], second: Seq[Any]) -> list[Any]:
+    """``first[0], second[0], first[1], second[1], ...``"""
+    out: list[Any] = [None] * (2 * len(first))
+    out[0::2] = first
+    out[1::2] = second
+    return out
+
 
 def _row_builder(company_id: int, dialect_url: str) -> RowBuilder:
     """A :class:`RowBuilder` made anew from what it pickles to."""
@@ -238,9 +303,8 @@ class EntryWriter:
         foreign key waits for the commit, which fails if an entry never came.
         """
         self._posted.add(sum(batch.line_rows[LINE_DEBIT::LINE_WIDTH]))
-        number = self._next_number
-        numbers = [number(journal_id, year) for journal_id, year in batch.sequences]
-        ids = self._allocate_ids(conn, batch.count)
+        numbers = self._numbered(batch.sequences)
+        ids = self._sql.new_ids(conn, "entry", batch.count)
         rows = batch.entry_rows
         rows[POSTED_ID::POSTED_WIDTH] = ids
         rows[POSTED_NUMBER::POSTED_WIDTH] = numbers
@@ -287,10 +351,9 @@ class EntryWriter:
             ) or 0)
         )
         now = self.rows.stamps.now()
-        number = self._next_number
         flat: list[Any] = [now] * (3 * len(entries))
         flat[0::3] = ids
-        flat[1::3] = [number(journal_id, date.year) for _, journal_id, date in entries]
+        flat[1::3] = self._numbered([(journal_id, date.year) for _, journal_id, date in entries])
         self._sql.execute(self.session.connection(), POST, flat)
         if self._tracked:
             track_entries(self.session, self.company, ids)
@@ -308,14 +371,24 @@ class EntryWriter:
             )
             self._saved_cache_size = None
 
-    def _next_number(self, journal_id: int, year: int) -> str:
-        key = (journal_id, year)
-        counter = self._numbers.get(key)
-        if counter is None:
-            counter = self._lock_sequence(journal_id, year)
-            self._numbers[key] = counter
-        counter[1] += 1
-        return f"{self._codes[journal_id]}/{year}/{counter[1]:05d}"
+    def _numbered(self, sequences: Seq[tuple[int, int]]) -> list[str]:
+        """The next numbers of the journals and years ``sequences`` names, one each, in
+        order: a run of entries of one journal and year takes a run of numbers.
+
+        New ids of posted entries are taken before the entries are inserted
+        (:meth:`BulkSQL.new_ids`) after their journal's counter is locked here,
+        so on SQLite the transaction holds the write lock by then.
+        """
+        numbers: list[str] = []
+        for key, run in groupby(sequences):
+            count = sum(1 for _ in run)
+            counter = self._numbers.get(key)
+            if counter is None:
+                counter = self._numbers[key] = self._lock_sequence(*key)
+            first, counter[1] = counter[1] + 1, counter[1] + count
+            prefix = f"{self._codes[key[0]]}/{key[1]}/"
+            numbers += [f"{prefix}{n:05d}" for n in range(first, first + count)]
+        return numbers
 
     def _lock_sequence(self, journal_id: int, year: int) -> list[int]:
         values = {

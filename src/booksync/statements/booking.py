@@ -8,9 +8,10 @@ the foreign amount on both lines when the journal is in another currency,
 converted at the rate of the line's date.  Reconciliation later replaces the
 suspense side.  A partner known when the line is made goes on both lines.
 
-A first sync may bring a hundred thousand lines, so the per-line work is
-plain attribute and integer arithmetic and the company's rules are checked
-once per batch, not per entry (see :meth:`JournalBooking.entries`).
+A first sync may bring a hundred thousand lines, so the company's rules are
+checked once per batch, not per entry (see :meth:`JournalBooking.entries`),
+and the entries go to the writer as their rows, built column by column
+(:meth:`JournalBooking.rows`), without an object per entry or line.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from booksync.ledger.entries import PreparedEntry, PreparedLine, check_postable
 from booksync.ledger.errors import LedgerError
 from booksync.ledger.models import Account, Company, Journal
 from booksync.ledger.rates import RateTable
+from booksync.ledger.writer import BatchRows, RowBuilder
 
 
 class NewLine(NamedTuple):
@@ -89,12 +91,32 @@ class JournalBooking:
           and ``check_postable`` itself refuses that one, with its own
           message.
         """
+        self._check_lock(lines)
+        return self._entries(lines)
+
+    def rows(self, lines: Sequence[NewLine], builder: RowBuilder) -> BatchRows:
+        """The entries :meth:`entries` makes, as the rows ``builder`` makes of them,
+        checked the same way: what the entry writer inserts (``write_rows``)."""
+        self._check_lock(lines)
+        dates = [line.date for line in lines]
+        amounts = [line.amount for line in lines]
+        convert = self.rates.convert if self.rates is not None else None
+        if convert is None:
+            values = [abs(amount) for amount in amounts]
+        else:
+            values = [abs(convert(a, d)) for a, d in zip(amounts, dates, strict=True)]
+        return builder.pairs(
+            self.journal.id, self.bank_id, self.suspense_id, dates, amounts, values,
+            [line.label for line in lines], [line.partner_id for line in lines],
+            self.currency if self.foreign else None,
+        )
+
+    def _check_lock(self, lines: Sequence[NewLine]) -> None:
         lock = self.company.lock_date
         if lock is not None and lines and min(line.date for line in lines) <= lock:
             first = next(i for i, line in enumerate(lines) if line.date <= lock)
             *_, locked = self._entries(lines[: first + 1])
             check_postable(self.company, locked)  # raises: on or before the lock date
-        return self._entries(lines)
 
     def _entries(self, lines: Sequence[NewLine]) -> list[PreparedEntry]:
         journal_id, bank_id, suspense_id = self.journal.id, self.bank_id, self.suspense_id

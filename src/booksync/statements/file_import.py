@@ -39,8 +39,9 @@ from booksync.banking.bank_values import (
 )
 from booksync.banking.models import BankAccount
 from booksync.ledger.models import Company, Journal
+from booksync.ledger.pipeline import gc_relaxed
 from booksync.ledger.writer import EntryWriter
-from booksync.money import CURRENCIES, MoneyError, to_decimal, to_minor
+from booksync.money import CURRENCIES, MAX_DIGITS, MoneyError, to_decimal, to_minor
 from booksync.providers.base import Transaction, Window
 from booksync.statements.across import claim_across, mirrored_balance, mirrors_anything
 from booksync.statements.booking import NewLine
@@ -96,6 +97,7 @@ class FileImporter:
         self.session, self.company, self.journal, self.name = session, company, journal, name
         self.currency = journal.currency_code or company.currency_code
         self.exp = CURRENCIES[self.currency][0]
+        self._scale: int = 10**self.exp
         self.source = file_source(session, journal)
         self.known = KnownLines(session, self.source.id)
         self.writer = writer if writer is not None else EntryWriter(session, company)
@@ -121,6 +123,14 @@ class FileImporter:
                             f"books {', '.join(self.own_accounts)}")
 
     def _minor(self, amount: Decimal, where: str) -> int:
+        """``to_minor``, by one exact integer division for an amount of at most
+        ``MAX_DIGITS`` digits of minor units (as the parsers' amounts are); anything
+        else, and every error, through ``to_minor`` itself."""
+        if amount.is_finite() and 0 <= amount.adjusted() + self.exp < MAX_DIGITS:
+            num, den = amount.as_integer_ratio()
+            minor, rest = divmod(num * self._scale, den)
+            if not rest:
+                return minor
         try:
             return to_minor(amount, self.exp)
         except MoneyError as exc:
@@ -163,6 +173,13 @@ class FileImporter:
         return StatementBalance(closing.amount - to_decimal(moved, self.exp), day)
 
     def apply(self, statement: FileStatement) -> StatementOutcome:
+        """Book ``statement``; what it did.  A statement may hold a hundred thousand
+        transactions, alive while it is booked: the cycle collector is relaxed and
+        leaves them out (docs/ledger.md, "Bank lines in bulk")."""
+        with gc_relaxed():
+            return self._apply(statement)
+
+    def _apply(self, statement: FileStatement) -> StatementOutcome:
         self._check(statement)
         outcome = StatementOutcome(statement.account, statement.statement_id)
         if statement.corrections:  # reversed first, the replacements booked as the rest

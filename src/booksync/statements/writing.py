@@ -1,13 +1,19 @@
 """Writes a statement source's new lines: posted entries, lines, aliases.
 
 The one path every source books through (a sync's importer, a line entered
-by hand, statement files later), inside the caller's transaction: the
-lines' entries go through the ledger's :class:`EntryWriter` (numbered,
-posted, checked by the database's triggers), then the statement lines and
-their aliases through multi-row inserts, since a first sync writes a hundred
+by hand, a statement file), inside the caller's transaction: the lines'
+entries go through the ledger's :class:`EntryWriter` (numbered, posted,
+checked by the database's triggers), then the statement lines and their
+aliases through multi-row inserts, since a first sync writes a hundred
 thousand of each (see :mod:`booksync.db.bulk`).  A line's aliases are
 written with it, so a line never exists without the ids that keep it from
 being booked twice.
+
+Every step takes the batch column by column: the entries' rows come from
+:meth:`JournalBooking.rows`, the statement lines' columns are the new
+lines' fields side by side (one ``zip``), the values every line shares are
+given once, and the lines' ids are taken before they are inserted, so the
+insert returns nothing (docs/ledger.md, "Bank lines in bulk").
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from booksync.banking.models import StatementLine, StatementSource, TransactionAlias
-from booksync.db.bulk import BulkInsert
+from booksync.db.bulk import BulkInsert, Same
 from booksync.ledger.models import Company, Journal
 from booksync.ledger.writer import EntryWriter
 from booksync.statements.booking import JournalBooking, NewLine
@@ -85,49 +91,45 @@ class StatementWriter:
         """Statement lines (posted entries, aliases) for ``lines``; their ids in order."""
         if not lines:
             return []
-        entry_ids = self.writer.write(self.booking.entries(lines), post=True)
-        cid, journal_id, source_id = self.company_id, self.journal_id, self.source.id
-        account_id, currency = self.source.provider_account_id, self.currency
-        rows = [
-            (
-                cid,
-                journal_id,
-                source_id,
-                account_id,
-                run_id,
-                entry_id,
-                line.date,
-                line.value_date,
-                line.transacted_at,
-                line.amount,
-                currency,
-                line.label[:500],
-                line.partner_id,
-                line.partner_name,
-                line.counterparty_iban,
-                line.reference,
-                line.ids[0] if line.ids else None,
-                line.is_opening,
-                line.raw,
-            )
-            for line, entry_id in zip(lines, entry_ids, strict=True)
-        ]
-        line_ids = _bulk(self.session, StatementLine).insert_returning_ids(rows)
-        self.add_aliases(
+        entry_ids = self.writer.write_rows(self.booking.rows(lines, self.writer.rows))
+        (dates, amounts, labels, value_dates, instants, partners, names, ibans, references,
+         ids, opening, raw) = zip(*lines, strict=True)
+        line_ids = _bulk(self.session, StatementLine).insert_columns(
+            len(lines),
             [
-                (line_id, tid)
-                for line, line_id in zip(lines, line_ids, strict=True)
-                for tid in line.ids
-            ]
+                Same(self.company_id),
+                Same(self.journal_id),
+                Same(self.source.id),
+                Same(self.source.provider_account_id),
+                Same(run_id),
+                entry_ids,
+                dates,
+                value_dates,
+                instants,
+                amounts,
+                Same(self.currency),
+                [label[:500] for label in labels],
+                partners,
+                names,
+                ibans,
+                references,
+                [own[0] if own else None for own in ids],
+                opening,
+                raw,
+            ],
+            ids=True,
+        )
+        self.add_aliases(
+            [(line_id, tid) for line_id, own in zip(line_ids, ids, strict=True) for tid in own]
         )
         return line_ids
 
     def add_aliases(self, pairs: Sequence[tuple[int, str]]) -> None:
         """More ids of this source for lines it booked: ``(line id, transaction id)``."""
         if pairs:
-            cid, source_id = self.company_id, self.source.id
-            _bulk(self.session, TransactionAlias).insert(
-                [(cid, source_id, line_id, tid) for line_id, tid in pairs]
+            line_ids, tids = zip(*pairs, strict=True)
+            _bulk(self.session, TransactionAlias).insert_columns(
+                len(pairs), [Same(self.company_id), Same(self.source.id), line_ids, tids]
             )
 
 
