@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from booksync.app.banking import InstitutionView
 from booksync.app.connections import ConnectionView, view
 from booksync.app.context import open_books
-from booksync.banking.connections import get_connection
+from booksync.banking.connections import add_provider_account, get_connection
 from booksync.banking.institutions import institution_key, upsert_institutions
 from booksync.banking.models import Connection, Institution, ProviderAccount
 from booksync.banking.secrets import seal, unseal
@@ -41,10 +41,9 @@ from booksync.banking.states import ConnectionState
 from booksync.db.base import utcnow
 from booksync.db.engine import session_factory
 from booksync.ledger.errors import LedgerError, NotFound
-from booksync.ledger.journals import create_bank_journal, get_journal
+from booksync.ledger.journals import get_journal
 from booksync.ledger.limits import MAX_NAME, fit_text, shown, text_ok
 from booksync.ledger.models import Company, JournalType
-from booksync.money import CURRENCIES
 from booksync.providers.base import ProviderAccount as RemoteAccount
 from booksync.providers.gocardless import GoCardlessProvider, RequisitionNotLinked
 from booksync.providers.gocardless_http import Secrets
@@ -297,7 +296,7 @@ def complete_gocardless(
             if unknown:
                 raise LedgerError(f"the bank gave no account {sorted(unknown)[0]!r} to link")
             for account in remote:
-                _add_account(books.session, books.company, connection, account, links)
+                add_provider_account(books.session, books.company, connection, account, links)
             connection.auto_sync = True
             warnings = []
         connection.credentials = seal(linked.text())
@@ -319,40 +318,6 @@ def _give_up(engine: Engine, company: str | None, ident: int, key: str, message:
         else:
             connection.credentials = None  # a new connection that never was: nothing to keep
         connection.last_error = message
-
-
-def _add_account(
-    session: Session,
-    company: Company,
-    connection: Connection,
-    remote: RemoteAccount,
-    links: Mapping[str, str],
-) -> ProviderAccount:
-    """One of the bank's accounts, booked in the journal ``links`` names or in a new one."""
-    if not text_ok(remote.id, MAX_NAME):
-        raise LedgerError(f"the bank's account id {shown(remote.id)} cannot be kept")
-    currency = remote.currency.upper()
-    if currency not in CURRENCIES:
-        raise LedgerError(f"account {remote.name!r} is in an unknown currency {currency!r}")
-    if remote.id in links:
-        journal = get_journal(session, company, links[remote.id])
-        if journal.type != JournalType.BANK:
-            raise LedgerError(f"journal {journal.code} is not a bank journal")
-        if (journal.currency_code or company.currency_code) != currency:
-            raise LedgerError(f"journal {journal.code} is not in {currency}")
-    else:
-        journal = create_bank_journal(session, company, remote.name, currency)
-    account = ProviderAccount(
-        company_id=company.id,
-        connection_id=connection.id,
-        provider_account_id=remote.id,
-        name=fit_text(remote.name, MAX_NAME),
-        currency_code=currency,
-        iban=remote.iban if remote.iban and text_ok(remote.iban, 34) else None,
-        journal_id=journal.id,
-    )
-    session.add(account)
-    return account
 
 
 def _pair(
@@ -396,7 +361,7 @@ def _pair(
     if unknown:
         raise LedgerError(f"the bank gave no account {sorted(unknown)[0]!r} to link")
     for extra in left:
-        _add_account(session, company, connection, extra, links)
+        add_provider_account(session, company, connection, extra, links)
     warnings = []
     for account in old:
         if account.id not in paired and account.journal_id is not None:

@@ -110,36 +110,48 @@ def create_connection(
     session.add(connection)
     session.flush()
     for remote in accounts:
-        if not text_ok(remote.id, MAX_NAME):
-            raise LedgerError(
-                f"the bank's account id {shown(remote.id)} cannot be kept: at most "
-                f"{MAX_NAME} printable characters"
-            )
-        currency = remote.currency.upper()
-        if currency not in CURRENCIES:
-            raise LedgerError(f"account {remote.name!r} is in an unknown currency {currency!r}")
-        if remote.id in links:
-            journal = get_journal(session, company, links[remote.id])
-            if journal.type != JournalType.BANK:
-                raise LedgerError(f"journal {journal.code} is not a bank journal")
-            if (journal.currency_code or company.currency_code) != currency:
-                raise LedgerError(f"journal {journal.code} is not in {currency}")
-        else:
-            journal = create_bank_journal(session, company, remote.name, currency)
-        session.add(
-            ProviderAccount(
-                company_id=company.id,
-                connection_id=connection.id,
-                provider_account_id=remote.id,
-                name=fit_text(remote.name, MAX_NAME),
-                currency_code=currency,
-                iban=remote.iban if remote.iban and text_ok(remote.iban, 34) else None,
-                journal_id=journal.id,
-            )
-        )
+        add_provider_account(session, company, connection, remote, links)
     session.flush()
     session.refresh(connection)
     return connection
+
+
+def add_provider_account(
+    session: Session,
+    company: Company,
+    connection: Connection,
+    remote: RemoteAccount,
+    links: Mapping[str, str],
+) -> ProviderAccount:
+    """One of the bank's accounts on ``connection``, booked in the journal ``links`` names
+    for it (a bank journal in its currency) or in a new one."""
+    if not text_ok(remote.id, MAX_NAME):
+        raise LedgerError(
+            f"the bank's account id {shown(remote.id)} cannot be kept: at most "
+            f"{MAX_NAME} printable characters"
+        )
+    currency = remote.currency.upper()
+    if currency not in CURRENCIES:
+        raise LedgerError(f"account {remote.name!r} is in an unknown currency {currency!r}")
+    if remote.id in links:
+        journal = get_journal(session, company, links[remote.id])
+        if journal.type != JournalType.BANK:
+            raise LedgerError(f"journal {journal.code} is not a bank journal")
+        if (journal.currency_code or company.currency_code) != currency:
+            raise LedgerError(f"journal {journal.code} is not in {currency}")
+    else:
+        journal = create_bank_journal(session, company, remote.name, currency)
+    account = ProviderAccount(
+        company_id=company.id,
+        connection_id=connection.id,
+        provider_account_id=remote.id,
+        name=fit_text(remote.name, MAX_NAME),
+        currency_code=currency,
+        iban=remote.iban if remote.iban and text_ok(remote.iban, 34) else None,
+        journal_id=journal.id,
+    )
+    session.add(account)
+    return account
 
 
 def list_connections(session: Session, company: Company) -> list[Connection]:
@@ -235,6 +247,7 @@ def connection_dict(connection: Connection) -> dict[str, Any]:
 
 
 __all__ = [
+    "add_provider_account",
     "connection_dict",
     "create_connection",
     "disconnect",
