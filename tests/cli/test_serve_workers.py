@@ -9,6 +9,7 @@ the supervising process, and both serving processes reach it.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import signal
@@ -34,6 +35,7 @@ from booksync.statements.manual import ManualLine
 from booksync.users.accounts import add_user
 from booksync.users.models import ApiToken
 from booksync.users.tokens import create_token
+from booksync.web.server import ServeOptions, listening
 from tests.cli.clitools import call
 
 ADMIN = "admin@example.com"
@@ -156,3 +158,27 @@ def test_the_sandbox_bank_runs_once_and_both_processes_reach_it(
 def test_workers_must_be_at_least_one(capsys: pytest.CaptureFixture[str]) -> None:
     code, _out, err = call(capsys, "serve", "--workers", "0")
     assert code == 2 and "--workers" in err
+
+
+def test_the_shared_port_answers_without_nagles_delay() -> None:
+    """asyncio turns Nagle's algorithm off on the connections it accepts only from a
+    socket made as TCP; with it on, each answer's body waited for the client's delayed
+    acknowledgement of its headers."""
+    shared = listening(ServeOptions(port=0))
+
+    async def accept_one() -> int:
+        accepted: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        def made(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            sock = writer.get_extra_info("socket")
+            accepted.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(made, sock=shared)
+        _reader, writer = await asyncio.open_connection(*shared.getsockname()[:2])
+        found = await accepted
+        writer.close()
+        server.close()
+        return found
+
+    assert asyncio.run(accept_one()) != 0

@@ -24,6 +24,7 @@ import gc
 import json
 import logging
 import os
+import socket
 import sys
 import threading
 from dataclasses import dataclass
@@ -31,8 +32,10 @@ from dataclasses import dataclass
 import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import Engine
+from uvicorn.supervisors import Multiprocess
 
 from booksync.db.engine import make_engine, session_factory
+from booksync.errors import BooksyncError
 from booksync.providers.url_policy import OutboundPolicy, set_default_policy
 from booksync.sync.scheduler import Worker
 from booksync.web.app import WebConfig, create_app
@@ -96,11 +99,37 @@ def served_app() -> FastAPI:
     return _settled(create_app(make_engine(told["url"]), WebConfig(sandbox_url=told["sandbox"])))
 
 
+def listening(options: ServeOptions) -> socket.socket:
+    """The port the serving processes of ``--workers N`` share, bound here.
+
+    Made as a TCP socket by name: uvicorn binds one with protocol 0, and
+    asyncio then leaves Nagle's algorithm on the connections it accepts from
+    it, so that the body of each answer waited for the client's delayed
+    acknowledgement of its headers, 40 ms on Linux.
+    """
+    family = socket.AF_INET6 if ":" in options.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((options.host, options.port))
+    except OSError as exc:
+        sock.close()
+        raise BooksyncError(f"cannot listen on {options.host}:{options.port}: "
+                            f"{exc.strerror or exc}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
 def _run(app: FastAPI | str, options: ServeOptions) -> None:
     """uvicorn on the app itself, or with ``workers`` processes on its factory's name."""
-    uvicorn.run(app, host=options.host, port=options.port, factory=isinstance(app, str),
-                workers=options.workers, log_level="info", access_log=False,
-                server_header=False, proxy_headers=False)
+    config = uvicorn.Config(app, host=options.host, port=options.port,
+                            factory=isinstance(app, str), workers=options.workers,
+                            log_level="info", access_log=False, server_header=False,
+                            proxy_headers=False)
+    if isinstance(app, str):
+        Multiprocess(config, sockets=[listening(options)]).run()
+    else:
+        uvicorn.Server(config).run()
 
 
 def serve(engine: Engine, options: ServeOptions, *, announce: bool = True) -> None:
