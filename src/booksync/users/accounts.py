@@ -36,6 +36,7 @@ __all__ = [
     "list_users",
     "normalize_email",
     "principal_for",
+    "principal_of",
     "storable",
     "user_by_email",
 ]
@@ -198,15 +199,23 @@ def authenticate(session: Session, email: str, password: str) -> AppUser | None:
 
 def principal_for(session: Session, user: AppUser) -> Principal:
     """What ``user`` may do and see, read now (grants change take effect at once)."""
+    return principal_of(session, user.id, user.email, user.role, user.all_companies)
+
+
+def principal_of(
+    session: Session, user_id: int, email: str, role: str, all_companies: bool
+) -> Principal:
+    """:func:`principal_for` from the user's columns, for a caller that read them
+    without loading the user (the API token's lookup, on every request)."""
     company_ids: frozenset[int] = frozenset()
-    if not user.all_companies:
+    if not all_companies:
         company_ids = frozenset(session.scalars(
-            select(app_user_company.c.company_id).where(app_user_company.c.user_id == user.id)
+            select(app_user_company.c.company_id).where(app_user_company.c.user_id == user_id)
         ))
     return Principal(
-        user_id=user.id,
-        email=user.email,
-        role=Role(user.role),
-        all_companies=user.all_companies,
+        user_id=user_id,
+        email=email,
+        role=Role(role),
+        all_companies=all_companies,
         company_ids=company_ids,
     )
