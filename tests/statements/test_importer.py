@@ -229,7 +229,7 @@ def test_an_amount_that_does_not_fit_the_currency_writes_nothing_of_its_account(
         ("ACC-1", [booked("A", 1, "1.00"), booked("B", 1, "1.001")], None, True),
     ]
     result = harness.sync()
-    assert result.state == "partial"
+    assert result.state == "partial", result.error
     assert result.error is not None and "does not fit EUR" in result.error
     assert harness.lines("ACC-1") == [] and len(harness.lines("ACC-2")) == 1
 

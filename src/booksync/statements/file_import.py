@@ -19,7 +19,6 @@ Within the caller's transaction (docs/banking.md, "Statement files"):
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
@@ -31,22 +30,20 @@ from sqlalchemy.orm import Session
 from booksync.bankfiles.records import FileError, FileStatement, StatementBalance
 from booksync.banking.bank_values import (
     counterparty_iban,
-    fingerprint,
-    line_label,
     partner_name,
     reference,
-    stored_id,
 )
 from booksync.banking.models import BankAccount
 from booksync.ledger.models import Company, Journal
 from booksync.ledger.pipeline import gc_relaxed
 from booksync.ledger.writer import EntryWriter
-from booksync.money import CURRENCIES, MAX_DIGITS, MoneyError, to_decimal, to_minor
+from booksync.money import CURRENCIES, MoneyError, to_decimal
 from booksync.providers.base import Transaction, Window
 from booksync.statements.across import claim_across, mirrored_balance, mirrors_anything
 from booksync.statements.booking import NewLine
 from booksync.statements.corrections import apply_corrections
 from booksync.statements.dedupe import Fetched, plan
+from booksync.statements.fetched import Minor, fetched_of
 from booksync.statements.importer import OPENING_LABEL, WRITE_BATCH
 from booksync.statements.known import KnownLines, chunks
 from booksync.statements.sources import file_source
@@ -97,7 +94,7 @@ class FileImporter:
         self.session, self.company, self.journal, self.name = session, company, journal, name
         self.currency = journal.currency_code or company.currency_code
         self.exp = CURRENCIES[self.currency][0]
-        self._scale: int = 10**self.exp
+        self._minor = Minor(self.exp, self._refuse)
         self.source = file_source(session, journal)
         self.known = KnownLines(session, self.source.id)
         self.writer = writer if writer is not None else EntryWriter(session, company)
@@ -122,39 +119,14 @@ class FileImporter:
                             f"{(statement.account or '')[:40]}, journal {self.journal.code} "
                             f"books {', '.join(self.own_accounts)}")
 
-    def _minor(self, amount: Decimal, where: str) -> int:
-        """``to_minor``, by one exact integer division for an amount of at most
-        ``MAX_DIGITS`` digits of minor units (as the parsers' amounts are); anything
-        else, and every error, through ``to_minor`` itself."""
-        if amount.is_finite() and 0 <= amount.adjusted() + self.exp < MAX_DIGITS:
-            num, den = amount.as_integer_ratio()
-            minor, rest = divmod(num * self._scale, den)
-            if not rest:
-                return minor
-        try:
-            return to_minor(amount, self.exp)
-        except MoneyError as exc:
-            raise FileError(self.name, where, f"{exc}") from None
+    def _refuse(self, exc: MoneyError, where: str) -> FileError:
+        return FileError(self.name, where, f"{exc}")
 
     def _fetched(self, statement: FileStatement) -> list[Fetched[Transaction]]:
-        """The statement's transactions as dedupe takes them: ids, date, minor amount; a
-        transaction without the bank's reference gets a stand-in (docs/banking.md,
-        "Exactly once: the dedupe rules")."""
-        occurrences: Counter[tuple[object, ...]] = Counter()
-        out: list[Fetched[Transaction]] = []
-        for n, tx in enumerate(statement.transactions, 1):
-            if tx.booking_date is None:
-                continue
-            amount = self._minor(tx.amount, f"{statement.place or 'statement'}, "
-                                             f"transaction {n}")
-            ids = [stored_id(i) for i in (tx.provider_transaction_id, *tx.alternative_ids) if i]
-            if not ids:
-                key = (tx.booking_date, amount, tx.description)
-                occurrences[key] += 1
-                ids = [fingerprint(tx, amount, occurrences[key])]
-            out.append(Fetched(tuple(dict.fromkeys(ids)), tx.booking_date, amount, tx,
-                               line_label(tx)))
-        return out
+        """The statement's transactions as dedupe takes them (statements.fetched)."""
+        place = statement.place or "statement"
+        return fetched_of(statement.transactions, self._minor,
+                          lambda n: f"{place}, transaction {n}")
 
     def _balance(self, day: dt.date) -> Decimal:
         return to_decimal(mirrored_balance(self.session, self.journal.id, day), self.exp)

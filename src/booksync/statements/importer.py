@@ -20,7 +20,6 @@ converted once, and new lines go to the database a few thousand at a time
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -31,8 +30,6 @@ from sqlalchemy.orm import Session
 
 from booksync.banking.bank_values import (
     counterparty_iban,
-    fingerprint,
-    line_label,
     partner_name,
     reference,
     stored_id,
@@ -42,12 +39,13 @@ from booksync.ledger.errors import LedgerError
 from booksync.ledger.limits import fit_text
 from booksync.ledger.models import Company, Journal
 from booksync.ledger.writer import EntryWriter
-from booksync.money import CURRENCIES, MAX_DIGITS, MoneyError, to_minor
+from booksync.money import CURRENCIES, MoneyError
 from booksync.providers.base import Batch, Transaction, Window
 from booksync.providers.errors import ProviderProtocolError
 from booksync.statements.across import claim_across, mirrored_balance
 from booksync.statements.booking import NewLine
 from booksync.statements.dedupe import Fetched, plan
+from booksync.statements.fetched import Minor, fetched_of
 from booksync.statements.known import KnownLines, chunks
 from booksync.statements.sources import online_source
 from booksync.statements.withdrawn import drop_settled_pending, reverse_withdrawn
@@ -113,7 +111,7 @@ class StatementImporter:
         self.account = account
         self.journal: Journal = journal
         self.exp = CURRENCIES[account.currency_code][0]
-        self._scale: int = 10**self.exp
+        self._to_minor = Minor(self.exp, self._refuse)
         self.source = online_source(session, account)
         if self.source.journal_id != journal.id:
             # A source's ids are unique within it, so its lines stay in one journal.
@@ -130,47 +128,15 @@ class StatementImporter:
     # -- conversions ----------------------------------------------------------
 
     def _minor(self, amount: Decimal, what: str) -> int:
-        """``to_minor`` in the account's currency, as a protocol error if it does not fit.
+        """``to_minor`` in the account's currency, as a protocol error if it does not fit."""
+        return self._to_minor(amount, what)
 
-        The usual amount (a finite Decimal of at most ``MAX_DIGITS`` digits in
-        minor units, ``adjusted() + exp`` being ``to_minor``'s digit count
-        less one) is converted with one exact integer division; a remainder
-        or anything else takes ``to_minor``, which names what is wrong.
-        """
-        if amount.is_finite() and 0 <= amount.adjusted() + self.exp < MAX_DIGITS:
-            num, den = amount.as_integer_ratio()
-            minor, rest = divmod(num * self._scale, den)
-            if not rest:
-                return minor
-        try:
-            return to_minor(amount, self.exp)
-        except MoneyError as exc:
-            raise ProviderProtocolError(
-                f"the bank sent {what} that does not fit {self.account.currency_code}: {exc}"
-            ) from None
+    def _refuse(self, exc: MoneyError, what: str) -> ProviderProtocolError:
+        return ProviderProtocolError(
+            f"the bank sent {what} that does not fit {self.account.currency_code}: {exc}")
 
     def _fetched(self, booked: Sequence[Transaction]) -> list[Fetched[Transaction]]:
-        occurrences: Counter[tuple[object, ...]] = Counter()
-        out: list[Fetched[Transaction]] = []
-        minor = self._minor
-        for tx in booked:
-            if tx.booking_date is None:  # a booked transaction always has a date
-                continue
-            amount = minor(tx.amount, "an amount")
-            tx_id = tx.provider_transaction_id
-            if tx_id and not tx.alternative_ids:  # the usual case, without the lists
-                out.append(
-                    Fetched((stored_id(tx_id),), tx.booking_date, amount, tx, line_label(tx))
-                )
-                continue
-            ids = [stored_id(tx_id)] if tx_id else []
-            ids += [i for i in map(stored_id, tx.alternative_ids) if i not in ids]
-            if not ids:
-                key = (tx.booking_date, amount, tx.description)
-                occurrences[key] += 1
-                ids = [fingerprint(tx, amount, occurrences[key])]
-            out.append(Fetched(tuple(ids), tx.booking_date, amount, tx, line_label(tx)))
-        return out
+        return fetched_of(booked, self._to_minor, lambda _: "an amount")
 
     # -- writes ---------------------------------------------------------------
 

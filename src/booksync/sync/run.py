@@ -353,6 +353,9 @@ class SyncRunner:
                             now=now,
                         )
                 except BooksyncError as exc:
+                    # What the rolled-back part loaded may name rows that are gone, and
+                    # SQLite hands their ids out again: read everything anew.
+                    session.expire_all()
                     reason, refused = secret_free(str(exc)), True
                     sent_here = len(batch.booked) + len(batch.pending)
                     problems.append(f"{name}: nothing booked: {reason}")
