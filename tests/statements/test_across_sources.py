@@ -22,16 +22,22 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from booksync.bankfiles.records import FileStatement, StatementBalance
 from booksync.banking.connections import create_connection
 from booksync.banking.models import ProviderAccount, StatementLine, SyncRun
-from booksync.bankfiles.records import FileStatement, StatementBalance
 from booksync.db.base import utcnow
 from booksync.db.engine import session_factory
 from booksync.ledger.companies import create_company
 from booksync.ledger.models import Company, Journal
-from booksync.providers.base import Balance, Batch, Credentials, Transaction, TransactionStatus
+from booksync.providers.base import (
+    Balance,
+    Batch,
+    Credentials,
+    Transaction,
+    TransactionStatus,
+    Window,
+)
 from booksync.providers.base import ProviderAccount as RemoteAccount
-from booksync.providers.base import Window
 from booksync.statements.file_import import FileImporter
 from booksync.statements.importer import StatementImporter
 
