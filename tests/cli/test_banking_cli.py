@@ -578,17 +578,21 @@ def test_demo_with_the_sandbox_bank(
 
     assert run(["--db", str(path), "sync", "log", "--json"]) == 0
     log = json.loads(capsys.readouterr().out)
-    assert [r["state"] for r in log] == ["success", "success"]
-    assert log[1]["new"] > 0
+    # Three connections (SimpleFIN, GoCardless, Plaid), each synchronized twice.
+    assert [r["state"] for r in log] == ["success"] * 6
+    assert all(r["new"] > 0 for r in log[3:])  # the first runs, oldest last
     assert run(["--db", str(path), "connection", "list", "--json"]) == 0
-    (connection,) = json.loads(capsys.readouterr().out)
-    assert connection["state"] == "connected" and len(connection["accounts"]) == 6
+    connections = json.loads(capsys.readouterr().out)
+    assert sorted(c["provider"] for c in connections) == ["gocardless", "plaid", "simplefin"]
+    assert all(c["state"] == "connected" and len(c["accounts"]) == 2 for c in connections)
+    simplefin = next(c for c in connections if c["provider"] == "simplefin")
     assert run(["--db", str(path), "statement", "list", "--journal", "BNK1", "--json"]) == 0
     lines = json.loads(capsys.readouterr().out)
-    assert total(lines) == Decimal(connection["accounts"][0]["balance"])
+    # The file's lines and the sync's add up to the bank's balance, nothing twice.
+    assert total(lines) == Decimal(simplefin["accounts"][0]["balance"])
     assert run(["--db", str(path), "report", "balance-sheet", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["balanced"] is True
     assert run(["--db", str(path), "institution", "list", "--json"]) == 0
-    catalogue = [r["name"] for r in json.loads(capsys.readouterr().out)]
-    assert catalogue == ["Banque du Lac", "Nordwerk Bank", "Sakura Shinyo Bank"]
+    catalogue = {r["name"] for r in json.loads(capsys.readouterr().out)}
+    assert catalogue == {"Banque du Lac", "Nordwerk Bank", "Sakura Shinyo Bank"}
     assert not key_file.exists()

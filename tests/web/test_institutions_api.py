@@ -90,8 +90,11 @@ def test_institutions_are_searched_and_paged_by_cursor(
 
 def test_with_the_sandbox_its_banks_are_in_the_catalogue(sandboxed: Web) -> None:
     client = sandboxed.sign_in(VIEWER)
-    names = [i["name"] for i in client.get("/api/v1/institutions").json()["items"]]
-    assert names == ["Banque du Lac", "Nordwerk Bank", "Sakura Shinyo Bank"]
+    items = client.get("/api/v1/institutions").json()["items"]
+    # Each of its banks under each protocol the sandbox speaks.
+    assert sorted((i["name"], i["provider"]) for i in items) == [
+        (name, provider) for name in ("Banque du Lac", "Nordwerk Bank", "Sakura Shinyo Bank")
+        for provider in ("gocardless", "plaid", "simplefin")]
 
 
 # -- connecting -------------------------------------------------------------------
