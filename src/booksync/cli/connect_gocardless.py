@@ -22,7 +22,14 @@ from typing import Any
 
 import typer
 
-from booksync.cli.connections import JSON, _links, connect_app, print_connections
+from booksync.cli.connections import (
+    INTERVAL,
+    JSON,
+    PENDING,
+    _links,
+    connect_app,
+    print_connections,
+)
 from booksync.cli.context import state
 from booksync.cli.ids import parse_id
 from booksync.cli.output import emit_json, say, table
@@ -101,10 +108,8 @@ def connect_gocardless(
     access_days: int = typer.Option(
         90, "--access-days", min=1, max=365, help="Days the consent lasts (the bank may cut)."
     ),
-    interval: str = typer.Option("12h", "--interval", help="Sync every 30m, 4h, 12h, 1d, ..."),
-    pending: bool = typer.Option(
-        True, "--pending/--no-pending", help="Also fetch pending transactions (never booked)."
-    ),
+    interval: str = INTERVAL,
+    pending: bool = PENDING,
     link: list[str] | None = typer.Option(
         None,
         "--link",

@@ -14,7 +14,15 @@ import sys
 
 import typer
 
-from booksync.cli.connections import JSON, _links, connect_app, print_connections
+from booksync.cli.connections import (
+    INTERVAL,
+    JSON,
+    LINK,
+    PENDING,
+    _links,
+    connect_app,
+    print_connections,
+)
 from booksync.cli.context import state
 from booksync.cli.ids import parse_id
 from booksync.cli.output import emit_json, say
@@ -48,19 +56,12 @@ def connect_plaid(
         "https://production.plaid.com", "--url", envvar="BOOKSYNC_PLAID_URL",
         help="Plaid's base URL (the sandbox bank's: http://127.0.0.1:PORT/plaid).",
     ),
-    interval: str = typer.Option("12h", "--interval", help="Sync every 30m, 4h, 12h, 1d, ..."),
+    interval: str = INTERVAL,
     history_days: int = typer.Option(
         90, "--history-days", min=1, max=730, help="Days of history the first sync books."
     ),
-    pending: bool = typer.Option(
-        True, "--pending/--no-pending", help="Also fetch pending transactions (never booked)."
-    ),
-    link: list[str] | None = typer.Option(
-        None,
-        "--link",
-        help="PROVIDER_ACCOUNT_ID=JOURNAL_CODE: book that account in an existing bank journal "
-        "(repeat; the others get new journals).",
-    ),
+    pending: bool = PENDING,
+    link: list[str] | None = LINK,
     as_json: bool = JSON,
 ) -> None:
     """Connect every account of a Plaid Item, or renew a Plaid connection (--renew)."""

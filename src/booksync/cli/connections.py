@@ -33,6 +33,17 @@ connection_app = typer.Typer(
     help="Bank connections: list, schedule, disconnect.", no_args_is_help=True
 )
 JSON = typer.Option(False, "--json", help="Print JSON.")
+# The options every ``connect`` command shares, declared once.
+INTERVAL = typer.Option("12h", "--interval", help="Sync every 30m, 4h, 12h, 1d, ...")
+PENDING = typer.Option(
+    True, "--pending/--no-pending", help="Also fetch pending transactions (never booked)."
+)
+LINK = typer.Option(
+    None,
+    "--link",
+    help="PROVIDER_ACCOUNT_ID=JOURNAL_CODE: book that account in an existing bank journal "
+    "(repeat; the others get new journals).",
+)
 CONSENT_WARNING_DAYS = 14
 STATE_LABELS = {  # the states a table words differently from their stored names
     ConnectionState.DISCONNECTED: "not connected",
@@ -157,19 +168,12 @@ def connect_simplefin(
     setup_token: str = typer.Argument(
         ..., help="Setup token from your SimpleFIN server; `-` reads it from stdin."
     ),
-    interval: str = typer.Option("12h", "--interval", help="Sync every 30m, 4h, 12h, 1d, ..."),
+    interval: str = INTERVAL,
     history_days: int = typer.Option(
         90, "--history-days", min=1, max=3650, help="Days of history the first sync fetches."
     ),
-    pending: bool = typer.Option(
-        True, "--pending/--no-pending", help="Also fetch pending transactions (never booked)."
-    ),
-    link: list[str] | None = typer.Option(
-        None,
-        "--link",
-        help="PROVIDER_ACCOUNT_ID=JOURNAL_CODE: book that account in an existing bank journal "
-        "(repeat; the others get new journals).",
-    ),
+    pending: bool = PENDING,
+    link: list[str] | None = LINK,
     as_json: bool = JSON,
 ) -> None:
     """Claim a SimpleFIN setup token and connect every account it gives access to."""
