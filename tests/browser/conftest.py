@@ -135,21 +135,9 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The demo's books with a user per role, served by ``booksync serve --sandbox``.
-
-    ``--no-worker``: no scheduled run races the tests' **Fetch now** (a new
-    connection is due at once); the fetch itself runs in the server as it
-    always does.
-    """
-    folder = tmp_path_factory.mktemp("served")
-    db = folder / "demo.db"
-    _booksync("demo", "--path", str(db))
-    for email, (role, companies) in USERS.items():
-        grants = [arg for name in companies for arg in ("--company", name)]
-        _booksync("--db", str(db), "user", "add", email, "--role", role, *grants,
-                  "--password-stdin", stdin=PASSWORD + "\n")
+def serving(folder: Path, db: Path) -> Iterator[Server]:
+    """``booksync serve --sandbox --no-worker`` over ``db`` on a free port, up until the
+    caller is done (its log in ``folder``)."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log = folder / "serve.log"
@@ -165,6 +153,24 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield Server(url, db, log)
     finally:
         _stop(process)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The demo's books with a user per role, served by ``booksync serve --sandbox``.
+
+    ``--no-worker``: no scheduled run races the tests' **Fetch now** (a new
+    connection is due at once); the fetch itself runs in the server as it
+    always does.
+    """
+    folder = tmp_path_factory.mktemp("served")
+    db = folder / "demo.db"
+    _booksync("demo", "--path", str(db))
+    for email, (role, companies) in USERS.items():
+        grants = [arg for name in companies for arg in ("--company", name)]
+        _booksync("--db", str(db), "user", "add", email, "--role", role, *grants,
+                  "--password-stdin", stdin=PASSWORD + "\n")
+    yield from serving(folder, db)
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ browser tests share: their rows and the Dashboard's screenshot stay the demo's.
 from __future__ import annotations
 
 import re
-import subprocess
 from collections.abc import Iterator
 
 import pytest
@@ -19,20 +18,7 @@ from playwright.sync_api import Page, expect
 
 from booksync.app.sandbox_catalogue import seed_sandbox_protocols
 from booksync.db.engine import make_engine, session_factory
-from tests.browser.conftest import (
-    _KEY,
-    ADMIN,
-    PASSWORD,
-    Server,
-    Shot,
-    _booksync,
-    _command,
-    _environment,
-    _free_port,
-    _stop,
-    _wait_until_up,
-    log_in,
-)
+from tests.browser.conftest import ADMIN, PASSWORD, Server, Shot, _booksync, log_in, serving
 
 COMPANY = "Acme Ltd"
 
@@ -50,21 +36,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with session_factory(engine).begin() as session:
         seed_sandbox_protocols(session)
     engine.dispose()
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = folder / "serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [*_command(), "--db", str(db), "serve", "--sandbox", "--no-worker",
-             "--port", str(port)],
-            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-            env=_environment(_KEY),
-        )
-    try:
-        _wait_until_up(process, url, log)
-        yield Server(url, db, log)
-    finally:
-        _stop(process)
+    yield from serving(folder, db)
 
 
 def test_gocardless_goes_to_the_banks_consent_page_and_back_and_plaid_takes_one_click(
