@@ -184,13 +184,19 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._error(404, "not_found", "no such endpoint")
 
-    def do_POST(self) -> None:
-        url = urlsplit(self.path)
+    def _read_body(self) -> bytes | None:
+        """The request's body, or None once a body too large is answered 400."""
         try:
-            body = self._body()
+            return self._body()
         except ValueError as exc:
             self.close_connection = True
             self._error(400, "bad_request", str(exc))
+            return None
+
+    def do_POST(self) -> None:
+        url = urlsplit(self.path)
+        body = self._read_body()
+        if body is None:
             return
         if self._protocol(body):
             return
@@ -221,13 +227,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(status, reply)
 
     def do_DELETE(self) -> None:
-        try:
-            body = self._body()
-        except ValueError as exc:
-            self.close_connection = True
-            self._error(400, "bad_request", str(exc))
-            return
-        if not self._protocol(body):
+        body = self._read_body()
+        if body is not None and not self._protocol(body):
             self._route = urlsplit(self.path).path
             self._error(404, "not_found", "no such endpoint")
 
