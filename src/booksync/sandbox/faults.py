@@ -20,9 +20,17 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-__all__ = ["ECHO_VARIANTS", "FAULT_KINDS", "MALFORMED_VARIANTS", "Fault", "FaultQueue"]
+__all__ = [
+    "ECHO_VARIANTS",
+    "FAULT_KINDS",
+    "MALFORMED_VARIANTS",
+    "Fault",
+    "FaultQueue",
+    "checked_variant",
+]
 
 FAULT_KINDS = (
     "http_500",
@@ -38,6 +46,20 @@ ECHO_VARIANTS = ("text", "errors", "auth", "warning")
 _VARIANTS = {"malformed": MALFORMED_VARIANTS, "echo": ECHO_VARIANTS}
 
 
+def checked_variant(kind: str, variant: str, kinds: tuple[str, ...],
+                    variants: Mapping[str, tuple[str, ...]]) -> str:
+    """A fault's variant, its kind's first when none is given; an unknown kind or
+    variant is refused (every protocol's faults are checked so)."""
+    if kind not in kinds:
+        raise ValueError(f"unknown fault kind {kind!r}; one of {', '.join(kinds)}")
+    known = variants.get(kind, ())
+    if not variant and known:
+        return known[0]
+    if variant and variant not in known:
+        raise ValueError(f"unknown {kind} variant {variant!r}")
+    return variant
+
+
 @dataclass(frozen=True)
 class Fault:
     """One queued failure; ``delay`` and ``retry_after`` are seconds."""
@@ -48,13 +70,8 @@ class Fault:
     variant: str = ""
 
     def __post_init__(self) -> None:
-        if self.kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault kind {self.kind!r}; one of {', '.join(FAULT_KINDS)}")
-        variants = _VARIANTS.get(self.kind, ())
-        if not self.variant and variants:
-            object.__setattr__(self, "variant", variants[0])
-        elif self.variant and self.variant not in variants:
-            raise ValueError(f"unknown {self.kind} variant {self.variant!r}")
+        object.__setattr__(self, "variant", checked_variant(
+            self.kind, self.variant, FAULT_KINDS, _VARIANTS))
         if self.delay < 0 or self.retry_after < 0:
             raise ValueError("delay and retry_after must not be negative")
 

@@ -32,6 +32,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from booksync.sandbox.faults import checked_variant
 from booksync.sandbox.gocardless_wire import SANDBOX_FINANCE, institution_id, institution_wire
 from booksync.sandbox.model import Account
 from booksync.sandbox.world import World
@@ -107,13 +108,8 @@ class Fault:
     token: bool = False
 
     def __post_init__(self) -> None:
-        if self.kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault kind {self.kind!r}; one of {', '.join(FAULT_KINDS)}")
-        variants = _VARIANTS.get(self.kind, ())
-        if not self.variant and variants:
-            object.__setattr__(self, "variant", variants[0])
-        elif self.variant and self.variant not in variants:
-            raise ValueError(f"unknown {self.kind} variant {self.variant!r}")
+        object.__setattr__(self, "variant", checked_variant(
+            self.kind, self.variant, FAULT_KINDS, _VARIANTS))
         if self.retry_after < 0:
             raise ValueError("retry_after must not be negative")
 
