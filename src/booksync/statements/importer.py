@@ -22,7 +22,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from itertools import chain
 
 from sqlalchemy import delete, insert
@@ -111,7 +110,8 @@ class StatementImporter:
         self.account = account
         self.journal: Journal = journal
         self.exp = CURRENCIES[account.currency_code][0]
-        self._to_minor = Minor(self.exp, self._refuse)
+        # ``to_minor`` in the account's currency, a protocol error when it does not fit.
+        self._minor_units = Minor(self.exp, self._refuse)
         self.source = online_source(session, account)
         if self.source.journal_id != journal.id:
             # A source's ids are unique within it, so its lines stay in one journal.
@@ -127,16 +127,12 @@ class StatementImporter:
 
     # -- conversions ----------------------------------------------------------
 
-    def _minor(self, amount: Decimal, what: str) -> int:
-        """``to_minor`` in the account's currency, as a protocol error if it does not fit."""
-        return self._to_minor(amount, what)
-
     def _refuse(self, exc: MoneyError, what: str) -> ProviderProtocolError:
         return ProviderProtocolError(
             f"the bank sent {what} that does not fit {self.account.currency_code}: {exc}")
 
     def _fetched(self, booked: Sequence[Transaction]) -> list[Fetched[Transaction]]:
-        return fetched_of(booked, self._to_minor, lambda _: "an amount")
+        return fetched_of(booked, self._minor_units, lambda _: "an amount")
 
     # -- writes ---------------------------------------------------------------
 
@@ -160,7 +156,7 @@ class StatementImporter:
                         else None,
                         "date": tx.booking_date
                         or (tx.transacted_at.date() if tx.transacted_at else None),
-                        "amount": self._minor(tx.amount, "a pending amount"),
+                        "amount": self._minor_units(tx.amount, "a pending amount"),
                         "currency_code": self.account.currency_code,
                         "label": fit_text(tx.description or ""),
                         "partner_name": partner_name(tx),
@@ -226,7 +222,7 @@ class StatementImporter:
         opening: list[NewLine] = []
         if first_sync and batch.balance is not None:
             as_of = batch.balance.as_of
-            bank_balance = self._minor(batch.balance.amount, "a balance")
+            bank_balance = self._minor_units(batch.balance.amount, "a balance")
             held = mirrored_balance(self.session, self.journal.id, as_of)
             amount = bank_balance - held - sum(f.amount for f in across.new if f.date <= as_of)
             if amount:
@@ -252,7 +248,7 @@ class StatementImporter:
             self._replace_pending(())
         account = self.account
         if batch.balance is not None:
-            account.balance = self._minor(batch.balance.amount, "a balance")
+            account.balance = self._minor_units(batch.balance.amount, "a balance")
             account.balance_date = batch.balance.as_of
             account.balance_difference = account.balance - self.books_balance(batch.balance.as_of)
             result.balance_difference = account.balance_difference
