@@ -3,8 +3,9 @@
 A file holds one or more statements, each from ``:20:`` to its closing
 balance, bare or inside the SWIFT block wrapper; a statement line (``:61:``)
 becomes a transaction, with the counterparty and the remittance text its
-``:86:`` gives in one of the structured forms banks use, or as free text.
-What becomes what: (docs/banking.md, "MT940").  The ``mt-940`` package
+``:86:`` gives in one of the structured forms banks use, or as free text
+(read by :mod:`booksync.bankfiles.mt940_details`).  What becomes what:
+(docs/banking.md, "MT940").  The ``mt-940`` package
 was measured against these rules and left aside: it merges a file's
 statements into one and reads slower than the import needs.
 
@@ -21,6 +22,7 @@ from functools import lru_cache
 from typing import BinaryIO
 
 from booksync.bankfiles import fields
+from booksync.bankfiles.mt940_details import NO_REFERENCE, Details
 from booksync.bankfiles.records import FileError, FileStatement, StatementBalance
 from booksync.ledger.limits import shown
 from booksync.providers.base import Transaction, TransactionStatus
@@ -41,7 +43,6 @@ _LINE = re.compile(
 # (money in?) for each mark: RC reverses a credit (money out), RD a debit (money in).
 _MARKS = {"C": True, "D": False, "RC": False, "RD": True}
 _ONE_LINE_TAGS = {"20", "25", "28C", "60F", "60M", "62F", "62M"}
-_NONE = {"", "NONREF", "NOTPROVIDED"}
 
 
 def sniff(head: bytes) -> bool:
@@ -284,24 +285,24 @@ class _Reader:
         ours = match["ours"].strip()
         bank = (match["bank"] or "").strip()
         extra = fields.one_line(line.lines[1:])
-        said = _Details(money_in)
+        said = Details(money_in)
         raw = {"61": "\n".join(line.lines)}
         if details is not None:
             raw["86"] = "\n".join(details.lines)
             said.read(details.lines)
         stmt.transactions.append(Transaction(
-            provider_transaction_id=None if bank.upper() in _NONE else bank,
+            provider_transaction_id=None if bank.upper() in NO_REFERENCE else bank,
             status=TransactionStatus.BOOKED,
             amount=fields.sign(amount, money_in),
             currency=stmt.currency,
             booking_date=booked,
-            description=said.description or extra or (ours if ours.upper() not in _NONE
-                                                      else "") or match["type"],
+            description=said.description or extra or (
+                ours if ours.upper() not in NO_REFERENCE else "") or match["type"],
             raw=fields.canonical(raw),
             value_date=value,
             counterparty_name=said.name,
             counterparty_iban=said.iban,
-            reference=said.reference or (None if ours.upper() in _NONE else ours),
+            reference=said.reference or (None if ours.upper() in NO_REFERENCE else ours),
         ))
 
 
@@ -328,124 +329,3 @@ def _entry_date(text: str, value: dt.date) -> dt.date:
     if not found:
         raise fields.Bad(f"the entry date {text} is not a date (MMDD)")
     return min(found, key=lambda day: abs(day - value))
-
-
-# German and Austrian banks' "?" subfields, and the SEPA keywords inside the remittance.
-_SUBFIELD = re.compile(r"\?(\d\d)")
-_QUESTION_FORM = re.compile(r"(?:\d{3})?\?\d\d")
-_SEPA = re.compile(r"(?:^|(?<= ))(EREF|KREF|MREF|CRED|DEBT|SVWZ|ABWA|ABWE|COAM|OAMT)\+")
-_FULL_SUBFIELD = 27  # a remittance subfield this long was cut mid-text
-# The slash keywords of the SWIFT and Dutch forms (/EREF/.../NAME/.../REMI/...).
-_SLASH = re.compile(
-    r"/(EREF|CNTP|REMI|NAME|IBAN|BIC|BENM|ORDP|TRTP|CSID|MARF|SVCL|PURP|RTRN|ULTB|ULTD|ISDT|"
-    r"ADDR|IREF|PREF|CDTRREFTP|CDTRREF)/"
-)
-_CREDITOR_REFERENCE = re.compile(r"RF\d\d[A-Z0-9]{1,21}")
-
-
-class _Details:
-    """What a ``:86:`` says: description, counterparty, reference."""
-
-    __slots__ = ("description", "iban", "money_in", "name", "reference")
-
-    def __init__(self, money_in: bool) -> None:
-        self.money_in = money_in
-        self.description = self.name = self.iban = self.reference = None  # type: str | None
-
-    def read(self, lines: list[str]) -> None:
-        joined = "".join(lines)
-        if _QUESTION_FORM.match(joined):
-            self.question(joined)
-        elif _SLASH.match(joined):
-            self.slash(joined)
-        else:
-            self.description = fields.one_line(lines) or None
-        if self.reference is None and self.description:
-            rf = _CREDITOR_REFERENCE.match(self.description)
-            self.reference = rf.group() if rf else None
-
-    def question(self, text: str) -> None:
-        """``166?00GUTSCHRIFT?20EREF+...?21SVWZ+...?32Name?31IBAN``."""
-        parts = _SUBFIELD.split(text)
-        subfields: dict[str, str] = {}
-        remittance = previous = ""
-        for code, value in zip(parts[1::2], parts[2::2], strict=True):
-            if "20" <= code <= "29" or "60" <= code <= "63":
-                if remittance and (len(previous) < _FULL_SUBFIELD or _SEPA.match(value)):
-                    remittance += " "  # a short subfield ended where its text did
-                remittance += value
-                previous = value
-            else:
-                subfields.setdefault(code, value)
-        name = subfields.get("32", "")
-        name += ("" if len(name) >= _FULL_SUBFIELD else " ") + subfields.get("33", "")
-        self.name = fields.clean(fields.one_line([name]))
-        self.iban = _iban(subfields.get("31"))
-        keywords = _keywords(_SEPA, remittance)
-        own = keywords.get("")
-        self.description = fields.one_line([keywords.get("SVWZ") or own or subfields.get("00")
-                                            or self.name]) or None
-        self.reference = _given(keywords.get("EREF")) or _given(keywords.get("KREF"))
-        if self.name is None:
-            self.name = fields.clean(fields.one_line([keywords.get("ABWA" if self.money_in
-                                                                   else "ABWE")]))
-
-    def slash(self, text: str) -> None:
-        """``/EREF/...//CNTP/IBAN/BIC/Name/City//REMI/USTD//text/`` and its kin."""
-        party: str | None = None
-        names: dict[str | None, str] = {}
-        ibans: dict[str | None, str] = {}
-        said: dict[str, str] = {}
-        pieces = _SLASH.split(text)
-        for key, value in zip(pieces[1::2], pieces[2::2], strict=True):
-            value = value.strip("/ ")
-            if key in ("BENM", "ORDP"):
-                party = key
-            elif key == "NAME" and value:
-                names.setdefault(party, value)
-            elif key == "IBAN" and value:
-                ibans.setdefault(party, value)
-            elif key == "CNTP":
-                held = value.split("/")
-                if len(held) > 2 and held[2].strip():
-                    names.setdefault("CNTP", held[2])
-                ibans.setdefault("CNTP", held[0])
-            said.setdefault(key, value)
-        order = ("ORDP" if self.money_in else "BENM", "CNTP", None)
-        self.name = fields.clean(fields.one_line([next((names[p] for p in order if p in names),
-                                                       None)]))
-        self.iban = _iban(next((ibans[p] for p in order if p in ibans), None))
-        remi = said.get("REMI", "")
-        structured = remi.startswith("STRD/")
-        if remi.startswith(("USTD/", "STRD/")):
-            remi = remi[5:].lstrip("/")
-        self.description = fields.one_line([remi if not structured else None]) or (
-            fields.one_line([self.name or said.get("TRTP")]) or None)
-        self.reference = _given(said.get("EREF")) or (
-            _given(remi.rpartition("/")[2]) if structured else None) or _given(
-            said.get("CDTRREF"))
-
-
-def _keywords(pattern: re.Pattern[str], text: str) -> dict[str, str]:
-    """``text`` cut at ``pattern``'s keywords: each one's text (the first time it comes),
-    and under ``""`` what stands before the first."""
-    pieces = pattern.split(text)
-    found = {"": pieces[0].strip()}
-    for key, value in zip(pieces[1::2], pieces[2::2], strict=True):
-        found.setdefault(key, value.strip())
-    return found
-
-
-def _given(text: str | None) -> str | None:
-    """A reference, unless it says there is none."""
-    value = fields.clean(fields.one_line([text]))
-    return None if value is None or value.upper() in _NONE else value
-
-
-def _iban(text: str | None) -> str | None:
-    """An IBAN as :func:`fields.iban` writes it, if ``text`` is one (not an old account number)."""
-    value = fields.iban(text)
-    return value if value and _IBAN.fullmatch(value) else None
-
-
-_IBAN = re.compile(r"[A-Z]{2}\d\d[A-Z0-9]{10,30}")
