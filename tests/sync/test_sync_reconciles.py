@@ -9,11 +9,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from booksync.app.context import Books as AppBooks
 from booksync.app.invoices import add_invoice, show_invoice
+from booksync.app.rules import CounterpartInput, RuleInput, add_rule
 from booksync.banking.models import Connection, SyncRun
 from booksync.documents.invoices import DocumentInput, DocumentLineInput
 from booksync.documents.models import InvoiceType
 from booksync.ledger.models import Company
 from booksync.ledger.partners import add_partner
+from booksync.reconciliation.auto import Matcher
+from booksync.reconciliation.rules import load_rules
 from tests.sync.support import TODAY, Books
 
 
@@ -83,3 +86,47 @@ def test_a_connection_can_leave_every_line_to_a_person(
     result = books.sync()
     assert result.ok and result.reconciled == 0
     assert _state(factory, books.company_id, number) == "not_paid"
+
+
+def _rule(factory: sessionmaker[Session], company_id: int, **given: object) -> None:
+    with factory.begin() as session:
+        company = session.get(Company, company_id)
+        assert company is not None
+        add_rule(AppBooks(session, company), RuleInput(**given))  # type: ignore[arg-type]
+
+
+def test_an_automatic_rule_reconciles_when_nothing_is_open(
+    factory: sessionmaker[Session], lean_books: Books
+) -> None:
+    """With no open item at all, a run still applies an automatic suggestion rule: the
+    shortcut that skips matching when nothing can be applied must not skip this."""
+    books = lean_books
+    books.sync()
+    _rule(factory, books.company_id, name="Card fees", kind="suggestion", auto=True,
+          label_contains="CARD FEE XJ7", counterparts=(CounterpartInput("6500", Decimal(100)),))
+    books.bank.world.add_transactions(_business(books), [
+        {"amount": "-4.90", "description": "CARD FEE XJ7 MARCH"},
+        {"amount": "-12.00", "description": "Office coffee"},
+    ])
+    result = books.sync()
+    assert result.ok and result.reconciled == 1
+
+
+def test_matching_is_skipped_only_when_nothing_could_be_applied(
+    factory: sessionmaker[Session], lean_books: Books
+) -> None:
+    books = lean_books
+    books.sync()
+
+    def may_apply() -> bool:
+        with factory() as session:
+            company = session.get(Company, books.company_id)
+            assert company is not None
+            return Matcher(session, company, load_rules(session, company)).may_apply()
+
+    assert not may_apply()  # the default rules match invoices, and none is open
+    _rule(factory, books.company_id, name="Asks first", kind="suggestion", auto=False,
+          counterparts=(CounterpartInput("6500", Decimal(100)),))
+    assert not may_apply()  # a suggestion a person must accept
+    _invoice(factory, books.company_id, "10.00")
+    assert may_apply()

@@ -113,6 +113,18 @@ class Matcher:
         self.directory = Directory(session, company)
         self.rules = rules
 
+    def may_apply(self) -> bool:
+        """Whether any line could get a proposal to apply on its own.
+
+        Matching against invoices and payments needs an open item, and the only
+        other certain proposal comes from an automatic suggestion rule: without
+        either, no line can be reconciled automatically, so a sync run need not
+        read its lines at all (docs/reconciliation.md, "Automatic reconciliation").
+        """
+        return bool(self.book.items) or any(
+            rule.kind == "suggestion" and rule.auto for rule in self.rules
+        )
+
     def proposals(self, facts: LineFacts) -> list[Proposal]:
         return propose(facts, self.book, self.directory, self.rules)
 
@@ -189,6 +201,9 @@ def reconcile_journals(session: Session, company: Company, journal_ids: Sequence
     """
     from booksync.reconciliation.rules import load_rules
 
+    matcher = Matcher(session, company, load_rules(session, company))
+    if not matcher.may_apply():
+        return 0
     facts = [
         line
         for journal_id in sorted(set(journal_ids))
@@ -196,4 +211,4 @@ def reconcile_journals(session: Session, company: Company, journal_ids: Sequence
     ]
     if not facts:
         return 0
-    return Matcher(session, company, load_rules(session, company)).run(facts).reconciled
+    return matcher.run(facts).reconciled
