@@ -188,10 +188,3 @@ def test_control_over_http_is_guarded(bank: SandboxHandle) -> None:
     assert plain.status == 415
     assert _control(bank, "quota", {}, Origin="https://evil.example").status == 403
     assert _control(bank, "quota", {}, Host="rebound.example").status == 403
-
-
-def test_control_is_refused_when_the_bank_listens_beyond_loopback(world: World) -> None:
-    with start(host="0.0.0.0", world=world) as handle:
-        reply = call(f"{handle.url}/gocardless/_sandbox/state")
-        assert reply.status == 403
-        assert bank_of(handle.server).quota is None

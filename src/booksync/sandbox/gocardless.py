@@ -15,8 +15,8 @@ with the world's lock held (:mod:`booksync.sandbox.protocols`):
   requisition's link opens.  Fetching it gives consent (``?decision=reject``
   refuses it) and redirects to the requisition's redirect URL with ``?ref=``;
 - ``/_sandbox/quota``, ``faults``, ``requisitions``, ``tokens`` (POST, JSON) and
-  ``state`` (GET): control, answered only while the sandbox listens on
-  loopback, for its own host name and with no other site's ``Origin``, like
+  ``state`` (GET): control, answered only to a loopback client, for the
+  sandbox's own host name and with no other site's ``Origin``, like
   ``/_sandbox/`` (``guard.py``).  The same controls are methods of
   :func:`bank_of`'s :class:`GoCardlessBank` for a test in the same process.
 
@@ -39,7 +39,7 @@ from booksync.sandbox.gocardless_bank import (
     Requisition,
 )
 from booksync.sandbox.gocardless_wire import balances, details, transactions
-from booksync.sandbox.guard import control_refusal, is_loopback_client, media_type
+from booksync.sandbox.guard import control_refused, media_type
 from booksync.sandbox.protocols import SandboxReply, SandboxRequest, json_reply
 
 __all__ = ["bank_of", "handle"]
@@ -375,14 +375,9 @@ def _fault(fault: Any, request: SandboxRequest, scope: str = "") -> SandboxReply
 
 
 def _control(server: Any, bank: GoCardlessBank, request: SandboxRequest, name: str) -> SandboxReply:
-    bound = str(server.server_address[0])
-    refusal = (
-        None if is_loopback_client(bound) else "control answers only while the sandbox "
-        "listens on loopback"
-    ) or control_refusal(bound, request.headers.get("Host", ""), request.headers.get("Origin"),
-                         server.public_host)
-    if refusal is not None:
-        return json_reply(403, {"error": {"code": "forbidden", "message": refusal}})
+    refused = control_refused(request, server.public_host)
+    if refused is not None:
+        return refused
     if name == "state" and request.method == "GET":
         return json_reply(200, bank.state())
     if request.method != "POST":

@@ -7,7 +7,10 @@ open in the user's browser can send a "simple" cross-origin POST to
 loopback, or reach it by DNS rebinding (a name of its own resolving to
 127.0.0.1), but it cannot pass these checks, nor set the JSON content type a
 control POST needs without a CORS preflight the sandbox never grants
-(docs/banking.md, "The sandbox bank").
+(docs/banking.md, "The sandbox bank").  Every protocol's control path, and
+SimpleFIN's, asks :func:`control_refused` about the request it was given,
+so a sandbox listening beyond loopback still answers control to this
+machine's own tools only.
 """
 
 from __future__ import annotations
@@ -15,7 +18,15 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
-__all__ = ["control_refusal", "is_loopback_client", "is_own_host", "media_type"]
+from booksync.sandbox.protocols import SandboxReply, SandboxRequest, json_reply
+
+__all__ = [
+    "control_refusal",
+    "control_refused",
+    "is_loopback_client",
+    "is_own_host",
+    "media_type",
+]
 
 
 def is_loopback_client(address: str) -> bool:
@@ -58,6 +69,15 @@ def control_refusal(
     if origin is not None and origin.rstrip("/").lower() != f"http://{host}".lower():
         return "control endpoints refuse requests from other origins"
     return None
+
+
+def control_refused(request: SandboxRequest, public_host: str | None) -> SandboxReply | None:
+    """The 403 answering a control request :func:`control_refusal` refuses, else None."""
+    reason = control_refusal(request.client, request.header("Host") or "",
+                             request.header("Origin"), public_host)
+    if reason is None:
+        return None
+    return json_reply(403, {"error": {"code": "forbidden", "message": reason}})
 
 
 def media_type(content_type: str | None) -> str:

@@ -13,25 +13,22 @@ answers only the pair that made it):
 - ``/transactions/sync`` (:mod:`booksync.sandbox.plaid_bank`);
 - ``/sandbox/item/reset_login``: the Item needs its user (``ITEM_LOGIN_REQUIRED``).
 
-Control, like ``/_sandbox/`` for loopback tools only (:mod:`booksync.sandbox.guard`;
-this path is also refused unless the server listens on loopback, as the
-request does not carry the client's address): ``POST /plaid/_sandbox/login
-{"item_id"?, "required"}``, ``/plaid/_sandbox/faults {"kind", "count"?,
-"page"?, "variant"?}``, ``/plaid/_sandbox/remove {"account_id",
-"transaction_id"}``, ``/plaid/_sandbox/rename {"account_id", "transaction_id",
-"name"}``, and ``GET /plaid/_sandbox/items``.
+Control, like ``/_sandbox/`` for loopback clients only (:mod:`booksync.sandbox.guard`):
+``POST /plaid/_sandbox/login {"item_id"?, "required"}``, ``/plaid/_sandbox/faults
+{"kind", "count"?, "page"?, "variant"?}``, ``/plaid/_sandbox/remove
+{"account_id", "transaction_id"}``, ``/plaid/_sandbox/rename {"account_id",
+"transaction_id", "name"}``, and ``GET /plaid/_sandbox/items``.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import secrets
 from collections.abc import Callable
 from typing import Any
 
 import orjson
 
-from booksync.sandbox.guard import control_refusal, media_type
+from booksync.sandbox.guard import control_refused, media_type
 from booksync.sandbox.model import SandboxError
 from booksync.sandbox.plaid_bank import MAX_COUNT, Item, PlaidBank, PlaidError, PlaidFault
 from booksync.sandbox.plaid_feed import institution_id
@@ -72,17 +69,10 @@ def _body(request: SandboxRequest) -> dict[str, Any]:
     return body
 
 
-def _header(request: SandboxRequest, name: str) -> str | None:
-    for key, value in request.headers.items():
-        if key.lower() == name:
-            return value
-    return None
-
-
 def _keys(request: SandboxRequest, body: dict[str, Any]) -> str:
     """The client id, once a non-empty id and secret came with the request."""
-    client_id = _header(request, "plaid-client-id") or body.get("client_id")
-    secret = _header(request, "plaid-secret") or body.get("secret")
+    client_id = request.header("plaid-client-id") or body.get("client_id")
+    secret = request.header("plaid-secret") or body.get("secret")
     if not isinstance(client_id, str) or not client_id or not isinstance(secret, str) or not secret:
         raise PlaidError(400, "INVALID_REQUEST", "MISSING_FIELDS",
                          "the request needs client_id and secret")
@@ -193,7 +183,7 @@ def _fault(bank: PlaidBank, fault: PlaidFault, request: SandboxRequest) -> Sandb
         return reply
     elif fault.kind == "echo":
         said = (f"{request.body.decode(errors='replace')} with secret "
-                f"{_header(request, 'plaid-secret')} and headers {dict(request.headers)}")
+                f"{request.header('plaid-secret')} and headers {dict(request.headers)}")
         error = PlaidError(400, "INVALID_REQUEST", "INVALID_FIELD", f"you sent {said}")
     else:
         return SandboxReply(200, _malformed(fault.variant, rid))
@@ -232,27 +222,16 @@ _ROUTES: dict[str, Route] = {
 # -- control -------------------------------------------------------------------
 
 
-def _on_loopback(server: Any) -> bool:
-    try:
-        return ipaddress.ip_address(str(server.server_address[0])).is_loopback
-    except ValueError:
-        return False
-
-
 def _control(server: Any, bank: PlaidBank, request: SandboxRequest) -> SandboxReply:
-    refusal = None if _on_loopback(server) else (
-        "the Plaid control path answers only a sandbox listening on loopback")
-    refusal = refusal or control_refusal(
-        "127.0.0.1", _header(request, "host") or "", _header(request, "origin"),
-        server.public_host)
-    if refusal:
-        return json_reply(403, {"error": {"code": "forbidden", "message": refusal}})
+    refused = control_refused(request, server.public_host)
+    if refused is not None:
+        return refused
     action = request.path.removeprefix(CONTROL)
     if request.method == "GET" and action == "items":
         return json_reply(200, {"items": bank.describe()})
     if request.method != "POST":
         return json_reply(404, {"error": {"code": "not_found", "message": "no such endpoint"}})
-    if media_type(_header(request, "content-type")) != "application/json":
+    if media_type(request.header("content-type")) != "application/json":
         return json_reply(415, {"error": {"code": "unsupported_media_type",
                                           "message": "control requests must be application/json"}})
     try:

@@ -6,7 +6,8 @@ path prefix (docs/banking.md, "The sandbox bank").  A module answers
 :class:`SandboxRequest` with a :class:`SandboxReply` and keeps whatever it
 remembers (tokens, agreements, cursors, queued faults) in the server's
 ``protocol_state`` under its own name, so that one world and one port serve
-every protocol.
+every protocol.  A request carries its client's address, which every control
+path checks (:func:`booksync.sandbox.guard.control_refused`).
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ ROUTES: dict[str, str] = {
 
 @dataclass(frozen=True, slots=True)
 class SandboxRequest:
-    """One HTTP request as a protocol module sees it; ``path`` without the query."""
+    """One HTTP request as a protocol module sees it; ``path`` without the query,
+    ``client`` the address it came from."""
 
     method: str
     path: str
@@ -38,6 +40,13 @@ class SandboxRequest:
     headers: Mapping[str, str]
     body: bytes
     base_url: str
+    client: str
+
+    def header(self, name: str) -> str | None:
+        """The header ``name``, however the client spelled its case."""
+        wanted = name.lower()
+        return next((value for key, value in self.headers.items() if key.lower() == wanted),
+                    None)
 
 
 @dataclass(frozen=True, slots=True)

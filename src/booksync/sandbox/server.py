@@ -44,8 +44,8 @@ import orjson
 from booksync.sandbox.access import AccessStore
 from booksync.sandbox.control import handle_control
 from booksync.sandbox.faults import Fault, FaultQueue
-from booksync.sandbox.guard import control_refusal, media_type
-from booksync.sandbox.protocols import SandboxRequest, handler_for
+from booksync.sandbox.guard import control_refused, media_type
+from booksync.sandbox.protocols import SandboxReply, SandboxRequest, handler_for
 from booksync.sandbox.simplefin import QueryError, account_set, parse_query
 from booksync.sandbox.world import World
 
@@ -139,33 +139,35 @@ class _Handler(BaseHTTPRequestHandler):
             return f"http://{self.headers['Host']}"
         return self.server.base_url
 
+    def _request(self, body: bytes) -> SandboxRequest:
+        """This request as a protocol module sees it, its client's address included."""
+        url = urlsplit(self.path)
+        return SandboxRequest(self.command, url.path, url.query, dict(self.headers.items()),
+                              body, self._base_url(), str(self.client_address[0]))
+
+    def _reply(self, reply: SandboxReply) -> None:
+        self._send(reply.status, reply.body, reply.content_type, **reply.headers)
+
     def _control_refused(self) -> bool:
         """Answer 403 unless a loopback client sent no foreign Origin or Host (guard.py)."""
-        reason = control_refusal(
-            self.client_address[0],
-            self.headers.get("Host") or "",
-            self.headers.get("Origin"),
-            self.server.public_host,
-        )
-        if reason is None:
+        refused = control_refused(self._request(b""), self.server.public_host)
+        if refused is None:
             return False
-        self._error(403, "forbidden", reason)
+        self._reply(refused)
         return True
 
     # -- dispatch --------------------------------------------------------
 
     def _protocol(self, body: bytes) -> bool:
         """Answer from the protocol module serving this path (protocols.py), if any."""
-        url = urlsplit(self.path)
-        handle = handler_for(url.path)
+        handle = handler_for(urlsplit(self.path).path)
         if handle is None:
             return False
-        self._route = url.path
-        request = SandboxRequest(self.command, url.path, url.query, dict(self.headers.items()),
-                                 body, self._base_url())
+        request = self._request(body)
+        self._route = request.path
         with self.server.world.lock:
             reply = handle(self.server, request)
-        self._send(reply.status, reply.body, reply.content_type, **reply.headers)
+        self._reply(reply)
         return True
 
     def do_GET(self) -> None:
