@@ -40,6 +40,7 @@ from typing import Any
 import httpx
 from cryptography.fernet import Fernet
 
+import database_floor
 from booksync.banking.connections import create_connection
 from booksync.banking.states import RunTrigger
 from booksync.db.base import utcnow
@@ -183,6 +184,7 @@ def main() -> None:
             bare = _child("--bare-child", f"{bank.url}/gocardless", account, first.isoformat(),
                           last.isoformat(), str(folder / "bare.db"))
             load_after = _load()
+            floor = database_floor.measure(folder / "sync.db")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     if ours["error"]:
@@ -207,6 +209,7 @@ def main() -> None:
     width = max(len(r[0]) for r in rows)
     for name, value, target in rows:
         print(f"  {name:<{width}}  {value:>42}  {target}")
+    print(f"  {database_floor.line(floor, ours['seconds'])}")
 
 
 if __name__ == "__main__":

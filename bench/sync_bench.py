@@ -59,6 +59,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
+import database_floor
+
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
@@ -306,6 +308,7 @@ def bench_first_sync(folder: Path, transactions: int, profile: bool) -> dict[str
             raise SystemExit(f"the floor process failed:\n{bare.stderr}")
         report["floor"] = json.loads(bare.stdout.strip().splitlines()[-1])
         report["floor"]["load"] = (load, os.getloadavg()[0])
+        report["database_floor"] = database_floor.measure(folder / "sync.db")
     if profile:
         print(done.stderr)
     return report
@@ -466,6 +469,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"{bare['load'][0]:.2f} -> {bare['load'][1]:.2f}"
             + (f"; the floor imported {', '.join(bare['foreign'])}!" if bare["foreign"] else "")
         )
+        print(f"    {database_floor.line(a['database_floor'], a['seconds'])}")
         print(
             f"(b) re-sync: {a['resync_state']}, {a['resync_fetched']:,} fetched, "
             f"{a['resync_new']} new, {a['resync_duplicates']:,} duplicates in "
