@@ -1,4 +1,4 @@
-"""Connecting a bank from a web request, for the "Add a bank account" page and the API.
+"""Connecting a bank from a web request, and renewing its consent, for the pages and the API.
 
 Each provider is connected as its ``booksync connect`` command does, with
 its defaults: every account reached gets a new bank journal (or the one
@@ -10,9 +10,11 @@ still stands between start and completion); the sandbox's banks enter the
 catalogue with it, as with ``booksync demo`` (docs/banking.md,
 "Institutions and bank accounts").  Elsewhere the GoCardless and Plaid
 secrets are the server's own, read from its environment as the command
-line reads them.  A setup token, a public token and a secret are never
-written into an answer, a page or a log line (docs/web.md, "Add a bank
-account").
+line reads them.  **Renew** (a connection's page, ``POST
+/api/v1/connections/{id}/renew``) calls the same use cases as ``booksync
+connect gocardless|plaid --renew``.  A setup token, a public token and a
+secret are never written into an answer, a page or a log line (docs/web.md,
+"Add a bank account").
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ import httpx
 from fastapi import Request
 from sqlalchemy.orm import Session
 
-from booksync.app.connect_gocardless import GoCardlessLink, start_gocardless
-from booksync.app.connect_plaid import connect_plaid
+from booksync.app.connect_gocardless import GoCardlessLink, renew_gocardless, start_gocardless
+from booksync.app.connect_plaid import Renewal, connect_plaid, renew_plaid
 from booksync.app.connections import ConnectionView, connect
 from booksync.app.sandbox_catalogue import (
     sandbox_ids,
@@ -35,14 +37,14 @@ from booksync.app.sandbox_catalogue import (
     seed_sandbox_catalogue,
     uses_sandbox,
 )
-from booksync.banking.connections import parse_interval
+from booksync.banking.connections import get_connection, parse_interval
 from booksync.errors import BooksyncError
 from booksync.providers.base import ProviderAccount
 from booksync.providers.gocardless_http import Secrets
 from booksync.providers.plaid_http import PlaidKeys
 from booksync.providers.url_policy import is_loopback_host
 from booksync.web.auth import Caller, engine_of
-from booksync.web.companies import chosen
+from booksync.web.companies import chosen, opened
 
 PROVIDER = "simplefin"
 GOCARDLESS, PLAID = "gocardless", "plaid"
@@ -71,6 +73,7 @@ __all__ = [
     "connect_sandbox",
     "connect_simplefin",
     "missing_keys",
+    "renew_connection",
     "return_url",
     "sandbox_base",
     "sandbox_url",
@@ -221,14 +224,43 @@ def start_gocardless_link(
         secret_id, secret_key = _sandbox_pair()
     else:
         secret_id, secret_key, base = _server_keys(GOCARDLESS)
+    return start_gocardless(
+        engine_of(request), company.name, secrets=Secrets.checked(base, secret_id, secret_key),
+        institution_id=ident, redirect=_way_back(request, redirect), history_days=history_days,
+        interval_seconds=seconds, include_pending=include_pending,
+    )
+
+
+def _way_back(request: Request, redirect: str | None) -> str:
+    """Where the bank sends the browser back: ``redirect``, else this server's return page."""
     target = redirect or return_url(request)
     if not target.startswith(("https://", "http://")):
         raise BooksyncError("redirect: give an http(s) address to send the browser back to.")
-    return start_gocardless(
-        engine_of(request), company.name, secrets=Secrets.checked(base, secret_id, secret_key),
-        institution_id=ident, redirect=target, history_days=history_days,
-        interval_seconds=seconds, include_pending=include_pending,
-    )
+    return target
+
+
+def renew_connection(
+    request: Request, caller: Caller, connection_id: int, *, redirect: str | None = None
+) -> GoCardlessLink | Renewal:
+    """**Renew**, for a page and the API alike: a GoCardless connection asks the same bank
+    for a new consent (the link to open; completing it is a new connection's completion,
+    which pairs the accounts); a Plaid one is back on its schedule once Plaid serves the
+    Item again, else the answer holds the link token for Plaid Link's update mode.  Any
+    other provider's connection is connected anew, never renewed (docs/web.md, "Add a
+    bank account")."""
+    company = chosen(request, caller)
+    with opened(request, caller) as books:
+        provider = get_connection(books.session, books.company, connection_id).provider
+    name = PROVIDER_NAMES.get(provider, provider)
+    if provider not in (GOCARDLESS, PLAID):
+        raise BooksyncError(
+            f"A {name} connection is renewed by connecting the bank again.", code="conflict")
+    if provider == PLAID:
+        if redirect is not None:
+            raise BooksyncError(f"redirect: not a field of {name}.")
+        return renew_plaid(engine_of(request), company.name, connection_id)
+    return renew_gocardless(engine_of(request), company.name, connection_id,
+                            redirect=_way_back(request, redirect))
 
 
 def connect_plaid_bank(

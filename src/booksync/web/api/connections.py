@@ -1,10 +1,10 @@
-"""``/api/v1/connections``: online bank connections, their runs, and Fetch now.
+"""``/api/v1/connections``: online bank connections, their runs, Fetch now and Renew.
 
 The shapes are the command line's: a connection as ``booksync connection
 list --json`` prints it, a run's result as ``booksync sync --json``, a run
 log row as ``booksync sync log --json`` (docs/banking.md).  Lists are
 cursor-paginated (``{"items", "next"}``).  Reading needs a viewer, **Fetch
-now** an accountant, changing or disconnecting an admin (docs/web.md,
+now** an accountant, changing, renewing or disconnecting an admin (docs/web.md,
 "Connections API").
 """
 
@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from booksync.app.connect_gocardless import GoCardlessLink
 from booksync.app.connection_detail import link_account
 from booksync.app.connections import (
     change_connection,
@@ -38,6 +39,7 @@ from booksync.web.api.common import (
     cursor_of,
     listing,
 )
+from booksync.web.api.connecting import renew_connection
 from booksync.web.auth import Caller, engine_of, need
 from booksync.web.companies import chosen, opened
 from booksync.web.fetching import execute, fetches
@@ -151,6 +153,40 @@ class RunList(BaseModel):
     next: str | None = Field(description="Cursor of the next (older) page; null on the last.")
 
 
+class RenewRequest(BaseModel):
+    """What a renewal may say; no body at all is the usual call."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    redirect: str | None = Field(
+        None, max_length=2000,
+        description="GoCardless: where the bank sends the browser back; default: this "
+        "server's return page, which completes the renewal.")
+
+
+class ConsentLinkOut(BaseModel):
+    """A GoCardless requisition waiting for the user, as ``POST /api/v1/connections``
+    answers a new one: open ``link``, then complete ``requisition``."""
+
+    connection: ConnectionOut
+    institution: str
+    link: str = Field(description="The bank's consent page, for the account holder.")
+    requisition: str = Field(description="Completed by POST /api/v1/connections "
+                             '{"provider": "gocardless", "requisition": ...}.')
+    reference: str = Field(description="The `ref` the bank sends the browser back with.")
+    history_days: int
+    access_days: int
+    renewal: bool
+
+
+class PlaidRenewalOut(ConnectionOut):
+    """A Plaid connection after Renew: connected, or still waiting for a sign-in."""
+
+    link_token: str | None = Field(
+        description="Set while the account holder must sign in again: open Plaid Link in "
+        "update mode with it, then renew again; null once renewed.")
+
+
 class DisconnectedOut(BaseModel):
     connection: ConnectionOut
     warning: str | None = Field(description="Set when the provider could not be told.")
@@ -226,6 +262,27 @@ def fetch(request: Request, caller: Booker, connection_id: ConnectionId,
         raise BooksyncError(result["error"] or "another run holds the connection",
                             code="conflict")
     return result
+
+
+@router.post(
+    "/{connection_id}/renew", response_model=ConsentLinkOut | PlaidRenewalOut,
+    summary="Renew a GoCardless or Plaid connection's consent (admin)",
+    responses={409: {"description": "The provider's connections are connected anew."}},
+)
+def renew(
+    request: Request, caller: Admin, connection_id: ConnectionId,
+    body: Annotated[RenewRequest | None, Body()] = None, company: CompanyQuery = None,
+) -> dict[str, Any]:
+    """GoCardless: a new consent at the same bank, answered as a new GoCardless connection's
+    start is; the connection syncs as before until the requisition is completed (as a new
+    one is), which keeps its accounts' journals and lines.  Plaid: connected and due now
+    once Plaid serves the Item again, else `link_token` for Plaid Link's update mode."""
+    done = renew_connection(request, caller, connection_id,
+                            redirect=body.redirect if body is not None else None)
+    if isinstance(done, GoCardlessLink):
+        link: dict[str, Any] = as_json(done)
+        return link
+    return {**as_json(done.connection), "link_token": done.link_token}
 
 
 @router.get("/{connection_id}/runs", response_model=RunList, summary="The run log")

@@ -21,8 +21,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from booksync.app.connect_gocardless import _waiting, complete_gocardless, renew_gocardless
-from booksync.app.connect_plaid import renew_plaid
+from booksync.app.connect_gocardless import GoCardlessLink, _waiting, complete_gocardless
 from booksync.app.connections import ConnectionView
 from booksync.banking.connections import get_connection
 from booksync.banking.secrets import unseal
@@ -35,11 +34,10 @@ from booksync.users.roles import Permission
 from booksync.web.api.connecting import (
     GOCARDLESS,
     PLAID,
-    PROVIDER_NAMES,
     RETURN_PATH,
     connect_plaid_bank,
     missing_keys,
-    return_url,
+    renew_connection,
     start_gocardless_link,
 )
 from booksync.web.auth import Caller, engine_of, need
@@ -175,17 +173,8 @@ def plaid_sandbox(request: Request, caller: Admin, institution: Institution) -> 
 def renew(request: Request, caller: Admin, connection_id: ConnectionId) -> Response:
     """GoCardless: a new consent at the bank, by way of the consent page; Plaid: back on
     the schedule once Plaid serves the Item again."""
-    company = chosen(request, caller)
-    with opened(request, caller) as books:
-        provider = get_connection(books.session, books.company, connection_id).provider
-    if provider == GOCARDLESS:
-        renew_gocardless(engine_of(request), company.name, connection_id,
-                         redirect=return_url(request))
+    done = renew_connection(request, caller, connection_id)
+    if isinstance(done, GoCardlessLink):
         return _to_consent(request, connection_id)
-    if provider == PLAID:
-        done = renew_plaid(engine_of(request), company.name, connection_id)
-        return _to_connection(request, connection_id,
-                              "renewed" if done.link_token is None else "sign-in")
-    raise BooksyncError(
-        f"A {PROVIDER_NAMES.get(provider, provider)} connection is renewed by connecting "
-        "the bank again.", code="conflict")
+    return _to_connection(request, connection_id,
+                          "renewed" if done.link_token is None else "sign-in")
