@@ -39,7 +39,8 @@ def test_the_stored_names_stay_as_the_json_and_docs_give_them() -> None:
 
 def test_every_run_count_is_a_column_and_a_key_of_both_json_shapes() -> None:
     names = [c.name for c in RUN_COUNTERS]
-    assert names == ["fetched", "new", "duplicates", "pending", "updated", "reconciled"]
+    assert names == ["fetched", "new", "duplicates", "pending", "updated", "reconciled",
+                     "reversed"]
     columns = SyncRun.__table__.columns
     for name in names:
         assert name in columns and columns[name].default.arg == 0  # type: ignore[union-attr]
@@ -55,9 +56,10 @@ def test_every_run_count_is_a_column_and_a_key_of_both_json_shapes() -> None:
     ]
     assert all(getattr(result, name) == 1 for name in names)
     assert COUNTS == [
-        "Fetched", "New", "Duplicates", "Pending", "Updated", "Reconciled", "Balance diff."
+        "Fetched", "New", "Duplicates", "Pending", "Updated", "Reconciled", "Reversed",
+        "Balance diff."
     ]
-    assert SHORT == ["Fetched", "New", "Dup.", "Pend.", "Upd.", "Rec.", "Diff."]
+    assert SHORT == ["Fetched", "New", "Dup.", "Pend.", "Upd.", "Rec.", "Rev.", "Diff."]
 
 
 def test_counts_add_up() -> None:
@@ -65,6 +67,7 @@ def test_counts_add_up() -> None:
     two = RunCounts(fetched=1, pending=1)
     total = one.plus(two)
     assert total.counts() == {
-        "fetched": 4, "new": 1, "duplicates": 2, "pending": 1, "updated": 0, "reconciled": 0
+        "fetched": 4, "new": 1, "duplicates": 2, "pending": 1, "updated": 0, "reconciled": 0,
+        "reversed": 0,
     }
     assert RunCounts.read(total) == total

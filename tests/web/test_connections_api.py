@@ -27,7 +27,7 @@ pytest_plugins = ("tests.web.bank_fixtures",)
 SignIn = Callable[[str], Client]
 BASE = "/api/v1/connections"
 RUN_KEYS = {"connection", "run", "state", "fetched", "new", "duplicates", "pending", "updated",
-            "reconciled", "balance_difference", "error", "accounts"}
+            "reconciled", "reversed", "balance_difference", "error", "accounts"}
 LOG_KEYS = RUN_KEYS | {"trigger", "started_at", "finished_at", "window_start", "window_end"}
 
 

@@ -410,7 +410,7 @@ def test_a_run_of_another_process_is_followed_in_the_run_log(
     assert stream.named("progress")[0]["window_start"] == "2026-02-01"
     assert stream.named("result")[0] == {
         "connection": linked.id, "run": run_id, "state": "success", "fetched": 15, "new": 12,
-        "duplicates": 3, "pending": 0, "updated": 0, "reconciled": 0,
+        "duplicates": 3, "pending": 0, "updated": 0, "reconciled": 0, "reversed": 0,
         "balance_difference": None, "error": None, "accounts": []}
 
 

@@ -99,6 +99,9 @@ class RunCounts:
     """Known lines that gained new ids (aliases)."""
     reconciled: int = _count("Reconciled", "Rec.")
     """Lines reconciled automatically after booking (docs/reconciliation.md)."""
+    reversed: int = _count("Reversed", "Rev.")
+    """Booked lines a provider withdrew (Plaid's ``removed``), each reversed by a
+    counter-line (docs/banking.md, "A synchronization run")."""
 
     def counts(self) -> dict[str, int]:
         """``{name: count}`` in :data:`RUN_COUNTERS` order (the JSON keys)."""

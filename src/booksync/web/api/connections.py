@@ -132,6 +132,8 @@ class RunResultOut(BaseModel):
     pending: int
     updated: int
     reconciled: int
+    reversed: int = Field(
+        description="Booked lines the provider withdrew, each reversed by a counter-line.")
     balance_difference: str | None
     error: str | None
     accounts: list[AccountRunOut] = Field(

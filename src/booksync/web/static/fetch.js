@@ -12,8 +12,13 @@
     running: "running in another process",
   };
 
+  // `reversed` (booked lines the bank withdrew) is rare: said only when there are some.
   function counts(data) {
-    return COUNTS.map((name) => `${name} ${data[name]}`).join(" · ");
+    const shown = COUNTS.map((name) => `${name} ${data[name]}`);
+    if (data.reversed) {
+      shown.push(`reversed ${data.reversed}`);
+    }
+    return shown.join(" · ");
   }
 
   function say(box, text) {
