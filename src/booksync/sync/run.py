@@ -368,7 +368,6 @@ class SyncRunner:
                 tell("booking", replace(totals, fetched=max(sent, totals.fetched)), name)
                 problems += outcome.problems
                 notes += outcome.notes
-                run.reversed += outcome.reversed
                 if batch.complete:
                     settled.add(account.provider_account_id)
                 complete = batch.complete
