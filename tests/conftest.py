@@ -3,7 +3,7 @@
 ``db_url`` yields a fresh, migrated database: a copy of a migrated SQLite
 file, or a copy of a migrated database on the PostgreSQL server named by
 ``BOOKSYNC_TEST_DATABASE_URL`` (default: the local server, database ``test``;
-its role needs CREATEDB).
+its role needs CREATEDB), made ahead of time (``tests/pg_copies.py``).
 Without a reachable server the PostgreSQL cases skip, except under ``CI=true``
 where they fail: CI must exercise both databases.
 """
@@ -24,6 +24,7 @@ from booksync.app.companies import create_company
 from booksync.db.engine import make_engine, session_factory
 from booksync.db.migrate import upgrade
 from booksync.ledger.models import Company
+from tests.pg_copies import TemplateCopies
 
 PG_URL = os.environ.get(
     "BOOKSYNC_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -104,6 +105,14 @@ def pg_template(pg_admin: Engine) -> Iterator[str]:
         conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
+@pytest.fixture(scope="session")
+def pg_copies(pg_template: str) -> Iterator[TemplateCopies]:
+    conninfo = make_url(PG_URL).set(drivername="postgresql")
+    copies = TemplateCopies(conninfo.render_as_string(hide_password=False), pg_template)
+    yield copies
+    copies.close()
+
+
 @pytest.fixture
 def db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh migrated database for one test, as a URL the CLI accepts too."""
@@ -113,15 +122,10 @@ def db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iter
         shutil.copy(template, target)
         yield f"sqlite:///{target}"
         return
-    admin: Engine = request.getfixturevalue("pg_admin")
-    source: str = request.getfixturevalue("pg_template")
-    name = f"booksync_t_{uuid.uuid4().hex[:16]}"
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {source}"))
+    copies: TemplateCopies = request.getfixturevalue("pg_copies")
+    name = copies.take()
     yield _pg_database_url(name)
-    with admin.connect() as conn:
-        # FORCE: a test's killed subprocess may have left a connection behind.
-        conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+    copies.give_back(name)
 
 
 @pytest.fixture
