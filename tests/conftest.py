@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session
 
@@ -32,6 +33,13 @@ PG_URL = os.environ.get(
 BACKENDS = [
     b.strip() for b in os.environ.get("BOOKSYNC_TEST_DATABASES", "sqlite,postgresql").split(",")
 ]
+
+# A fuzz test that names no max_examples runs the profile's (docs/testing.md,
+# "Property tests and fuzzing"): hypothesis's usual 100 in the suite, far more
+# when BOOKSYNC_HYPOTHESIS_PROFILE=fuzz asks for a long search.
+settings.register_profile("ci", max_examples=100)
+settings.register_profile("fuzz", max_examples=10_000)
+settings.load_profile(os.environ.get("BOOKSYNC_HYPOTHESIS_PROFILE", "ci"))
 
 
 def _pg_available() -> str | None:

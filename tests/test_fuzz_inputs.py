@@ -31,7 +31,7 @@ from booksync.ledger.rates import check_rate
 from booksync.money import parse_amount, to_minor
 
 USER_ERRORS = (BooksyncError,)  # MoneyError and LedgerError among them
-FAST = settings(max_examples=300, deadline=500)
+FAST = settings(deadline=500)
 
 hostile_numbers = st.one_of(
     st.sampled_from(["NaN", "-NaN", "sNaN", "Infinity", "-Infinity", "inf", "-0", "+0",
@@ -129,7 +129,7 @@ def resolver(session: Session, company: Company) -> Resolver:
     return Resolver(session, company)
 
 
-@settings(max_examples=150, deadline=500,
+@settings(deadline=500,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(jsonl_lines, min_size=1, max_size=3))
 def test_jsonl_lines_through_the_bulk_path(resolver: Resolver, lines: list[bytes]) -> None:

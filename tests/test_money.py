@@ -119,7 +119,7 @@ def test_exponents_follow_iso_4217() -> None:
     assert all(exp in (0, 2, 3, 4) for exp, _ in CURRENCIES.values())
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)
 @given(minor=st.integers(min_value=1 - 10**15, max_value=10**15 - 1),
        exp=st.sampled_from([0, 2, 3]))
 def test_round_trip(minor: int, exp: int) -> None:
@@ -127,7 +127,7 @@ def test_round_trip(minor: int, exp: int) -> None:
     assert to_minor(format_minor(minor, exp), exp) == minor
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)
 @given(
     value=st.decimals(allow_nan=False, allow_infinity=False, places=4,
                       min_value=-(10**9), max_value=10**9),

@@ -22,7 +22,7 @@ from booksync.providers.base import Transaction
 from tests.bankfiles.test_ofx_fuzz import mutations
 
 SAMPLES = Path(__file__).parent / "samples"
-FUZZ = settings(max_examples=300, deadline=None, derandomize=True)
+FUZZ = settings(deadline=None, derandomize=True)
 Reader = Callable[[BinaryIO, str], Iterator[FileStatement]]
 
 CAMT = [(SAMPLES / name).read_bytes() for name in ("camt053_v02.xml", "camt053_v08.xml")]

@@ -237,7 +237,7 @@ def profiles(draw: st.DrawFn) -> CsvProfile:
     )
 
 
-@settings(max_examples=300, deadline=None, derandomize=True)
+@settings(deadline=None, derandomize=True)
 @given(profiles())
 def test_json_round_trip(profile: CsvProfile) -> None:
     stored = json.dumps(profile.to_json())
@@ -252,7 +252,7 @@ json_values = st.recursive(
 FIELDS = [field.name for field in dataclasses.fields(CsvProfile)]
 
 
-@settings(max_examples=300, deadline=None, derandomize=True)
+@settings(deadline=None, derandomize=True)
 @given(st.dictionaries(st.sampled_from([*FIELDS, "other"]), json_values, max_size=12))
 def test_any_json_gives_a_profile_or_the_field_that_is_wrong(data: dict[str, Any]) -> None:
     try:

@@ -27,7 +27,7 @@ SOURCES = [
         "corrections.qfx",
     )
 ]
-FUZZ = settings(max_examples=300, deadline=None, derandomize=True)
+FUZZ = settings(deadline=None, derandomize=True)
 PIECES = [
     b"<",
     b">",

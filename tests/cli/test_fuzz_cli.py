@@ -18,7 +18,6 @@ from booksync.ledger.limits import MAX_ID
 from tests.cli.clitools import Result, call
 
 FUZZ = settings(
-    max_examples=150,
     deadline=2000,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

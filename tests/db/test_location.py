@@ -20,7 +20,7 @@ PREFIXES = st.sampled_from(["", "sqlite:///", "sqlite://", "sqlite:////", "~/", 
 PATHS = st.text(alphabet="ab/.:@?%#~ \u00e9\n\t\x00[]", max_size=30)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(deadline=None)
 @given(PREFIXES, PATHS)
 def test_a_plain_file_is_the_one_the_engine_reads(prefix: str, path: str) -> None:
     db = prefix + path

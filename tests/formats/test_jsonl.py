@@ -144,7 +144,7 @@ lines_st = st.lists(
 )
 
 
-@settings(max_examples=50, deadline=None)
+@settings(deadline=None)
 @given(
     lines=lines_st,
     day=st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2099, 12, 31)),
@@ -255,7 +255,7 @@ json_entry = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(value=st.one_of(amount_text, odd_amounts), exp=st.integers(min_value=0, max_value=4))
 def test_plain_amounts_agree_with_the_full_path(value: Any, exp: int) -> None:
     """A plain decimal string is read exactly as parse_amount and to_minor read it."""
@@ -267,7 +267,7 @@ def test_plain_amounts_agree_with_the_full_path(value: Any, exp: int) -> None:
     assert got is None or (got == expected and got >= 0)
 
 
-@settings(max_examples=500, deadline=None,
+@settings(deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(obj=st.one_of(json_entry, st.lists(st.integers(), max_size=2), st.none()))
 def test_bulk_path_agrees_with_the_full_path(resolver: Resolver, obj: Any) -> None:

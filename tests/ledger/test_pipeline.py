@@ -288,7 +288,7 @@ def reference_minor(value: Decimal, exp: int) -> int | str:
     return minor if minor >= 0 else f"debit must not be negative ({value})"
 
 
-@settings(max_examples=500, deadline=None)
+@settings(deadline=None)
 @given(
     value=st.one_of(
         st.decimals(allow_nan=False, allow_infinity=False),

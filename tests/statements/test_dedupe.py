@@ -241,7 +241,7 @@ _lines = st.lists(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)
 @given(_fetched, _lines)
 def test_every_fetched_transaction_is_exactly_one_of_new_duplicate_or_claim(
     fetched: list[Fetched[str]], lines: list[KnownLine]

@@ -77,7 +77,7 @@ def test_next_watermark_is_never_past_tomorrow() -> None:
     assert next_watermark(short, TODAY) == TODAY - days(5)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)
 @given(
     st.lists(st.one_of(st.none(), st.integers(-200, 1)), min_size=1, max_size=4),
     st.integers(1, 400),
