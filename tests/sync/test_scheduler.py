@@ -373,7 +373,7 @@ def test_worker_once_cli_over_the_sandbox_bank(
 def test_two_workers_on_postgresql_run_each_connection_once_per_due_time(
     backend: str, db_url: str
 ) -> None:
-    """200 due connections, two workers with their own engines: each runs once.
+    """100 due connections, two workers with their own engines: each runs once.
 
     Two due times: the clock then moves past the interval and everything is
     due again.  Each worker has two threads, so four claimers race.
@@ -384,7 +384,7 @@ def test_two_workers_on_postgresql_run_each_connection_once_per_due_time(
     with session_factory(setup)() as session:
         company = create_company(session, "Acme Ltd", "EUR", "DE")
         session.commit()
-        ids = _connect(session, company, 200, share=True)
+        ids = _connect(session, company, 100, share=True)
     clock = Clock()
     bank = FakeBank(delay=0.002)
     engines = [make_engine(db_url), make_engine(db_url)]
@@ -412,4 +412,4 @@ def test_two_workers_on_postgresql_run_each_connection_once_per_due_time(
     finally:
         for e in [*engines, setup]:
             e.dispose()
-    assert bank.calls == 400
+    assert bank.calls == 200
