@@ -32,6 +32,7 @@ import binascii
 import ipaddress
 import logging
 import socket
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -74,6 +75,13 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self.protocol_state: dict[str, Any] = {}
 
     dual_stack = False
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up mid-answer (a reset, a broken pipe) is no error of the
+        bank's: only other failures are reported, as the standard server does."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
     def server_bind(self) -> None:
         if self.dual_stack and hasattr(socket, "IPV6_V6ONLY"):
