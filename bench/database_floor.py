@@ -72,25 +72,28 @@ def _take_out(db: sqlite3.Connection) -> dict[str, tuple[list[str], list[tuple[A
 def _batches(taken: dict[str, tuple[list[str], list[tuple[Any, ...]]]]
              ) -> list[dict[str, list[tuple[Any, ...]]]]:
     """The rows cut into batches of ``ENTRIES_PER_BATCH`` entries, each with its own rows."""
-    entry_ids = [row[taken["entry"][0].index("id")] for row in taken["entry"][1]]
-    batch_of = {entry_id: n // ENTRIES_PER_BATCH for n, entry_id in enumerate(entry_ids)}
-    line_of: dict[int, int] = {}
-    sl_columns, sl_rows = taken["statement_line"]
-    for row in sl_rows:
-        line_of[row[sl_columns.index("id")]] = batch_of[row[sl_columns.index("entry_id")]]
+    def position(table: str, column: str) -> int:
+        return taken[table][0].index(column)
+
+    entry_id = position("entry", "id")
+    entry_ids = [row[entry_id] for row in taken["entry"][1]]
+    batch_of = {ident: n // ENTRIES_PER_BATCH for n, ident in enumerate(entry_ids)}
+    own, of_entry = position("statement_line", "id"), position("statement_line", "entry_id")
+    line_of = {row[own]: batch_of[row[of_entry]] for row in taken["statement_line"][1]}
+    # Each table's batch: the batch its entry or statement line is in, by one column.
     key = {
-        "line": lambda row: batch_of[row[taken["line"][0].index("entry_id")]],
-        "entry": lambda row: batch_of[row[taken["entry"][0].index("id")]],
-        "statement_line": lambda row: line_of[row[sl_columns.index("id")]],
-        "transaction_alias": lambda row: line_of[
-            row[taken["transaction_alias"][0].index("statement_line_id")]],
+        "line": (position("line", "entry_id"), batch_of),
+        "entry": (entry_id, batch_of),
+        "statement_line": (own, line_of),
+        "transaction_alias": (position("transaction_alias", "statement_line_id"), line_of),
     }
     batches: list[dict[str, list[tuple[Any, ...]]]] = [
         {table: [] for table in TABLES} for _ in range(len(entry_ids) // ENTRIES_PER_BATCH + 1)
     ]
     for table in TABLES:
+        column, batch = key[table]
         for row in taken[table][1]:
-            batches[key[table](row)][table].append(row)
+            batches[batch[row[column]]][table].append(row)
     return batches
 
 
