@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from booksync.app.context import Books as AppBooks
 from booksync.app.invoices import add_invoice, show_invoice
+from booksync.app.reconcile import apply, auto, to_reconcile, undo
 from booksync.app.rules import CounterpartInput, RuleInput, add_rule
 from booksync.banking.models import Connection, SyncRun
 from booksync.documents.invoices import DocumentInput, DocumentLineInput
@@ -16,6 +18,7 @@ from booksync.documents.models import InvoiceType
 from booksync.ledger.models import Company
 from booksync.ledger.partners import add_partner
 from booksync.reconciliation.auto import Matcher
+from booksync.reconciliation.models import BankReconciliation
 from booksync.reconciliation.rules import load_rules
 from tests.sync.support import TODAY, Books
 
@@ -130,3 +133,40 @@ def test_matching_is_skipped_only_when_nothing_could_be_applied(
     assert not may_apply()  # a suggestion a person must accept
     _invoice(factory, books.company_id, "10.00")
     assert may_apply()
+
+
+def test_a_match_the_user_undid_is_not_applied_again_by_the_next_sync(
+    factory: sessionmaker[Session], lean_books: Books
+) -> None:
+    """An automatic match a person undid was judged wrong: neither the next sync nor
+    ``reconcile auto`` applies it again, while the line keeps its suggestion and can
+    still be reconciled by hand (docs/reconciliation.md, "Automatic reconciliation")."""
+    books = lean_books
+    books.sync()
+    number = _invoice(factory, books.company_id, "400.00")
+    books.bank.world.add_transactions(_business(books), [{
+        "amount": "1200.00", "description": f"Transfer {number}", "payee": "Osaka Precision KK",
+    }])
+    assert books.sync().reconciled == 1
+    with factory.begin() as session:
+        company = session.get(Company, books.company_id)
+        assert company is not None
+        line_id = session.scalars(select(BankReconciliation.statement_line_id)).one()
+        undo(AppBooks(session, company), line_id)
+    assert _state(factory, books.company_id, number) == "not_paid"
+
+    books.bank.world.add_transactions(_business(books), [
+        {"amount": "-12.00", "description": "Office coffee"},
+    ])
+    result = books.sync()
+    assert result.ok and result.reconciled == 0
+    assert _state(factory, books.company_id, number) == "not_paid"
+    with factory.begin() as session:
+        company = session.get(Company, books.company_id)
+        assert company is not None
+        app_books = AppBooks(session, company)
+        assert auto(app_books).reconciled == 0
+        listed = {line.id: line for line in to_reconcile(app_books)}
+        assert listed[line_id].suggestions[0].documents == [number]
+        assert apply(app_books, line_id).documents == [number]
+    assert _state(factory, books.company_id, number) == "paid"

@@ -168,7 +168,9 @@ def auto(books: Books, journal: str | None = None) -> AutoView:
     with gc_relaxed():
         matcher = _matcher(books)
         facts = list(
-            unreconciled_facts(books.session, books.company, _journal_id(books, journal))
+            unreconciled_facts(
+                books.session, books.company, _journal_id(books, journal), automatic=True
+            )
         )
         result = matcher.run(facts)
     return AutoView(result.lines, result.reconciled, result.suggested, result.left)

@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, select
+from sqlalchemy import ColumnElement, Select, and_, select
 from sqlalchemy.orm import Session
 
 from booksync.banking.models import StatementLine
@@ -76,13 +76,34 @@ def _unreconciled(company: Company) -> Select[
     )
 
 
+def _never_undone() -> ColumnElement[bool]:
+    """The line was never reconciled and then undone: an undone match is one a person
+    judged wrong, so no automatic pass applies it, or another, again; the line keeps its
+    suggestions and is reconciled by hand (docs/reconciliation.md, "Automatic
+    reconciliation")."""
+    return ~(
+        select(BankReconciliation.id)
+        .where(
+            BankReconciliation.statement_line_id == StatementLine.id,
+            BankReconciliation.state == "undone",
+        )
+        .exists()
+    )
+
+
 def unreconciled_facts(
     session: Session,
     company: Company,
     journal_id: int | None = None,
     line_ids: Sequence[int] | None = None,
+    *,
+    automatic: bool = False,
 ) -> Iterator[LineFacts]:
+    """The unreconciled lines; ``automatic``: only those a pass without a person may
+    reconcile (none whose reconciliation was undone)."""
     query = _unreconciled(company)
+    if automatic:
+        query = query.where(_never_undone())
     if journal_id is not None:
         query = query.where(StatementLine.journal_id == journal_id)
     if line_ids is not None:
@@ -207,7 +228,7 @@ def reconcile_journals(session: Session, company: Company, journal_ids: Sequence
     facts = [
         line
         for journal_id in sorted(set(journal_ids))
-        for line in unreconciled_facts(session, company, journal_id)
+        for line in unreconciled_facts(session, company, journal_id, automatic=True)
     ]
     if not facts:
         return 0
