@@ -43,6 +43,7 @@ from booksync.providers.base import (
     LinkSession,
     Problem,
     ProviderAccount,
+    Transaction,
     Window,
 )
 from booksync.providers.errors import ProviderError, ReauthRequired
@@ -59,12 +60,14 @@ from booksync.providers.gocardless_records import (
 from booksync.providers.gocardless_secret import GoCardlessSecret, PendingLink
 from booksync.providers.gocardless_wire import (
     PROVIDER,
+    balance_currency,
     load,
     parse_balances,
     parse_details,
     parse_transactions,
 )
 from booksync.providers.owned_client import OwnedClient
+from booksync.providers.simplefin_values import sanitize_message
 from booksync.providers.url_policy import OutboundPolicy
 
 __all__ = [
@@ -385,9 +388,11 @@ class GoCardlessProvider(OwnedClient):
             window,
             include_pending=include_pending,
         )
+        balances = client.get(f"{path}/balances/")
+        # The account's currency is its balances' (a transaction's may be another's).
         sample = booked[0] if booked else pending[0] if pending else None
-        currency = sample.currency if sample is not None else None
-        balance = parse_balances(client.get(f"{path}/balances/"), currency, self._clock().date())
+        currency = balance_currency(balances) or (sample.currency if sample else None)
+        balance = parse_balances(balances, currency, self._clock().date(), window.start)
         if balance is None:
             problems += (
                 Problem(
@@ -396,16 +401,32 @@ class GoCardlessProvider(OwnedClient):
                     account_id,
                 ),
             )
+        foreign = next((tx for tx in booked if currency and tx.currency != currency), None)
+        if foreign is not None:
+            problems += (_foreign(foreign, account_id, currency or ""),)
         return Batch(
             account_id=account_id,
             window=window,
             booked=booked,
             pending=pending,
             balance=balance,
-            next_watermark=window.end,
+            # Booked in the account's currency, a foreign amount would be wrong money:
+            # the account books nothing and keeps its watermark until the bank's answer is.
+            next_watermark=window.end if foreign is None else None,
             problems=tuple(Problem(p.code, client.redact(p.message), p.account_id)
                            for p in problems),
         )
+
+
+def _foreign(tx: Transaction, account_id: str, currency: str) -> Problem:
+    ident = sanitize_message(tx.provider_transaction_id or tx.description or "?", 80)
+    return Problem(
+        "foreign-currency",
+        f"{NAME} sent transaction '{ident}' of account {account_id} in "
+        f"{sanitize_message(tx.currency, 8)}, not in the account's {currency}; nothing is "
+        "booked for the account until the bank sends its own currency.",
+        account_id,
+    )
 
 
 def _deleter(client: GoCardlessClient, requisition: str) -> Callable[[], bytes]:

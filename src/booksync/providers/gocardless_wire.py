@@ -54,6 +54,7 @@ __all__ = [
     "BALANCE_PREFERENCE",
     "PROVIDER",
     "AccountDetails",
+    "balance_currency",
     "load",
     "malformed",
     "parse_balances",
@@ -358,17 +359,24 @@ def parse_transactions(
 # -- balances and account details ---------------------------------------------------
 
 
-def parse_balances(body: bytes, currency: str | None, today: dt.date) -> Balance | None:
+def parse_balances(
+    body: bytes, currency: str | None, today: dt.date, since: dt.date | None = None
+) -> Balance | None:
     """The account's balance: the most telling type (:data:`BALANCE_PREFERENCE`) with its date.
 
     Its ``referenceDate`` is the day it is valid for; without one, the date
     of ``lastChangeDateTime`` as written, else ``today``.  A balance in another
-    currency than ``currency`` (when known) is not the account's.
-    ``available`` is the ``interimAvailable`` amount when another type was chosen.
+    currency than ``currency`` (when known) is not the account's.  Some banks
+    list a balance of one type for each of several days, oldest first, or
+    only the last statement's: of one type the latest is taken, and one dated
+    before ``since`` (the window's start) only when no other is, since an
+    opening line at that day would leave out every transaction between it
+    and the window.  ``available`` is the latest ``interimAvailable`` amount
+    when another type was chosen.
     """
     root = _object(load(body), "the balances answer")
-    best: tuple[int, Decimal, dt.date] | None = None
-    available: Decimal | None = None
+    best: tuple[tuple[bool, int, int], Decimal, dt.date] | None = None
+    available: tuple[dt.date, Decimal] | None = None
     for index, value in enumerate(_list(root.get("balances"), "'balances'")):
         where = f"balance {index}"
         obj = _object(value, where)
@@ -383,17 +391,32 @@ def parse_balances(body: bytes, currency: str | None, today: dt.date) -> Balance
             or _date(obj.get("lastChangeDateTime"), where)
             or today
         )
-        if kind == "interimAvailable" and available is None:
-            available = amount
+        if kind == "interimAvailable" and (available is None or day > available[0]):
+            available = (day, amount)
         if kind in BALANCE_PREFERENCE:
-            rank = BALANCE_PREFERENCE.index(kind)
-            if best is None or rank < best[0]:
-                best = (rank, amount, day)
+            stale = since is not None and day < since
+            key = (stale, BALANCE_PREFERENCE.index(kind), -day.toordinal())
+            if best is None or key < best[0]:
+                best = (key, amount, day)
     if best is None:
         return None
-    rank, amount, day = best
-    chosen_available = None if BALANCE_PREFERENCE[rank] == "interimAvailable" else available
+    (_, rank, _), amount, day = best
+    chosen_available = None
+    if available is not None and BALANCE_PREFERENCE[rank] != "interimAvailable":
+        chosen_available = available[1]
     return Balance(amount=amount, as_of=day, available=chosen_available)
+
+
+def balance_currency(body: bytes) -> str | None:
+    """The one currency every balance of the answer names: the account's; else None."""
+    root = _object(load(body), "the balances answer")
+    found = set()
+    for value in _list(root.get("balances"), "'balances'"):
+        money = value.get("balanceAmount") if type(value) is dict else None
+        code = money.get("currency") if type(money) is dict else None
+        if type(code) is str and code.strip():
+            found.add(_code(code))
+    return found.pop() if len(found) == 1 else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,158 @@
+"""GoCardless answers the spec allows but the sandbox's banks do not send, end to end.
+
+The sandbox bank answers over loopback HTTP as usual; on the way back an
+answer is edited as some real bank writes it (several balances of one type,
+a balance of a day long past, a transaction in another currency).  The run
+must book the bank's truth, or book nothing and say why, and the next run
+must catch up: the books are held to the world's own truth
+(``tests.sync.support``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from booksync.ledger.models import Company
+from booksync.providers.gocardless import GoCardlessProvider
+from booksync.providers.gocardless_http import Secrets, clear_token_cache
+from booksync.sandbox.server import start
+from booksync.sandbox.world import World
+from tests.sync.support import (
+    TODAY,
+    add_rates,
+    first_window_start,
+    snapshot,
+)
+from tests.sync.test_gocardless_sync import NORDWERK, GoCardless
+
+Edit = Callable[[str, dict[str, Any]], dict[str, Any]]
+"""An answer's new JSON from the account id and the JSON the sandbox sent."""
+
+
+class Rewriting(httpx.BaseTransport):
+    """Real HTTP to the sandbox; an account's balances or transactions answer edited."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.edits: dict[str, Edit] = {}
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        body = response.read()
+        parts = request.url.path.strip("/").split("/")
+        edit = self.edits.get(parts[-1]) if "accounts" in parts else None
+        if edit is None or response.status_code != 200:
+            return httpx.Response(response.status_code, headers=response.headers, content=body)
+        edited = orjson.dumps(edit(parts[-2], orjson.loads(body)))
+        headers = {"Content-Type": "application/json"}
+        return httpx.Response(200, headers=headers, content=edited)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class Edited(GoCardless):
+    """A GoCardless connection to the sandbox whose answers pass through ``transport``."""
+
+    transport: Rewriting
+
+    def provider(self, secrets: Secrets | None = None) -> GoCardlessProvider:
+        world = self.bank.world
+        return GoCardlessProvider(
+            secrets, client=httpx.Client(transport=self.transport, timeout=10),
+            clock=lambda: dt.datetime.combine(world.today, dt.time(12), dt.UTC),
+        )
+
+    def world_balance(self, account_id: str, day: dt.date) -> str:
+        """The bank's true booked balance of an account at the end of ``day``."""
+        world = self.bank.world
+        return str(world.balance(self.gc.world_account(account_id), day))
+
+
+@pytest.fixture
+def edited(engine: Engine, factory: sessionmaker[Session], session: Session,
+           company: Company) -> Iterator[Edited]:
+    clear_token_cache()
+    add_rates(session, company)
+    session.commit()
+    with start(world=World(5, today=TODAY)) as bank:
+        found = Edited(bank, engine, factory, company)
+        found.transport = Rewriting()
+        yield found
+        found.transport.close()
+    clear_token_cache()
+
+
+def _closing(amount: str, currency: str, day: dt.date) -> dict[str, Any]:
+    return {
+        "balanceAmount": {"amount": amount, "currency": currency},
+        "balanceType": "closingBooked",
+        "referenceDate": day.isoformat(),
+    }
+
+
+@pytest.mark.parametrize("listed", ["oldest_first", "stale_only"])
+def test_the_balance_taken_is_the_latest_not_a_past_one_listed_first(
+    edited: Edited, listed: str
+) -> None:
+    """Some banks list a closing balance per day, oldest first, or only the last
+    statement's: a first sync's opening line at that day would leave out every
+    transaction between it and the window, and its own difference would be zero."""
+    edited.connect(NORDWERK)
+    start = TODAY - dt.timedelta(days=30)  # the connection's first window (30 days)
+    long_ago = start - dt.timedelta(days=25)
+
+    def several(account_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        found = body["balances"]
+        currency = found[0]["balanceAmount"]["currency"]
+        older = [_closing(edited.world_balance(account_id, long_ago), currency, long_ago)]
+        if listed == "oldest_first":
+            as_of = dt.date.fromisoformat(found[-1]["referenceDate"])
+            older.append(_closing(edited.world_balance(account_id, as_of), currency, as_of))
+        return {"balances": older + found}
+
+    edited.transport.edits["balances"] = several
+    edited.synced()
+    assert first_window_start(edited.factory, edited.books()) == start
+    edited.bank.world.advance(2)
+    again = edited.synced()
+    assert again.balance_difference is None
+
+
+def test_a_transaction_in_another_currency_books_nothing_for_its_account(
+    edited: Edited,
+) -> None:
+    """A EUR account's answer naming a USD amount: booked as EUR it would be wrong money."""
+    edited.connect(NORDWERK)
+    edited.synced()
+    books = edited.books()
+    before = snapshot(edited.factory, books)
+    edited.bank.world.advance(2)
+
+    def foreign(account_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        booked = body["transactions"]["booked"]
+        booked.append({
+            "transactionId": f"FX-{account_id}",
+            "bookingDate": (TODAY + dt.timedelta(days=1)).isoformat(),
+            "transactionAmount": {"amount": "-25.00", "currency": "USD"},
+            "remittanceInformationUnstructured": "Card payment in dollars",
+        })
+        return body
+
+    edited.transport.edits["transactions"] = foreign
+    refused = edited.sync()
+    assert refused.state == "partial", refused.error
+    assert "USD" in (refused.error or "")
+    after = snapshot(edited.factory, books)
+    for part in ("lines", "entries", "aliases"):
+        assert after[part] == before[part], part
+    del edited.transport.edits["transactions"]
+    assert edited.synced().new > 0
