@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import itertools
 import re
 import unicodedata
 from collections import deque
@@ -52,11 +53,12 @@ class PreviewRow:
 def read(source: BinaryIO, name: str, profile: CsvProfile) -> Iterator[FileStatement]:
     """The file's one statement (account None): its rows in the file's order and, with a
     balance column, the closing balance: the last row's with one, or the first's when the
-    file lists the newest rows first (its first date is later than its last); and the
+    file lists the newest rows first (its first date is later than its last, or on one
+    day its running balance reads backwards); and the
     opening balance: the oldest row's balance less its amount, at the day before."""
     table = _Table(source, name, profile)
     transactions: list[Transaction] = []
-    balances: list[StatementBalance] = []
+    balances: list[tuple[Decimal, StatementBalance]] = []  # a row's amount, the balance after
     first = 0
     for row, cells, last in table.rows():
         first = first or row
@@ -64,17 +66,16 @@ def read(source: BinaryIO, name: str, profile: CsvProfile) -> Iterator[FileState
         transactions.append(transaction)
         if balance is not None:
             assert transaction.booking_date is not None  # a booked one's
-            balances.append(StatementBalance(balance, transaction.booking_date))
+            balances.append((transaction.amount,
+                             StatementBalance(balance, transaction.booking_date)))
     currency = profile.currency_default or (transactions[0].currency if transactions else None)
     if currency is None:
         raise FileError(name, "", "the file holds no rows, and the profile names no currency")
     opening = closing = None
     if balances:  # a file listed newest first closes with its first row, opens with its last
-        newest_first = balances[0].date > balances[-1].date
-        closing = balances[0] if newest_first else balances[-1]
-        oldest = balances[-1] if newest_first else balances[0]
-        moved = next(t.amount for t in (reversed(transactions) if newest_first else transactions)
-                     if t.booking_date == oldest.date)
+        newest_first = _newest_first(balances)
+        closing = balances[0][1] if newest_first else balances[-1][1]
+        moved, oldest = balances[-1] if newest_first else balances[0]
         # Before the oldest row: its balance less its amount, at the end of the day before.
         opening = StatementBalance(oldest.amount - moved, oldest.date - dt.timedelta(days=1))
     yield FileStatement(
@@ -85,6 +86,21 @@ def read(source: BinaryIO, name: str, profile: CsvProfile) -> Iterator[FileState
         closing=closing,
         place=f"row {first}" if first else "",
     )
+
+
+def _newest_first(balances: list[tuple[Decimal, StatementBalance]]) -> bool:
+    """Whether the rows run from the newest to the oldest: the first date is later than the
+    last; or, all on one day (a day's export), each row's balance is the next one's plus
+    its own amount, and not the previous one's plus it."""
+    first, last = balances[0][1], balances[-1][1]
+    if first.date != last.date:
+        return first.date > last.date
+    pairs = list(itertools.pairwise(balances))
+    onwards = all(after.amount - before.amount == amount
+                  for (_, before), (amount, after) in pairs)
+    backwards = all(newer.amount - older.amount == amount
+                    for (amount, newer), (_, older) in pairs)
+    return backwards and not onwards
 
 
 def preview(source: BinaryIO, name: str, profile: CsvProfile, rows: int = 10) -> list[PreviewRow]:

@@ -8,7 +8,10 @@ counter-line of the opposite amount, as a transaction a provider withdraws does
 booked as a new line with its own FITID, so the journal adds up to what the
 bank now says (docs/banking.md, "Statement files").  A correction of a
 transaction never imported only books the replacement; one already applied
-does nothing again, since the counter-line's id is known to the source.
+does nothing again, since the counter-line's id is known to the source.  A
+transaction the same file lists and corrects is left out of what is booked:
+otherwise a first import would book it beside its replacement, and the same
+file imported again would reverse it then.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from booksync.bankfiles.records import Correction, CorrectionAction
+from booksync.banking.bank_values import stored_id
 from booksync.providers.base import Transaction
 from booksync.statements.known import KnownLines
 from booksync.statements.withdrawn import reverse_withdrawn
@@ -30,20 +34,25 @@ __all__ = ["Corrected", "apply_corrections"]
 
 @dataclass(slots=True)
 class Corrected:
-    """How many lines the corrections reversed, the replacements they leave to book."""
+    """How many lines the corrections reversed, and the statement's transactions left to
+    book: those no correction names, then the replacements."""
 
     reversed: int
-    replacements: list[Transaction]
+    transactions: list[Transaction]
     notes: list[str]
 
 
 def apply_corrections(session: Session, known: KnownLines, lines: StatementWriter,
-                      corrections: Sequence[Correction], account_name: str) -> Corrected:
-    """Reverse the lines the corrections name; the replacing transactions are returned for
-    the caller to book with the statement's own."""
+                      corrections: Sequence[Correction], account_name: str,
+                      transactions: Sequence[Transaction]) -> Corrected:
+    """Reverse the lines the corrections name; the statement's ``transactions`` less those
+    the corrections name, and the replacing ones, are returned for the caller to book."""
     done = reverse_withdrawn(session, known, lines, [c.replaces for c in corrections],
                              run_id=None, day=dt.date.min, account_name=account_name)
+    named = {stored_id(c.replaces) for c in corrections}
+    kept = [t for t in transactions
+            if not t.provider_transaction_id or stored_id(t.provider_transaction_id) not in named]
     replacements = [c.transaction for c in corrections
                     if c.action is CorrectionAction.REPLACE and c.transaction is not None]
-    return Corrected(done.count, replacements, done.notes)
+    return Corrected(done.count, kept + replacements, done.notes)
 

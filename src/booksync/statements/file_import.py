@@ -9,8 +9,9 @@ Within the caller's transaction (docs/banking.md, "Statement files"):
    the source's own ids and orphans first (:mod:`booksync.statements.dedupe`),
    then the lines other sources booked (:mod:`booksync.statements.across`);
 3. its opening balance is compared with what the journal's mirror sources
-   hold at its date before anything is booked, and its closing balance with
-   what they hold after; a difference is reported with its amount (a gap: a
+   hold at its date less the statement's own transactions up to that date,
+   and its closing balance with what they hold at its date, once the
+   statement is booked; a difference is reported with its amount (a gap: a
    period not imported yet; an overlap that does not add up: lines booked
    twice or missing).  In a journal that mirrors nothing yet the opening
    balance becomes its opening line, as a first sync's bank balance does.
@@ -125,11 +126,27 @@ class FileImporter:
     def _fetched(self, statement: FileStatement) -> list[Fetched[Transaction]]:
         """The statement's transactions as dedupe takes them (statements.fetched)."""
         place = statement.place or "statement"
+        for n, tx in enumerate(statement.transactions, 1):
+            if tx.currency != self.currency:  # an OFX CURRENCY, a CSV row's own currency
+                raise FileError(self.name, f"{place}, transaction {n}", (
+                    f"the transaction of {tx.booking_date} is {tx.amount} {tx.currency}, "
+                    f"but journal {self.journal.code} is in {self.currency} and the file "
+                    f"does not say what the account moved in {self.currency}"))
         return fetched_of(statement.transactions, self._minor,
                           lambda n: f"{place}, transaction {n}")
 
     def _balance(self, day: dt.date) -> Decimal:
         return to_decimal(mirrored_balance(self.session, self.journal.id, day), self.exp)
+
+    def _held_before(self, day: dt.date, fetched: list[Fetched[Transaction]]) -> Decimal:
+        """What the journal's mirror sources held before the statement's own transactions,
+        once they are booked: their balance at the end of ``day`` less the statement's
+        transactions of ``day`` and before.  Banks date an opening balance on the day
+        before the statement's first or on that first day (its start); both compare
+        alike, and a file imported again, or after the same days came online, does not
+        count its own lines as a difference."""
+        own = sum(f.amount for f in fetched if f.date <= day)
+        return to_decimal(mirrored_balance(self.session, self.journal.id, day) - own, self.exp)
 
     def _opening_before(self, statement: FileStatement, fetched: list[Fetched[Transaction]]
                         ) -> StatementBalance | None:
@@ -156,24 +173,19 @@ class FileImporter:
         outcome = StatementOutcome(statement.account, statement.statement_id)
         if statement.corrections:  # reversed first, the replacements booked as the rest
             corrected = apply_corrections(self.session, self.known, self.lines,
-                                          statement.corrections, self.journal.code)
+                                          statement.corrections, self.journal.code,
+                                          statement.transactions)
             outcome.corrected, outcome.problems = corrected.reversed, corrected.notes
-            statement = replace(statement, transactions=(
-                *statement.transactions, *corrected.replacements))
+            statement = replace(statement, transactions=tuple(corrected.transactions))
         fetched = self._fetched(statement)
         outcome.transactions = len(fetched)
         opening: list[NewLine] = []
         stated = statement.opening or self._opening_before(statement, fetched)
-        if stated is not None:
-            day = stated.date
-            outcome.opening = stated.amount
-            outcome.opening_in_books = self._balance(day)
-            outcome.opening_difference = outcome.opening - outcome.opening_in_books
-            if outcome.opening_difference and not mirrors_anything(self.session,
-                                                                    self.journal.id):
-                opening.append(NewLine(day, self._minor(outcome.opening_difference, "opening"),
-                                       OPENING_LABEL, is_opening=True))
-                outcome.opening_line, outcome.opening_difference = True, Decimal(0)
+        if stated is not None and stated.amount and not mirrors_anything(self.session,
+                                                                          self.journal.id):
+            opening.append(NewLine(stated.date, self._minor(stated.amount, "opening"),
+                                   OPENING_LABEL, is_opening=True))
+            outcome.opening_line = True
         if fetched:
             outcome.first = min(f.date for f in fetched)
             outcome.last = max(f.date for f in fetched)
@@ -192,6 +204,10 @@ class FileImporter:
             self.lines.write(part)
         self.writer.finish()
         self.lines.add_aliases(aliases)
+        if stated is not None:
+            outcome.opening = stated.amount
+            outcome.opening_in_books = self._held_before(stated.date, fetched)
+            outcome.opening_difference = outcome.opening - outcome.opening_in_books
         if statement.closing is not None:
             outcome.closing = statement.closing.amount
             outcome.closing_in_books = self._balance(statement.closing.date)

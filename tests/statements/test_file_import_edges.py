@@ -1,0 +1,168 @@
+"""``booksync statement import`` against files real banks write, through the command line on
+SQLite and PostgreSQL: an opening balance dated on the statement's first day, a transaction
+in another currency than the statement's, an OFX correction of a transaction of the same
+file, and a one-day CSV export listed newest first."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.cli.clitools import Cli, one_error
+
+IBAN = "DE89370400440532013000"
+OFX_HEAD = (
+    "OFXHEADER:100\nDATA:OFXSGML\nVERSION:102\nSECURITY:NONE\nENCODING:USASCII\n"
+    "CHARSET:1252\nCOMPRESSION:NONE\nOLDFILEUID:NONE\nNEWFILEUID:NONE\n\n"
+)
+
+
+def _journal(cli: Cli) -> str:
+    code, out, err = cli("bank-account", "create", "--account-number", IBAN, "--bank",
+                         "Commerzbank", "--currency", "EUR", "--json")
+    assert code == 0, err
+    return str(json.loads(out)["journal"])
+
+
+def _import(cli: Cli, path: Path, journal: str, *more: str) -> dict[str, Any]:
+    code, out, err = cli("statement", "import", str(path), "--journal", journal, "--json", *more)
+    assert code == 0, err
+    return dict(json.loads(out))
+
+
+def _amounts(cli: Cli, journal: str) -> list[str]:
+    code, out, err = cli("statement", "list", "--journal", journal, "--json")
+    assert code == 0, err
+    return [row["amount"] for row in json.loads(out)]
+
+
+def _camt(opening_day: str) -> bytes:
+    """A day's CAMT.053 statement whose opening balance is dated ``opening_day``."""
+    def bal(code: str, amount: str, day: str) -> str:
+        return (f"<Bal><Tp><CdOrPrtry><Cd>{code}</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">{amount}"
+                f"</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>{day}</Dt></Dt></Bal>")
+
+    def entry(ref: str, amount: str, side: str) -> str:
+        return (f"<Ntry><Amt Ccy=\"EUR\">{amount}</Amt><CdtDbtInd>{side}</CdtDbtInd>"
+                "<Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-03-02</Dt></BookgDt>"
+                f"<AcctSvcrRef>{ref}</AcctSvcrRef><AddtlNtryInf>{ref}</AddtlNtryInf></Ntry>")
+
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><Document xmlns="urn:iso:std:iso:20022:tech:'
+        'xsd:camt.053.001.08"><BkToCstmrStmt><GrpHdr><MsgId>M</MsgId></GrpHdr><Stmt><Id>S1</Id>'
+        f"<Acct><Id><IBAN>{IBAN}</IBAN></Id><Ccy>EUR</Ccy></Acct>"
+        + bal("OPBD", "1000.00", opening_day) + bal("CLBD", "1070.00", "2026-03-02")
+        + entry("R1", "100.00", "CRDT") + entry("R2", "30.00", "DBIT")
+        + "</Stmt></BkToCstmrStmt></Document>"
+    ).encode()
+
+
+def test_an_opening_balance_dated_on_the_first_day_agrees_on_a_second_import(
+        acme: Cli, tmp_path: Path) -> None:
+    """Many banks date a statement's opening balance on its first day (the balance at its
+    start), not on the day before: importing the file again, or after the same days came
+    online, must not report the day's own lines as a difference."""
+    journal = _journal(acme)
+    for opening_day in ("2026-03-01", "2026-03-02"):
+        path = tmp_path / f"day-{opening_day}.xml"
+        path.write_bytes(_camt(opening_day))
+        first = _import(acme, path, journal)
+        again = _import(acme, path, journal)
+        assert (again["new"], again["duplicates"]) == (0, 2)
+        assert again["problems"] == [], again["problems"]
+        assert again["statements"][0]["opening_difference"] == "0.00"
+        assert first["statements"][0]["closing_difference"] == "0.00"
+    assert _amounts(acme, journal) == ["1000.00", "100.00", "-30.00"]
+
+
+def test_a_file_after_the_next_days_are_booked_compares_its_own_opening(
+        acme: Cli, tmp_path: Path) -> None:
+    """A gap is still a gap: a statement whose opening balance does not follow what the
+    journal held before its first day is reported, whichever day the bank dates it."""
+    journal = _journal(acme)
+    path = tmp_path / "first.xml"
+    path.write_bytes(_camt("2026-03-02"))
+    _import(acme, path, journal)
+    later = tmp_path / "later.xml"
+    later.write_bytes(_camt("2026-03-02").replace(b"2026-03-02", b"2026-03-05")
+                      .replace(b"R1", b"R3").replace(b"R2", b"R4"))
+    done = _import(acme, later, journal)  # opens at 1000.00, the journal held 1070.00
+    assert done["statements"][0]["opening_difference"] == "-70.00"
+
+
+def _ofx(*rows: str, balance: str) -> bytes:
+    return (
+        OFX_HEAD + "<OFX><BANKMSGSRSV1><STMTTRNRS><TRNUID>1<STATUS><CODE>0<SEVERITY>INFO"
+        f"</STATUS><STMTRS><CURDEF>EUR<BANKACCTFROM><BANKID>X<ACCTID>{IBAN}<ACCTTYPE>CHECKING"
+        "</BANKACCTFROM><BANKTRANLIST><DTSTART>20260310<DTEND>20260312\n"
+        + "\n".join(rows)
+        + f"\n</BANKTRANLIST><LEDGERBAL><BALAMT>{balance}<DTASOF>20260312</LEDGERBAL>"
+        "</STMTRS></STMTTRNRS></BANKMSGSRSV1></OFX>\n"
+    ).encode()
+
+
+def _trn(fitid: str, amount: str, day: str, more: str = "") -> str:
+    return (f"<STMTTRN><TRNTYPE>OTHER<DTPOSTED>{day}<TRNAMT>{amount}<FITID>{fitid}"
+            f"<NAME>Payee {fitid}{more}</STMTTRN>")
+
+
+def test_an_ofx_transaction_in_another_currency_is_refused_not_booked_as_the_journals(
+        acme: Cli, tmp_path: Path) -> None:
+    journal = _journal(acme)
+    path = tmp_path / "usd.ofx"
+    path.write_bytes(_ofx(_trn("F1", "-10.00", "20260310"),
+                          _trn("F2", "-100.00", "20260311",
+                               "<CURRENCY><CURRATE>0.9<CURSYM>USD</CURRENCY>"),
+                          balance="890.00"))
+    one_error(acme("statement", "import", str(path), "--journal", journal),
+              "usd.ofx: STMTRS 1, transaction 2", "-100.00 USD", "is in EUR")
+    assert _amounts(acme, journal) == []
+
+
+def test_an_ofx_correction_of_a_transaction_of_the_same_file_books_the_bank_s_word_once(
+        acme: Cli, tmp_path: Path) -> None:
+    """The file lists a transaction and, further on, its replacement: the corrected one is
+    never booked, the replacement is, and a second import changes nothing."""
+    journal = _journal(acme)
+    path = tmp_path / "fixed.ofx"
+    path.write_bytes(_ofx(
+        _trn("F1", "-10.00", "20260310"), _trn("F2", "25.00", "20260311"),
+        _trn("F3", "20.00", "20260311", "<CORRECTFITID>F2<CORRECTACTION>REPLACE"),
+        balance="1010.00"))
+    for attempt in range(2):
+        done = _import(acme, path, journal)
+        assert done["problems"] == [], done["problems"]
+        assert done["statements"][0]["closing_difference"] == "0.00"
+        assert done["new"] == (2 if attempt == 0 else 0)
+    # 1000.00 before the file (its balance less what it books), then -10.00 and +20.00
+    assert _amounts(acme, journal) == ["1000.00", "-10.00", "20.00"]
+
+
+def test_a_csv_row_in_another_currency_is_refused(acme: Cli, tmp_path: Path) -> None:
+    journal = _journal(acme)
+    assert acme("csv-profile", "add", "cur", "--date", "Date", "--label", "Text", "--amount",
+                "Amount", "--currency", "Ccy", "--currency-default", "EUR")[0] == 0
+    path = tmp_path / "cur.csv"
+    path.write_bytes(b"Date,Text,Amount,Ccy\n2026-03-02,Rent,-100.00,EUR\n"
+                     b"2026-03-03,Hotel,-80.00,USD\n")
+    one_error(acme("statement", "import", str(path), "--journal", journal, "--profile", "cur"),
+              "cur.csv: row 2, transaction 2", "2026-03-03 is -80.00 USD", "BNK1 is in EUR")
+    assert _amounts(acme, journal) == []
+
+
+def test_a_one_day_csv_listed_newest_first_opens_and_closes_right(
+        acme: Cli, tmp_path: Path) -> None:
+    """All rows on one day: the running balance, not the dates, tells the order."""
+    journal = _journal(acme)
+    assert acme("csv-profile", "add", "day", "--date", "Date", "--label", "Text", "--amount",
+                "Amount", "--balance", "Balance", "--currency-default", "EUR")[0] == 0
+    path = tmp_path / "day.csv"
+    path.write_bytes(b"Date,Text,Amount,Balance\n"  # newest first: 1000 -> 900 -> 950 -> 945
+                     b"2026-03-02,Fee,-5.00,945.00\n2026-03-02,Refund,50.00,950.00\n"
+                     b"2026-03-02,Rent,-100.00,900.00\n")
+    done = _import(acme, path, journal, "--profile", "day")
+    (statement,) = done["statements"]
+    assert (statement["opening"], statement["closing"]) == ("1000.00", "945.00")
+    assert statement["closing_difference"] == "0.00" and done["problems"] == []
+    assert sorted(_amounts(acme, journal)) == sorted(["1000.00", "-5.00", "50.00", "-100.00"])
