@@ -48,6 +48,7 @@ from booksync.providers.errors import ProviderError, TransientError
 from booksync.providers.owned_client import OwnedClient
 from booksync.providers.plaid_http import MutationDuringPagination, PlaidKeys, post
 from booksync.providers.plaid_wire import SyncPage, bad, parse_accounts, parse_sync_page
+from booksync.providers.simplefin_values import sanitize_message
 from booksync.providers.url_policy import OutboundPolicy
 
 __all__ = ["CAPABILITIES", "PAGE_SIZE", "PlaidProvider"]
@@ -311,9 +312,11 @@ class PlaidProvider(OwnedClient):
             answer = post(self._client, keys, "/accounts/get", {"access_token": keys.access_token})
             accounts = parse_accounts(answer, self._today())
         balances = {a.id: a.balance for a in accounts}
+        currencies = {a.id: a.currency for a in accounts}
         ids = wanted if wanted is not None else list(balances)
         booked: dict[str, list[Transaction]] = {a: [] for a in ids}
         pending: dict[str, list[Transaction]] = {a: [] for a in ids}
+        foreign: dict[str, Transaction] = {}
         first = cursor is None
         start = window.start
         for account_id, tx in changes.upserts.values():
@@ -324,6 +327,8 @@ class PlaidProvider(OwnedClient):
                     pending[account_id].append(tx)
             elif not first or (tx.booking_date is not None and tx.booking_date >= start):
                 booked[account_id].append(tx)
+                if tx.currency and tx.currency != currencies.get(account_id, tx.currency):
+                    foreign.setdefault(account_id, tx)
         waiting = not next_cursor or status in (FIRST_SYNC_NOT_READY if first else NOT_READY)
         batches = []
         for account_id in ids:
@@ -334,6 +339,15 @@ class PlaidProvider(OwnedClient):
             if account_id not in balances:
                 problems.append(Problem("missing-account", "Plaid no longer reports account "
                                         f"'{account_id}'.", account_id))
+            odd = foreign.get(account_id)
+            if odd is not None:
+                # Booked in the account's currency, a foreign amount would be wrong money.
+                shown = sanitize_message(odd.provider_transaction_id or "", 80)
+                problems.append(Problem("foreign-currency", (
+                    f"Plaid sent transaction '{shown}' in "
+                    f"{sanitize_message(odd.currency, 8)}, not in the account's "
+                    f"{currencies[account_id]}; nothing is booked for the account until "
+                    "Plaid sends its own currency."), account_id))
             removed = tuple(t for t, a in changes.removed.items() if a in (None, account_id))
             batches.append(
                 Batch(
@@ -342,7 +356,7 @@ class PlaidProvider(OwnedClient):
                     booked=tuple(booked[account_id]),
                     pending=tuple(pending[account_id]),
                     balance=balances.get(account_id),
-                    next_cursor=None if waiting else next_cursor,
+                    next_cursor=None if waiting or odd is not None else next_cursor,
                     problems=tuple(problems),
                     removed=removed,
                 )

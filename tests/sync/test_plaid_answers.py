@@ -1,0 +1,105 @@
+"""Plaid answers the spec allows but the sandbox does not send, end to end.
+
+The sandbox bank answers ``/transactions/sync`` over loopback HTTP as usual;
+on the way back a page is edited as Plaid may write it.  The run must book
+the bank's truth, or book nothing for the account and say why, keeping the
+cursor, and the next run must catch up (docs/banking.md, "Plaid").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+
+from booksync.providers.plaid import PlaidProvider
+from booksync.sync.run import RunResult, SyncRunner
+from tests.sync.support import FAST_RETRY
+from tests.sync.test_plaid_sync import PAGE, PlaidBooks, assert_books_match_bank, plaid
+
+__all__ = ["plaid"]  # the fixture, shared with test_plaid_sync
+
+Edit = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class Rewriting(httpx.BaseTransport):
+    """Real HTTP to the sandbox; each ``/transactions/sync`` page passed through ``edit``."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.edit: Edit | None = None
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        body = response.read()
+        edit = self.edit
+        if edit is None or response.status_code != 200 or not request.url.path.endswith(
+            "/transactions/sync"
+        ):
+            return httpx.Response(response.status_code, headers=response.headers, content=body)
+        edited = orjson.dumps(edit(orjson.loads(body)))
+        return httpx.Response(200, headers={"Content-Type": "application/json"}, content=edited)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+@pytest.fixture
+def transport() -> Iterator[Rewriting]:
+    found = Rewriting()
+    yield found
+    found.close()
+
+
+def _sync(plaid: PlaidBooks, transport: Rewriting) -> RunResult:
+    world = plaid.bank.world
+    runner = SyncRunner(
+        plaid.factory,
+        providers=lambda _name: PlaidProvider(
+            page_size=PAGE, client=httpx.Client(transport=transport, timeout=10)
+        ),
+        retry=FAST_RETRY,
+        today=lambda: world.today,
+    )
+    return runner.run(plaid.connection_id)
+
+
+def _business(plaid: PlaidBooks) -> str:
+    world = plaid.bank.world
+    return next(a for a in plaid.accounts if world.accounts[a].profile == "business")
+
+
+def test_a_transaction_in_another_currency_books_nothing_for_its_account(
+    plaid: PlaidBooks, transport: Rewriting
+) -> None:
+    """Plaid names each transaction's currency: a USD amount on a EUR account booked as
+    EUR would be wrong money, so that account waits and says why; the cursor stays."""
+    assert _sync(plaid, transport).state == "success"
+    plaid.bank.world.advance(3)
+    business = _business(plaid)
+    before = plaid.books()
+
+    def in_dollars(page: dict[str, Any]) -> dict[str, Any]:
+        for tx in page.get("added") or []:
+            if tx["account_id"] == business and not tx["pending"]:
+                tx["iso_currency_code"] = "USD"
+                break
+        return page
+
+    transport.edit = in_dollars
+    refused = _sync(plaid, transport)
+    assert refused.state == "partial", refused.error
+    assert "USD" in (refused.error or "")
+    after = plaid.books()
+    assert after["cursor"] == before["cursor"]
+    mine = plaid.accounts[business]
+    assert [r for r in after["lines"] if r[1] == mine] == [
+        r for r in before["lines"] if r[1] == mine]
+    transport.edit = None
+    caught_up = _sync(plaid, transport)
+    assert caught_up.state == "success", caught_up.error
+    assert caught_up.new > 0
+    assert_books_match_bank(plaid)
