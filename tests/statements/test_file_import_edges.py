@@ -166,3 +166,24 @@ def test_a_one_day_csv_listed_newest_first_opens_and_closes_right(
     assert (statement["opening"], statement["closing"]) == ("1000.00", "945.00")
     assert statement["closing_difference"] == "0.00" and done["problems"] == []
     assert sorted(_amounts(acme, journal)) == sorted(["1000.00", "-5.00", "50.00", "-100.00"])
+
+
+def test_an_mt940_naming_the_account_by_bank_code_and_number_is_the_journals(
+        acme: Cli, tmp_path: Path) -> None:
+    """German and Austrian banks write ``:25:`` as bank code/account number: it is the
+    journal's IBAN when the IBAN is made of them, another account's otherwise."""
+    journal = _journal(acme)
+
+    def statement(account: str, ref: str) -> str:
+        return (f":20:STARTUMS\r\n:25:{account}\r\n:28C:1\r\n:60F:C260301EUR1000,00\r\n"
+                f":61:2603020302C100,00NTRFNONREF//{ref}\r\n:86:Invoice {ref}\r\n"
+                ":62F:C260302EUR1100,00\r\n-\r\n")
+
+    path = tmp_path / "blz.sta"
+    path.write_bytes((statement("37040044/0532013000", "B1")
+                      + statement("37040044/0532013001", "B2")).encode())
+    done = _import(acme, path, journal)
+    assert done["new"] == 1 and done["problems"] == []
+    assert done["skipped"] == ["line 9 (account 37040044/0532013001) is not journal "
+                               f"{journal}'s: skipped"]
+    assert _amounts(acme, journal) == ["1000.00", "100.00"]

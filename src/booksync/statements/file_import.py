@@ -84,7 +84,20 @@ def _same_account(given: str, own: str) -> bool:
         except SchwiftyException:
             return "".join(text.split()).upper()
 
-    return plain(given) == plain(own)
+    return plain(given) == plain(own) or _national(given, own) or _national(own, given)
+
+
+def _national(written: str, iban: str) -> bool:
+    """Whether ``written``, a bank code and account number as German and Austrian MT940
+    files write ``:25:`` (``37040044/0532013000``), is the account of the IBAN ``iban``."""
+    bank, slash, number = written.partition("/")
+    if not slash:
+        return False
+    try:
+        own = IBAN(iban)
+        return IBAN.generate(own.country_code, bank.strip(), number.strip()) == own
+    except SchwiftyException:
+        return False
 
 
 class FileImporter:
