@@ -14,7 +14,9 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from sqlalchemy import select
 
+from booksync.banking.models import StatementLine
 from booksync.providers.plaid import PlaidProvider
 from booksync.sync.run import RunResult, SyncRunner
 from tests.sync.support import FAST_RETRY
@@ -22,11 +24,12 @@ from tests.sync.test_plaid_sync import PAGE, PlaidBooks, assert_books_match_bank
 
 __all__ = ["plaid"]  # the fixture, shared with test_plaid_sync
 
-Edit = Callable[[dict[str, Any]], dict[str, Any]]
+Edit = Callable[[str, dict[str, Any]], dict[str, Any]]
+"""An answer's new JSON from the request's path and the JSON the sandbox sent."""
 
 
 class Rewriting(httpx.BaseTransport):
-    """Real HTTP to the sandbox; each ``/transactions/sync`` page passed through ``edit``."""
+    """Real HTTP to the sandbox; each successful answer passed through ``edit``."""
 
     def __init__(self) -> None:
         self.inner = httpx.HTTPTransport()
@@ -36,11 +39,9 @@ class Rewriting(httpx.BaseTransport):
         response = self.inner.handle_request(request)
         body = response.read()
         edit = self.edit
-        if edit is None or response.status_code != 200 or not request.url.path.endswith(
-            "/transactions/sync"
-        ):
+        if edit is None or response.status_code != 200:
             return httpx.Response(response.status_code, headers=response.headers, content=body)
-        edited = orjson.dumps(edit(orjson.loads(body)))
+        edited = orjson.dumps(edit(request.url.path, orjson.loads(body)))
         return httpx.Response(200, headers={"Content-Type": "application/json"}, content=edited)
 
     def close(self) -> None:
@@ -82,7 +83,7 @@ def test_a_transaction_in_another_currency_books_nothing_for_its_account(
     business = _business(plaid)
     before = plaid.books()
 
-    def in_dollars(page: dict[str, Any]) -> dict[str, Any]:
+    def in_dollars(_path: str, page: dict[str, Any]) -> dict[str, Any]:
         for tx in page.get("added") or []:
             if tx["account_id"] == business and not tx["pending"]:
                 tx["iso_currency_code"] = "USD"
@@ -102,4 +103,64 @@ def test_a_transaction_in_another_currency_books_nothing_for_its_account(
     caught_up = _sync(plaid, transport)
     assert caught_up.state == "success", caught_up.error
     assert caught_up.new > 0
+    assert_books_match_bank(plaid)
+
+
+def test_a_credit_account_s_owed_balance_and_amounts_keep_the_books_right(
+    plaid: PlaidBooks, transport: Rewriting
+) -> None:
+    """Plaid reports a credit account's balance as what is owed (positive) and, as for
+    any account, money out as a positive amount: the same bank seen as a card account
+    must give the same books as seen as a current account."""
+
+    def as_credit(_path: str, body: dict[str, Any]) -> dict[str, Any]:
+        for account in body.get("accounts") or []:
+            account["type"], account["subtype"] = "credit", "credit card"
+            balances = account["balances"]
+            for key in ("current", "available"):
+                if balances.get(key) is not None:
+                    balances[key] = -balances[key]
+        return body
+
+    transport.edit = as_credit
+    first = _sync(plaid, transport)
+    assert first.state == "success", first.error
+    plaid.bank.world.advance(3)
+    later = _sync(plaid, transport)
+    assert later.state == "success", later.error
+    assert later.balance_difference is None
+    assert_books_match_bank(plaid)
+
+
+def test_added_and_removed_in_one_sync_and_a_removal_never_booked_change_nothing(
+    plaid: PlaidBooks, transport: Rewriting
+) -> None:
+    """A transaction Plaid adds and withdraws between two runs is never booked nor
+    reversed; a removed id booksync never booked is no reason to write anything."""
+    assert _sync(plaid, transport).state == "success"
+    business = _business(plaid)
+    plaid.bank.world.advance(1)
+    day = plaid.bank.world.today.isoformat()
+    added = {"transaction_id": "added-then-removed", "account_id": business, "pending": False,
+             "amount": 44.1, "date": day, "iso_currency_code": "EUR",
+             "name": "CARD ADDED THEN WITHDRAWN"}
+
+    def unknown_removal(path: str, page: dict[str, Any]) -> dict[str, Any]:
+        if path.endswith("/transactions/sync"):
+            page["added"] = [*(page.get("added") or []), added]
+            page["removed"] = [*(page.get("removed") or []),
+                               {"account_id": business, "transaction_id": "added-then-removed"},
+                               {"account_id": business, "transaction_id": "never-booked-1"},
+                               {"transaction_id": "never-booked-2"}]
+        return page
+
+    transport.edit = unknown_removal
+    before = plaid.books()
+    result = _sync(plaid, transport)
+    assert result.state == "success", result.error
+    assert result.reversed == 0
+    with plaid.factory() as session:
+        labels = set(session.scalars(select(StatementLine.label)))
+    assert not any("WITHDRAWN" in label or "Withdrawn" in label for label in labels)
+    assert len(plaid.books()["lines"]) == len(before["lines"]) + result.new
     assert_books_match_bank(plaid)
