@@ -50,9 +50,10 @@ def test_version_02_with_two_statements() -> None:
         ("2026030200001", Decimal("1250.00"), "EUR", D(2026, 3, 2), D(2026, 3, 2),
          "Invoice INV/2026/0042 thank you", "Vega Design BV", "NL91ABNA0417164300",
          "INV-2026-0042"),
-        # no AcctSvcrRef: the entry's NtryRef; the structured creditor reference wins
-        # over an end-to-end id, NOTPROVIDED is none; money out: the creditor
-        ("2", Decimal("-89.90"), "EUR", D(2026, 3, 2), D(2026, 3, 1), "Office Supplies Ltd",
+        # no AcctSvcrRef: no id (NtryRef numbers the statement's entries); the structured
+        # creditor reference wins over an end-to-end id, NOTPROVIDED is none; money out:
+        # the creditor
+        (None, Decimal("-89.90"), "EUR", D(2026, 3, 2), D(2026, 3, 1), "Office Supplies Ltd",
          "Office Supplies Ltd", "GB29NWBK60161331926819", "RF18539007547034"),
         # the pending entry makes nothing; the collective debit is split, the second
         # detail without a reference of its own taking the entry's and its number

@@ -187,3 +187,38 @@ def test_an_mt940_naming_the_account_by_bank_code_and_number_is_the_journals(
     assert done["skipped"] == ["line 9 (account 37040044/0532013001) is not journal "
                                f"{journal}'s: skipped"]
     assert _amounts(acme, journal) == ["1000.00", "100.00"]
+
+
+def _numbered_day(day: int, opening: str, amount: str, closing: str) -> bytes:
+    """A day's CAMT.053 statement whose one entry has no AcctSvcrRef, only an NtryRef
+    numbering the statement's entries from 1, as many banks write it."""
+    def bal(code: str, value: str) -> str:
+        return (f"<Bal><Tp><CdOrPrtry><Cd>{code}</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">{value}"
+                f"</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-03-0{day}</Dt></Dt></Bal>")
+
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><Document xmlns="urn:iso:std:iso:20022:tech:'
+        'xsd:camt.053.001.02"><BkToCstmrStmt><GrpHdr><MsgId>M</MsgId></GrpHdr>'
+        f"<Stmt><Id>S-{day}</Id><Acct><Id><IBAN>{IBAN}</IBAN></Id><Ccy>EUR</Ccy></Acct>"
+        + bal("OPBD", opening) + bal("CLBD", closing)
+        + f"<Ntry><NtryRef>1</NtryRef><Amt Ccy=\"EUR\">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd>"
+        f"<Sts>BOOK</Sts><BookgDt><Dt>2026-03-0{day}</Dt></BookgDt>"
+        f"<AddtlNtryInf>Payment of day {day}</AddtlNtryInf></Ntry>"
+        "</Stmt></BkToCstmrStmt></Document>"
+    ).encode()
+
+
+def test_an_entry_reference_numbering_each_statement_is_not_taken_for_a_known_id(
+        acme: Cli, tmp_path: Path) -> None:
+    """NtryRef 1 of the next day's statement is another payment than NtryRef 1 of today's:
+    booked, not dropped as a duplicate; the same file again books nothing."""
+    journal = _journal(acme)
+    day2, day3 = tmp_path / "day2.xml", tmp_path / "day3.xml"
+    day2.write_bytes(_numbered_day(2, "1000.00", "100.00", "1100.00"))
+    day3.write_bytes(_numbered_day(3, "1100.00", "55.00", "1155.00"))
+    assert _import(acme, day2, journal)["new"] == 1
+    done = _import(acme, day3, journal)
+    assert (done["new"], done["duplicates"], done["problems"]) == (1, 0, [])
+    again = _import(acme, day3, journal)
+    assert (again["new"], again["duplicates"], again["problems"]) == (0, 1, [])
+    assert _amounts(acme, journal) == ["1000.00", "100.00", "55.00"]

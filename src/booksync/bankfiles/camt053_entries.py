@@ -160,7 +160,10 @@ class EntryReader:
                 at = f"{place} / NtryDtls{f' {i}' if len(outer) > 1 else ''} / TxDtls"
                 details.append((f"{at} {j}" if len(inner) > 1 else at, tx))
         entry = _Entry(ntry, ccy, booked or value, value)  # type: ignore[arg-type]
-        ref = text_at(ntry, "AcctSvcrRef") or text_at(ntry, "NtryRef")
+        # Not NtryRef: banks number a statement's entries with it, or repeat one
+        # (a Swiss QR participant number) on many; as an id it would drop another day's
+        # entry as a duplicate.  Without AcctSvcrRef the import fingerprints the entry.
+        ref = text_at(ntry, "AcctSvcrRef")
         amount = fields.sign(unsigned, money_in)
         parts = self.split(details, money_in, amount, ccy) if len(details) > 1 else None
         if parts is None:
