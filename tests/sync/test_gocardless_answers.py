@@ -25,16 +25,18 @@ from booksync.providers.gocardless import GoCardlessProvider
 from booksync.providers.gocardless_http import Secrets, clear_token_cache
 from booksync.sandbox.server import start
 from booksync.sandbox.world import World
+from booksync.sync.outcome import RATE_LIMIT_WAIT
 from tests.sync.support import (
     TODAY,
     add_rates,
+    connection_row,
     first_window_start,
     snapshot,
 )
 from tests.sync.test_gocardless_sync import NORDWERK, GoCardless
 
-Edit = Callable[[str, dict[str, Any]], dict[str, Any]]
-"""An answer's new JSON from the account id and the JSON the sandbox sent."""
+Edit = Callable[[str, dict[str, Any]], "dict[str, Any] | httpx.Response"]
+"""An answer's new JSON (or a whole other answer) from the account id and the JSON sent."""
 
 
 class Rewriting(httpx.BaseTransport):
@@ -51,9 +53,11 @@ class Rewriting(httpx.BaseTransport):
         edit = self.edits.get(parts[-1]) if "accounts" in parts else None
         if edit is None or response.status_code != 200:
             return httpx.Response(response.status_code, headers=response.headers, content=body)
-        edited = orjson.dumps(edit(parts[-2], orjson.loads(body)))
+        edited = edit(parts[-2], orjson.loads(body))
+        if isinstance(edited, httpx.Response):
+            return edited
         headers = {"Content-Type": "application/json"}
-        return httpx.Response(200, headers=headers, content=edited)
+        return httpx.Response(200, headers=headers, content=orjson.dumps(edited))
 
     def close(self) -> None:
         self.inner.close()
@@ -156,3 +160,63 @@ def test_a_transaction_in_another_currency_books_nothing_for_its_account(
         assert after[part] == before[part], part
     del edited.transport.edits["transactions"]
     assert edited.synced().new > 0
+
+
+@pytest.mark.parametrize(
+    ("headers", "wait"),
+    [({}, RATE_LIMIT_WAIT), ({"X-RateLimit-Account-Success-Reset": "7200"},
+                             dt.timedelta(seconds=7200))],
+)
+def test_a_rate_limit_that_names_no_seconds_waits_the_header_s_or_an_hour(
+    edited: Edited, headers: dict[str, str], wait: dt.timedelta
+) -> None:
+    edited.connect(NORDWERK)
+    edited.synced()
+    edited.bank.world.advance(1)
+    books = edited.books()
+    before = snapshot(edited.factory, books)
+    now = dt.datetime.combine(edited.bank.world.today, dt.time(9), dt.UTC)
+
+    def limited(_account_id: str, _body: dict[str, Any]) -> httpx.Response:
+        return httpx.Response(429, headers=headers, json={
+            "summary": "Rate limit exceeded", "detail": "Too many requests.",
+            "status_code": 429})
+
+    edited.transport.edits["balances"] = limited
+    result = edited.sync(clock=lambda: now)
+    assert result.state == "rate_limited", result.error
+    assert "HTTP 429" in (result.error or "")
+    after = snapshot(edited.factory, books)
+    assert {k: v for k, v in after.items() if k != "last_refresh"} == {
+        k: v for k, v in before.items() if k != "last_refresh"}
+    assert connection_row(edited.factory, books).next_sync_at == now + wait
+    del edited.transport.edits["balances"]
+    edited.synced()
+
+
+def test_an_agreement_ended_for_one_account_only_stops_the_run_before_any_booking(
+    edited: Edited,
+) -> None:
+    """The consent is the requisition's, for all its accounts: one account's answer that it
+    ended is the connection's, and nothing the other accounts sent is booked."""
+    edited.connect(NORDWERK)
+    edited.synced()
+    edited.bank.world.advance(2)
+    books = edited.books()
+    before = snapshot(edited.factory, books)
+    last = sorted(books.accounts)[-1]
+
+    def ended(account_id: str, body: dict[str, Any]) -> dict[str, Any] | httpx.Response:
+        if edited.gc.world_account(account_id) != last:
+            return body
+        return httpx.Response(401, json={
+            "summary": "End User Agreement (EUA) 3fa85f64 has expired",
+            "detail": "The end user must give consent again.", "status_code": 401})
+
+    edited.transport.edits["transactions"] = ended
+    result = edited.sync()
+    assert result.state == "reauth_required", result.error
+    after = snapshot(edited.factory, books)
+    for part in ("lines", "entries", "aliases", "pending", "accounts"):
+        assert after[part] == before[part], part
+    assert connection_row(edited.factory, books).state == "reauth_required"
