@@ -222,3 +222,18 @@ def test_an_entry_reference_numbering_each_statement_is_not_taken_for_a_known_id
     again = _import(acme, day3, journal)
     assert (again["new"], again["duplicates"], again["problems"]) == (0, 1, [])
     assert _amounts(acme, journal) == ["1000.00", "100.00", "55.00"]
+
+
+def test_one_fitid_on_two_different_transactions_books_both_once(
+        acme: Cli, tmp_path: Path) -> None:
+    """A bank that gives two transactions of one file the same FITID: the id tells neither
+    apart, so both are booked (by date, amount and text), and once only."""
+    journal = _journal(acme)
+    path = tmp_path / "same-fitid.ofx"
+    path.write_bytes(_ofx(_trn("F1", "-10.00", "20260310"), _trn("F2", "25.00", "20260311"),
+                          _trn("F2", "40.00", "20260311"), balance="1055.00"))
+    for attempt in range(2):
+        done = _import(acme, path, journal)
+        assert (done["new"], done["duplicates"]) == ((3, 0) if attempt == 0 else (0, 3))
+        assert done["statements"][0]["closing_difference"] == "0.00"
+    assert _amounts(acme, journal) == ["1000.00", "-10.00", "25.00", "40.00"]

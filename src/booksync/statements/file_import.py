@@ -145,7 +145,7 @@ class FileImporter:
                     f"the transaction of {tx.booking_date} is {tx.amount} {tx.currency}, "
                     f"but journal {self.journal.code} is in {self.currency} and the file "
                     f"does not say what the account moved in {self.currency}"))
-        return fetched_of(statement.transactions, self._minor,
+        return fetched_of(_told_apart(statement.transactions), self._minor,
                           lambda n: f"{place}, transaction {n}")
 
     def _balance(self, day: dt.date) -> Decimal:
@@ -227,6 +227,24 @@ class FileImporter:
             outcome.closing_difference = outcome.closing - outcome.closing_in_books
         _explain(outcome, self.currency)
         return outcome
+
+
+def _told_apart(transactions: tuple[Transaction, ...]) -> tuple[Transaction, ...]:
+    """The transactions, those whose id the statement also gives to another of a different
+    date or amount without it.  Such an id names neither (a bank's FITID given twice):
+    taken as one, the second payment would be dropped as the first's duplicate; without
+    it, each is fingerprinted by its date, amount and text, as a CSV row is."""
+    first: dict[str, tuple[dt.date | None, Decimal]] = {}
+    shared: set[str] = set()
+    for tx in transactions:
+        if tx.provider_transaction_id:
+            said = (tx.booking_date, tx.amount)
+            if first.setdefault(tx.provider_transaction_id, said) != said:
+                shared.add(tx.provider_transaction_id)
+    if not shared:
+        return transactions
+    return tuple(replace(tx, provider_transaction_id=None)
+                 if tx.provider_transaction_id in shared else tx for tx in transactions)
 
 
 def _new_line(fetched: Fetched[Transaction]) -> NewLine:
