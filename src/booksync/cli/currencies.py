@@ -122,9 +122,25 @@ def rate_import(
     if source.strip().lower() != ECB:
         raise BooksyncError(f"unknown rate source {source!r} to import: choose {ECB}")
     first = parse_date(start, "--from") if start else None
+    if first is not None:
+        _within_history(first)
     with opened(ctx) as books:
         done = import_ecb(books, first, currency or ())
     _recorded(done, as_json)
+
+
+def _within_history(first: dt.date) -> None:
+    """Refuse a ``--from`` after the bundled history's last day: nothing could be recorded,
+    and the rates of those days come from the feed."""
+    from booksync.errors import BooksyncError
+    from booksync.rates.ecb import bundled
+
+    last = bundled().last
+    if last is not None and first > last:
+        raise BooksyncError(
+            f"--from {first.isoformat()} is after the last day of the bundled ECB rates "
+            f"({last.isoformat()}): fetch newer ones with `booksync currency rate fetch`"
+        )
 
 
 @rate_app.command("fetch")

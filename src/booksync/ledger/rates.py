@@ -11,9 +11,10 @@ or before it and the source's (:mod:`booksync.rates.source`: the ECB's of
 the latest ECB business day on or before it, if at most :data:`STALE_DAYS`
 older), the company's own on a tie.  The source's, when taken, is recorded
 as the company's rate of its day, so the books show which rate was used and
-the next lookup is a plain read.  Without a source, or when the source has
-nothing newer, the lookup is what it always was: the newest recorded rate on
-or before the day.
+the next lookup is a plain read; recorded, it is still the source's figure
+and serves at most :data:`STALE_DAYS` as well.  Without a source, or when
+the source has nothing newer, the lookup is what it always was: the newest
+recorded rate on or before the day.
 """
 
 from __future__ import annotations
@@ -146,6 +147,7 @@ class RateTable:
         self._source = company.rate_source if foreign else None
         self._stale = dt.timedelta(days=STALE_DAYS)
         self._asked: dict[dt.date, tuple[dt.date, Decimal] | None] = {}
+        self._theirs: dict[dt.date, bool] = {}  # a recorded day's rate is the source's
         rows = session.execute(
             select(ExchangeRate.date, ExchangeRate.rate)
             .where(
@@ -164,13 +166,31 @@ class RateTable:
 
     def _index(self, date: dt.date) -> int:
         index = bisect_right(self._dates, date) - 1
+        outdated = None
         if self._source is not None:
             found = self._source_day(self._source, date)
             if found is not None and (index < 0 or found[0] > self._dates[index]):
                 index = self._take(*found)
+            elif found is None and index >= 0 and self._outdated(self._source, index, date):
+                outdated, index = self._dates[index], -1
         if index < 0:
-            raise NotFound(self._missing(date))
+            raise NotFound(self._missing(date, outdated))
         return index
+
+    def _outdated(self, source: str, index: int, date: dt.date) -> bool:
+        """Whether the rate at ``index`` is the source's own figure of its day and more than
+        :data:`STALE_DAYS` older than ``date``.  Recorded (by a lookup or an import) it
+        is still the source's, so it serves no longer than the source's would: else the
+        first line after the source's data ends would let its last rate serve for good."""
+        day = self._dates[index]
+        if date - day <= self._stale:
+            return False
+        if day not in self._theirs:
+            from booksync.rates.source import source_rate
+
+            theirs = source_rate(source, self.currency.code, self.company.currency_code, day)
+            self._theirs[day] = theirs == (day, self._rates[index])
+        return self._theirs[day]
 
     def _source_day(self, source: str, date: dt.date) -> tuple[dt.date, Decimal] | None:
         """The source's rate for ``date`` and its day, if at most :data:`STALE_DAYS` older;
@@ -213,23 +233,39 @@ class RateTable:
         )
         return Decimal(kept) if kept is not None else rate
 
-    def _missing(self, date: dt.date) -> str:
-        """Why no rate can be used for ``date``, and what to do."""
-        code = self.currency.code
+    def _missing(self, date: dt.date, outdated: dt.date | None = None) -> str:
+        """Why no rate can be used for ``date`` (``outdated``: the day of a recorded rate of
+        the source's, too old), and what to do: fetching newer rates is advised only
+        when the source's data ends before the day, not for a currency it does not
+        publish, nor a day before its first rate or after its last one."""
+        code, mine = self.currency.code, self.company.currency_code
         said = f"no {code} exchange rate on or before {date.isoformat()}"
+        record = f"record one with `booksync currency rate set {code} RATE`"
         if self._source is None:
             return (
-                f"{said}: record one with `booksync currency rate set {code} RATE`, "
+                f"{said}: {record}, "
                 "or let the ECB's rates fill in with `booksync currency rate source ecb`"
             )
-        from booksync.rates.source import source_end
+        from booksync.rates.source import source_end, source_span
 
-        end = source_end(self._source)
+        name = self._source.upper()
+        span, end = source_span(self._source, code, mine), source_end(self._source)
+        if outdated is not None:
+            said += f" other than the {name}'s of {outdated.isoformat()}"
+        if span is None:
+            return f"{said}, and the {name} publishes no {code} rates in {mine}: {record}"
+        first, last = span
+        if date < first:
+            return f"{said}, and the {name}'s {code} rates begin on {first.isoformat()}: {record}"
+        if date <= last:
+            gap = f"the {name} published no {code} rate in the {STALE_DAYS} days before it"
+            return f"{said}, and {gap}: {record}"
+        if end is not None and last < end:
+            return f"{said}, and the {name}'s {code} rates end on {last.isoformat()}: {record}"
         known = f" (its rates end on {end.isoformat()})" if end else ""
         return (
-            f"{said}, nor a {self._source.upper()} rate within {STALE_DAYS} days of it{known}: "
-            f"fetch newer ones with `booksync currency rate fetch`, or record one with "
-            f"`booksync currency rate set {code} RATE`"
+            f"{said}, nor an {name} rate within {STALE_DAYS} days of it{known}: "
+            f"fetch newer ones with `booksync currency rate fetch`, or {record}"
         )
 
     def convert(self, amount_minor: int, date: dt.date) -> int:
@@ -285,8 +321,8 @@ def insert_rates(session: Session, rows: Sequence[dict[str, Any]]) -> int:
     statement = statement.on_conflict_do_nothing(
         index_elements=["company_id", "currency_code", "date"]
     )
-    if len(rows) == 1:
-        return int(session.execute(statement, rows[0]).rowcount or 0)  # type: ignore[attr-defined]
+    if len(rows) == 1:  # RETURNING tells whether it was written (rowcount is -1 on PostgreSQL)
+        return len(session.execute(statement.returning(table.c.date), rows[0]).all())
     session.execute(statement, list(rows))
     return len(rows)
 

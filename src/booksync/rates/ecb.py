@@ -38,7 +38,6 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-from booksync.money import MoneyError, parse_amount
 from booksync.providers.errors import ProviderProtocolError
 
 __all__ = [
@@ -64,6 +63,7 @@ EURO = "EUR"
 GESMES = "{http://www.gesmes.org/xml/2002-08-01}"
 EUROFXREF = "{http://www.ecb.int/vocabulary/2002-08-01/eurofxref}"
 _CODE = re.compile(r"[A-Z]{3}")
+_RATE = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,9})?")
 
 Column = tuple[tuple[dt.date, ...], tuple[str, ...]]
 """A currency's ECB days, oldest first, and its units per euro on each, as published."""
@@ -218,24 +218,26 @@ def _day(cube: Element, origin: str) -> dt.date:
 
 
 def _rate(cube: Element, day: dt.date, origin: str) -> tuple[str, str]:
+    """A rate as the ECB writes it (``1.0850``, ``17352.19``): plain digits, at most nine
+    each side of the point, so nothing is read as another number (``1_085``, ``1e3``)
+    and every rate lies within the ledger's bounds (docs/ledger.md, "Limits")."""
     currency, text = cube.get("currency"), cube.get("rate")
     if currency is None or not _CODE.fullmatch(currency):
         raise _malformed(origin, f"a rate of {day} names the currency {currency!r}")
-    try:
-        value = parse_amount(text if text is not None else "")
-    except MoneyError:
-        value = Decimal(0)
-    if not value > 0:
+    if text is None or not _RATE.fullmatch(text) or not Decimal(text) > 0:
         raise _malformed(origin, f"the {currency} rate of {day} is {text!r}, not a positive number")
-    return currency, str(value)
+    return currency, text
 
 
-def parse_feed(body: bytes, origin: str) -> EcbRates:
+def parse_feed(body: bytes, origin: str, *, today: dt.date | None = None) -> EcbRates:
     """The days of an ECB XML feed; :class:`ProviderProtocolError` naming what is wrong.
 
     Every day and every rate is checked before any is returned, so a feed
     with one bad value gives nothing.  ``origin`` names the feed's server in
-    the message.
+    the message.  A day after ``today`` is refused: the ECB publishes a day's
+    rates that afternoon, so a later one is a wrong feed, and recorded it
+    would stand for that day against the ECB's real rate (a rate already
+    recorded is kept, never overwritten).
     """
     try:
         root = fromstring(body)
@@ -251,6 +253,8 @@ def parse_feed(body: bytes, origin: str) -> EcbRates:
         if cube.tag != f"{EUROFXREF}Cube":
             raise _malformed(origin, f"a day is a {cube.tag!r} element, not a Cube")
         day = _day(cube, origin)
+        if today is not None and day > today:
+            raise _malformed(origin, f"it gives rates for {day}, after today ({today})")
         if day in days:
             raise _malformed(origin, f"it gives {day} twice")
         rates: dict[str, str] = {}

@@ -6,11 +6,14 @@ The request goes out the way a bank provider's does (docs/banking.md,
 decides where it may go (``https://``; plain ``http://`` to loopback only,
 which is how the tests and the sandbox bank serve the same XML), no
 redirects, no proxies.  The answer is read up to :data:`MAX_FEED_BYTES` and
-parsed by :func:`booksync.rates.ecb.parse_feed`; httpx's errors become the
-provider error tree's, so a failure is one sentence naming the server.
+parsed by :func:`booksync.rates.ecb.parse_feed`, which refuses a day after
+today; httpx's errors become the provider error tree's, so a failure is one
+sentence naming the server.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import httpx
 
@@ -69,4 +72,11 @@ def fetch_feed(
     origin = public_origin(clean)
     with pinned_client(policy, timeout) as client:
         body = _read(client, clean, origin)
-    return parse_feed(body, origin)
+    return parse_feed(body, origin, today=_today())
+
+
+def _today() -> dt.date:
+    """The latest date it is anywhere this machine's clock can tell: the local one or
+    UTC's.  The ECB dates its rates in Frankfurt and publishes them mid-afternoon,
+    when that date has begun in UTC as well, so a feed's day is never later."""
+    return max(dt.date.today(), dt.datetime.now(dt.UTC).date())

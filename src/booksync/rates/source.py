@@ -17,7 +17,7 @@ from decimal import Decimal
 from booksync.errors import BooksyncError
 from booksync.rates.ecb import bundled
 
-__all__ = ["ECB", "SOURCES", "check_source", "source_end", "source_rate"]
+__all__ = ["ECB", "SOURCES", "check_source", "source_end", "source_rate", "source_span"]
 
 ECB = "ecb"
 SOURCES = (ECB,)
@@ -51,3 +51,12 @@ def source_end(source: str) -> dt.date | None:
     if source != ECB:
         return None
     return bundled().last
+
+
+def source_span(
+    source: str, currency: str, company_currency: str
+) -> tuple[dt.date, dt.date] | None:
+    """The first and last day the source has a rate of the pair, None when it publishes
+    none: a message then says whether fetching newer rates can help."""
+    series = bundled().series(currency, company_currency) if source == ECB else None
+    return (series.dates[0], series.dates[-1]) if series is not None and series.dates else None
