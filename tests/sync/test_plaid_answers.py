@@ -28,6 +28,17 @@ Edit = Callable[[str, dict[str, Any]], dict[str, Any]]
 """An answer's new JSON from the request's path and the JSON the sandbox sent."""
 
 
+class _Refused(Exception):
+    """Raised by an edit: answer Plaid's error object instead of the page."""
+
+    def __init__(self, status: int, error_type: str, code: str) -> None:
+        super().__init__(code)
+        self.status = status
+        self.body = {"error_type": error_type, "error_code": code,
+                     "error_message": f"the sandbox's page refused ({code})",
+                     "display_message": None, "request_id": "edited"}
+
+
 class Rewriting(httpx.BaseTransport):
     """Real HTTP to the sandbox; each successful answer passed through ``edit``."""
 
@@ -41,7 +52,10 @@ class Rewriting(httpx.BaseTransport):
         edit = self.edit
         if edit is None or response.status_code != 200:
             return httpx.Response(response.status_code, headers=response.headers, content=body)
-        edited = orjson.dumps(edit(request.url.path, orjson.loads(body)))
+        try:
+            edited = orjson.dumps(edit(request.url.path, orjson.loads(body)))
+        except _Refused as refused:
+            return httpx.Response(refused.status, json=refused.body)
         return httpx.Response(200, headers={"Content-Type": "application/json"}, content=edited)
 
     def close(self) -> None:
@@ -164,3 +178,33 @@ def test_added_and_removed_in_one_sync_and_a_removal_never_booked_change_nothing
     assert not any("WITHDRAWN" in label or "Withdrawn" in label for label in labels)
     assert len(plaid.books()["lines"]) == len(before["lines"]) + result.new
     assert_books_match_bank(plaid)
+
+
+@pytest.mark.parametrize(
+    ("status", "error_type", "code", "state"),
+    [(400, "ITEM_ERROR", "ITEM_LOGIN_REQUIRED", "reauth_required"),
+     (429, "RATE_LIMIT_EXCEEDED", "TRANSACTIONS_SYNC_LIMIT", "rate_limited")],
+)
+def test_an_error_on_a_later_page_keeps_the_books_and_the_cursor(
+    plaid: PlaidBooks, transport: Rewriting, status: int, error_type: str, code: str,
+    state: str,
+) -> None:
+    """A loop cut short on its second page saved nothing: the pages read are dropped."""
+    assert _sync(plaid, transport).state == "success"
+    plaid.bank.world.advance(30)  # changes enough for several pages
+    before = plaid.books()
+    pages = {"n": 0}
+
+    def second_page_fails(path: str, page: dict[str, Any]) -> dict[str, Any]:
+        if path.endswith("/transactions/sync"):
+            pages["n"] += 1
+            if pages["n"] == 2:
+                raise _Refused(status, error_type, code)
+        return page
+
+    transport.edit = second_page_fails
+    result = _sync(plaid, transport)
+    assert result.state == state, result.error
+    assert code in (result.error or "")
+    assert pages["n"] >= 2
+    assert plaid.books() == before
