@@ -187,6 +187,10 @@ def test_an_mt940_naming_the_account_by_bank_code_and_number_is_the_journals(
     assert done["skipped"] == ["line 9 (account 37040044/0532013001) is not journal "
                                f"{journal}'s: skipped"]
     assert _amounts(acme, journal) == ["1000.00", "100.00"]
+    # Dutch banks write the IBAN followed by the account's currency
+    suffixed = tmp_path / "suffixed.sta"
+    suffixed.write_bytes(statement(IBAN + "EUR", "B1").encode())
+    assert _import(acme, suffixed, journal)["duplicates"] == 1
 
 
 def _numbered_day(day: int, opening: str, amount: str, closing: str) -> bytes:

@@ -84,7 +84,10 @@ def _same_account(given: str, own: str) -> bool:
         except SchwiftyException:
             return "".join(text.split()).upper()
 
-    return plain(given) == plain(own) or _national(given, own) or _national(own, given)
+    written, kept = plain(given), plain(own)
+    return (written == kept or _national(given, own) or _national(own, given)
+            # an IBAN followed by the account's currency, as Dutch banks write :25:
+            or (written[:-3] == kept and written[-3:] in CURRENCIES))
 
 
 def _national(written: str, iban: str) -> bool:
