@@ -177,6 +177,33 @@ def test_the_balance_is_the_most_telling_type_with_its_own_date() -> None:
         parse_balances(_balances(("closingBooked", "1,00", None, "EUR")), "EUR", today)
 
 
+@pytest.mark.parametrize(
+    ("listed", "expected"),
+    [
+        # One type for several days, oldest first: the latest.
+        ((("closingBooked", "5.00", "2026-02-01"), ("closingBooked", "7.00", "2026-03-09")),
+         ("7.00", "2026-03-09")),
+        # A past statement's closing balance beside a booked one inside the window.
+        ((("closingBooked", "5.00", "2026-02-01"), ("interimBooked", "8.00", "2026-03-10")),
+         ("8.00", "2026-03-10")),
+        # ... but not before an available one: that is not a booked balance.
+        ((("closingBooked", "5.00", "2026-02-01"), ("interimAvailable", "9.00", "2026-03-10")),
+         ("5.00", "2026-02-01")),
+        # Inside the window the type decides, as before.
+        ((("interimBooked", "8.00", "2026-03-10"), ("closingBooked", "7.00", "2026-03-09")),
+         ("7.00", "2026-03-09")),
+    ],
+)
+def test_of_several_balances_a_booked_one_of_the_window_and_the_latest_of_its_type(
+    listed: tuple[tuple[str, str, str], ...], expected: tuple[str, str]
+) -> None:
+    body = _balances(*((kind, amount, day, "EUR") for kind, amount, day in listed))
+    balance = parse_balances(body, "EUR", dt.date(2026, 3, 10), WINDOW.start)
+    assert balance is not None
+    assert (balance.amount, balance.as_of) == (
+        Decimal(expected[0]), dt.date.fromisoformat(expected[1]))
+
+
 def test_details_institutions_agreements_and_requisitions() -> None:
     details = parse_details(orjson.dumps(
         {"account": {"iban": "DE89 3704 0044 0532 0130 00", "currency": "eur", "product": "Giro"}}

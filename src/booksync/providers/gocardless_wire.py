@@ -72,6 +72,7 @@ BALANCE_PREFERENCE = (
     "forwardAvailable",
 )
 """Which balance is the account's, best first: a booked balance of a closed day first."""
+_BOOKED_TYPES = frozenset({"closingBooked", "interimBooked", "openingBooked"})
 _IBAN = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{1,30}$")
 _BOOKED, _PENDING = TransactionStatus.BOOKED, TransactionStatus.PENDING
 
@@ -368,11 +369,11 @@ def parse_balances(
     of ``lastChangeDateTime`` as written, else ``today``.  A balance in another
     currency than ``currency`` (when known) is not the account's.  Some banks
     list a balance of one type for each of several days, oldest first, or
-    only the last statement's: of one type the latest is taken, and one dated
-    before ``since`` (the window's start) only when no other is, since an
-    opening line at that day would leave out every transaction between it
-    and the window.  ``available`` is the latest ``interimAvailable`` amount
-    when another type was chosen.
+    only the last statement's: of one type the latest is taken, and a booked
+    one dated on or after ``since`` (the window's start) comes before one
+    dated earlier, since a first sync's opening line at that day would leave
+    out every transaction between it and the window.  ``available`` is the
+    latest ``interimAvailable`` amount when another type was chosen.
     """
     root = _object(load(body), "the balances answer")
     best: tuple[tuple[bool, int, int], Decimal, dt.date] | None = None
@@ -394,8 +395,8 @@ def parse_balances(
         if kind == "interimAvailable" and (available is None or day > available[0]):
             available = (day, amount)
         if kind in BALANCE_PREFERENCE:
-            stale = since is not None and day < since
-            key = (stale, BALANCE_PREFERENCE.index(kind), -day.toordinal())
+            current = kind in _BOOKED_TYPES and (since is None or day >= since)
+            key = (not current, BALANCE_PREFERENCE.index(kind), -day.toordinal())
             if best is None or key < best[0]:
                 best = (key, amount, day)
     if best is None:
