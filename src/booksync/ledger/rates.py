@@ -23,7 +23,7 @@ import datetime as dt
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import Any
 
 from sqlalchemy import Table, select
@@ -274,8 +274,12 @@ class RateTable:
             return amount_minor
         index = self._index(date)
         rate = self._rates[index]
+        # Exact: a context's 28 digits would round a long product once before the cent is
+        # rounded, turning a hair above a half cent into a tie that half-even takes down.
+        exact = Context(prec=len(str(abs(amount_minor))) + len(rate.as_tuple().digits) + 1)
         try:
-            value = (Decimal(amount_minor).scaleb(-self.currency.exponent) * rate).scaleb(self._exp)
+            value = exact.multiply(Decimal(amount_minor), rate)
+            value = value.scaleb(self._exp - self.currency.exponent, exact)
             too_large = value.adjusted() >= MAX_LINE_DIGITS  # quantize would overflow, too
         except ArithmeticError:  # a rate recorded before rates were bounded
             too_large = True
