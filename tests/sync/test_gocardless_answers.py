@@ -17,9 +17,10 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from booksync.banking.models import StatementLine
 from booksync.ledger.models import Company
 from booksync.providers.gocardless import GoCardlessProvider
 from booksync.providers.gocardless_http import Secrets, clear_token_cache
@@ -220,3 +221,45 @@ def test_an_agreement_ended_for_one_account_only_stops_the_run_before_any_bookin
     for part in ("lines", "entries", "aliases", "pending", "accounts"):
         assert after[part] == before[part], part
     assert connection_row(edited.factory, books).state == "reauth_required"
+
+
+def test_amounts_written_any_way_the_spec_allows_are_booked_exactly_or_refused(
+    edited: Edited,
+) -> None:
+    """"+12.5", "1e3", "-7.2500" are exact amounts of a EUR account; "-3.335" is not one:
+    the account books nothing rather than a rounded amount, and says so."""
+    edited.connect(NORDWERK)
+    edited.synced()
+    edited.bank.world.advance(1)
+    day = edited.bank.world.today.isoformat()
+    written = {"W-1": "+12.5", "W-2": "1e3", "W-3": "-7.2500"}
+
+    def spelled(amounts: dict[str, str]) -> Edit:
+        def edit(account_id: str, body: dict[str, Any]) -> dict[str, Any]:
+            body["transactions"]["booked"] += [
+                {"transactionId": f"{tx_id}-{account_id}", "bookingDate": day,
+                 "transactionAmount": {"amount": amount, "currency": "EUR"},
+                 "remittanceInformationUnstructuredArray": ["Spelled", tx_id]}
+                for tx_id, amount in amounts.items()]
+            return body
+        return edit
+
+    books = edited.books()
+    before = snapshot(edited.factory, books)
+    edited.transport.edits["transactions"] = spelled({**written, "W-4": "-3.335"})
+    refused = edited.sync()
+    assert refused.state in ("partial", "error"), refused.error
+    assert "does not fit EUR" in (refused.error or "")
+    assert snapshot(edited.factory, books)["lines"] == before["lines"]
+    edited.transport.edits["transactions"] = spelled(written)
+    booked = edited.sync()
+    assert booked.state == "success", booked.error
+    with edited.factory() as session:
+        amounts = session.execute(
+            select(StatementLine.label, func.sum(StatementLine.amount), func.count())
+            .where(StatementLine.label.like("Spelled %")).group_by(StatementLine.label)
+        ).all()
+    accounts = len(books.accounts)
+    assert sorted(amounts) == [("Spelled W-1", 1250 * accounts, accounts),
+                               ("Spelled W-2", 100000 * accounts, accounts),
+                               ("Spelled W-3", -725 * accounts, accounts)]
