@@ -120,6 +120,11 @@ def _one(*lines: str) -> Transaction:
     # free text; the customer reference stands in for a reference
     (["260105C1,00NTRFORDER-5//B1", ":86:Thank you", " for order 5"],
      ("Thank you for order 5", None, None, "ORDER-5")),
+    # free text cut at the SWIFT line's 65 characters, mid-word: joined without a space
+    (["260105C1,00NTRFNONREF", ":86:Payment from Kessler Logistik GmbH for invoice number "
+      "INV/2026/00", "05 thank you"],
+     ("Payment from Kessler Logistik GmbH for invoice number INV/2026/0005 thank you",
+      None, None, None)),
     # a bank's own :NS: between a line and its :86:
     (["260105C1,00NTRFNONREF", ":NS:22Own data", ":86:Thank you"],
      ("Thank you", None, None, None)),

@@ -28,6 +28,7 @@ _SLASH = re.compile(
     r"ADDR|IREF|PREF|CDTRREFTP|CDTRREF)/"
 )
 _CREDITOR_REFERENCE = re.compile(r"RF\d\d[A-Z0-9]{1,21}")
+_FULL_LINE = 65  # a SWIFT line: free text this long was cut mid-text, wherever it was
 
 
 class Details:
@@ -46,7 +47,7 @@ class Details:
         elif _SLASH.match(joined):
             self.slash(joined)
         else:
-            self.description = fields.one_line(lines) or None
+            self.description = fields.one_line(_unwrapped(lines)) or None
         if self.reference is None and self.description:
             rf = _CREDITOR_REFERENCE.match(self.description)
             self.reference = rf.group() if rf else None
@@ -111,6 +112,21 @@ class Details:
         self.reference = _given(said.get("EREF")) or (
             _given(remi.rpartition("/")[2]) if structured else None) or _given(
             said.get("CDTRREF"))
+
+
+def _unwrapped(lines: list[str]) -> list[str]:
+    """Free text's lines, a full line (65 characters) joined to the next without a space:
+    banks cut the text at the line's end, mid-word or mid-number (``INV/2026/00``,
+    ``05``), as a full ``?2x`` subfield is cut."""
+    out: list[str] = []
+    full = False
+    for line in lines:
+        if full:
+            out[-1] += line
+        else:
+            out.append(line)
+        full = len(line) >= _FULL_LINE
+    return out
 
 
 def _keywords(pattern: re.Pattern[str], text: str) -> dict[str, str]:
