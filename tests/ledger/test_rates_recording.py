@@ -41,3 +41,22 @@ def test_a_rate_recorded_meanwhile_is_the_one_used(
         set_rate(other, mine, "USD", D(2026, 3, 6), "0.5")
     assert table.rate(D(2026, 3, 8)) == (D(2026, 3, 6), Decimal("0.5"))
     assert table.convert(100_00, D(2026, 3, 8)) == 50_00
+
+
+def test_a_rate_is_recorded_as_plain_decimal_text(session: Session) -> None:
+    """HUF 320.6 per euro and AUD 1.603 divide to exactly 200, which Decimal writes
+    ``2E+2``: the ECB's cross rates and rates typed by hand are stored and listed as
+    plain digits, as the ECB and an accountant write them."""
+    from booksync.app.companies import create_company
+    from booksync.app.context import Books
+    from booksync.app.currencies import import_ecb
+
+    day = D(2019, 2, 11)
+    forint = create_company(session, "Forint Kft", "HUF", "HU")
+    done = import_ecb(Books(session, forint), day, ["AUD"])
+    assert done.written > 0
+    stored = {r.date: r.rate for r in list_rates(session, forint)}
+    assert stored[day] == "200"
+    assert all("E" not in text for text in stored.values())
+    assert set_rate(session, forint, "USD", day, "1e-3").rate == "0.001"
+    assert set_rate(session, forint, "USD", day, "3.5E+2").rate == "350"

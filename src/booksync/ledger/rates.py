@@ -54,6 +54,12 @@ def _currency(session: Session, code: str) -> Currency:
     return currency
 
 
+def _text(rate: Decimal) -> str:
+    """A rate as stored and shown: plain digits (``200``, ``0.001``), never ``2E+2``, which
+    Decimal writes for an exact quotient such as a cross rate of the ECB's."""
+    return format(rate, "f")
+
+
 def set_rate(
     session: Session, company: Company, currency: str, date: dt.date, rate: Decimal | str
 ) -> ExchangeRate:
@@ -76,10 +82,10 @@ def set_rate(
         )
     )
     if row is None:
-        row = ExchangeRate(company_id=company.id, currency_code=code, date=date, rate=str(value))
+        row = ExchangeRate(company_id=company.id, currency_code=code, date=date, rate=_text(value))
         session.add(row)
     else:
-        row.rate = str(value)
+        row.rate = _text(value)
     session.flush()
     return row
 
@@ -220,7 +226,7 @@ class RateTable:
         code = self.currency.code
         written = insert_rates(
             self.session, [{"company_id": self.company.id, "currency_code": code,
-                            "date": day, "rate": str(rate)}]
+                            "date": day, "rate": _text(rate)}]
         )
         if written:
             return rate
@@ -388,11 +394,11 @@ def record_rates(
             if there is None:
                 rows.append(
                     {"company_id": company.id, "currency_code": code, "date": day,
-                     "rate": str(rate)}
+                     "rate": _text(rate)}
                 )
             elif Decimal(there) == rate:
                 unchanged += 1
             else:
-                kept.append(KeptRate(code, day, there, str(rate)))
+                kept.append(KeptRate(code, day, there, _text(rate)))
     written = insert_rates(session, rows)
     return RecordedRates(written, unchanged, tuple(kept))
