@@ -15,10 +15,10 @@ from booksync.app.rules import CounterpartInput, RuleInput, add_rule
 from booksync.banking.models import Connection, SyncRun
 from booksync.documents.invoices import DocumentInput, DocumentLineInput
 from booksync.documents.models import InvoiceType
-from booksync.ledger.models import Company
+from booksync.ledger.models import Company, Partner
 from booksync.ledger.partners import add_partner
 from booksync.reconciliation.auto import Matcher
-from booksync.reconciliation.models import BankReconciliation
+from booksync.reconciliation.models import BankReconciliation, ReconcileStamp
 from booksync.reconciliation.rules import load_rules
 from tests.sync.support import TODAY, Books
 
@@ -27,7 +27,10 @@ def _invoice(factory: sessionmaker[Session], company_id: int, amount: str) -> st
     with factory.begin() as session:
         company = session.get(Company, company_id)
         assert company is not None
-        add_partner(session, company, "Osaka Precision KK")
+        if session.scalar(select(Partner.id).where(
+            Partner.company_id == company.id, Partner.name == "Osaka Precision KK"
+        )) is None:
+            add_partner(session, company, "Osaka Precision KK")
         view = add_invoice(AppBooks(session, company), DocumentInput(
             InvoiceType.INVOICE, "Osaka Precision KK", TODAY,
             (DocumentLineInput("Spindles", Decimal(3), Decimal(amount)),),
@@ -169,4 +172,32 @@ def test_a_match_the_user_undid_is_not_applied_again_by_the_next_sync(
         listed = {line.id: line for line in to_reconcile(app_books)}
         assert listed[line_id].suggestions[0].documents == [number]
         assert apply(app_books, line_id).documents == [number]
+    assert _state(factory, books.company_id, number) == "paid"
+
+
+def test_a_sync_matches_an_old_line_again_once_what_it_pays_is_posted(
+    factory: sessionmaker[Session], lean_books: Books
+) -> None:
+    """A sync after a fruitless one matches only its new lines while nothing an old line
+    could match has changed; an invoice posted since is such a change, so the old line
+    that pays it is reconciled by a sync that brings only a coffee
+    (docs/reconciliation.md, "Automatic reconciliation")."""
+    books = lean_books
+    books.sync()
+    _invoice(factory, books.company_id, "100.00")  # an open item: the pass runs
+    books.bank.world.add_transactions(_business(books), [
+        {"amount": "1200.00", "description": "Transfer", "payee": "Osaka Precision KK"},
+    ])
+    assert books.sync().reconciled == 0
+    with factory() as session:
+        assert session.scalars(select(ReconcileStamp)).all()  # that pass applied nothing
+    books.bank.world.add_transactions(_business(books), [
+        {"amount": "-3.00", "description": "Office coffee"},
+    ])
+    assert books.sync().reconciled == 0
+    number = _invoice(factory, books.company_id, "400.00")
+    books.bank.world.add_transactions(_business(books), [
+        {"amount": "-2.00", "description": "Office coffee"},
+    ])
+    assert books.sync().reconciled == 1
     assert _state(factory, books.company_id, number) == "paid"

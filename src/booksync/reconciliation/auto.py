@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from booksync.banking.models import StatementLine
 from booksync.ledger.models import Company, Journal, Line
 from booksync.ledger.writer import EntryWriter
+from booksync.reconciliation import stamp
 from booksync.reconciliation.bank import reconcile_line
 from booksync.reconciliation.bulk_apply import Planned, plan, write
 from booksync.reconciliation.facts import LineFacts
@@ -98,12 +99,15 @@ def unreconciled_facts(
     line_ids: Sequence[int] | None = None,
     *,
     automatic: bool = False,
+    after: int | None = None,
 ) -> Iterator[LineFacts]:
     """The unreconciled lines; ``automatic``: only those a pass without a person may
-    reconcile (none whose reconciliation was undone)."""
+    reconcile (none whose reconciliation was undone); ``after``: those above this id."""
     query = _unreconciled(company)
     if automatic:
         query = query.where(_never_undone())
+    if after is not None:
+        query = query.where(StatementLine.id > after)
     if journal_id is not None:
         query = query.where(StatementLine.journal_id == journal_id)
     if line_ids is not None:
@@ -217,19 +221,38 @@ def reconcile_journals(session: Session, company: Company, journal_ids: Sequence
     """Reconcile what is certain among the unreconciled lines of ``journal_ids``; returns
     how many were reconciled (a sync run's ``reconciled`` count).
 
-    Every unreconciled line of the journals is matched again, not only the
-    lines just booked: an invoice posted since may be what an older line pays.
+    Exactly what matching every unreconciled line of the journals, in order, gives,
+    but a journal's old lines are matched again only when they could find something
+    new: an invoice posted since may be what an older line pays.  While nothing has
+    been applied yet, a journal whose last pass applied nothing and whose inputs have
+    not changed since (:mod:`~booksync.reconciliation.stamp`) has only its new lines
+    matched, and all of them only when one of those would be applied
+    (docs/reconciliation.md, "Automatic reconciliation").
     """
     from booksync.reconciliation.rules import load_rules
 
+    journals = sorted(set(journal_ids))
+    # Read before the open book is: what a concurrent commit adds in between is then
+    # read as a change, never stamped as seen.
+    now = stamp.inputs(session, company)
+    seen = {journal_id: stamp.lines(session, journal_id) for journal_id in journals}
     matcher = Matcher(session, company, load_rules(session, company))
     if not matcher.may_apply():
         return 0
-    facts = [
-        line
-        for journal_id in sorted(set(journal_ids))
-        for line in unreconciled_facts(session, company, journal_id, automatic=True)
-    ]
-    if not facts:
-        return 0
-    return matcher.run(facts).reconciled
+    reconciled = 0
+    for journal_id in journals:
+        after = stamp.new_after(session, journal_id, now) if not reconciled else None
+        if after is not None:
+            new = list(unreconciled_facts(session, company, journal_id, automatic=True,
+                                          after=after))
+            if all(choose(matcher.proposals(line)) is None for line in new):
+                continue  # the old lines would find nothing either
+        reconciled += matcher.run(
+            list(unreconciled_facts(session, company, journal_id, automatic=True))
+        ).reconciled
+    if reconciled:
+        stamp.forget(session, journals)
+    else:
+        for journal_id in journals:
+            stamp.remember(session, company, journal_id, now, seen[journal_id])
+    return reconciled

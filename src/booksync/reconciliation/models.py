@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Index, String, text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from booksync.db.base import Base, CompanyOwned, UTCDateTime
@@ -53,4 +53,27 @@ class BankReconciliationDocument(CompanyOwned, Base):
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"), index=True)
 
 
-__all__ = ["BankReconciliation", "BankReconciliationDocument"]
+class ReconcileStamp(Base):
+    """What a bank journal's last pass without a result found, for the next sync's pass.
+
+    Written when an automatic pass over every unreconciled line of the journal
+    applied nothing: ``inputs`` sums up what matching read then (open items,
+    documents, partners, rules, records), ``line_*`` the journal's statement
+    lines then.  While both still read the same, the old lines would find nothing
+    again, and a sync's pass matches only the lines booked since
+    (docs/reconciliation.md, "Automatic reconciliation").  A cache: not a
+    business row, never travels between instances.
+    """
+
+    __tablename__ = "reconcile_stamp"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id"), nullable=False, index=True)
+    journal_id: Mapped[int] = mapped_column(ForeignKey("journal.id"), unique=True)
+    inputs: Mapped[str] = mapped_column(Text)
+    line_max_id: Mapped[int] = mapped_column(Integer)
+    line_count: Mapped[int] = mapped_column(Integer)
+    line_versions: Mapped[int] = mapped_column(BigInteger)
+
+
+__all__ = ["BankReconciliation", "BankReconciliationDocument", "ReconcileStamp"]
