@@ -8,11 +8,14 @@ PostgreSQL; the feed and the bank are the sandbox's, over loopback HTTP."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from booksync.rates.ecb import bundled, company_rate
+from booksync.rates.feed import MAX_FEED_BYTES
 from booksync.sandbox import ecb as sandbox_ecb
 from booksync.sandbox import start
 from booksync.sandbox.world import World
@@ -90,3 +93,39 @@ def test_a_sync_with_the_ecb_source_fails_only_the_accounts_it_cannot_rate(acme:
         assert ecb is not None
         feed = company_rate(sandbox_ecb.rates_on(day)[code], Decimal(1))
         assert rate == feed or ecb.on_or_before(day) == (day, rate), (code, day)
+
+
+class _Endless(BaseHTTPRequestHandler):
+    """A feed that never ends: the ECB's opening, then megabytes of days."""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/xml")
+        self.end_headers()
+        day = b'<Cube time="2026-03-10"><Cube currency="USD" rate="1.0850"/></Cube>' * 16384
+        try:
+            self.wfile.write(b'<?xml version="1.0"?><gesmes:Envelope><Cube>')
+            for _ in range(1024):  # about 1 GiB unless the reader stops
+                self.wfile.write(day)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_a_feed_larger_than_the_bound_is_refused_unread(acme: Cli) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Endless)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        one_error(
+            acme("currency", "rate", "fetch", "--url",
+                 f"http://127.0.0.1:{server.server_address[1]}/eurofxref-daily.xml",
+                 "--currency", "USD"),
+            f"sent more than {MAX_FEED_BYTES} bytes", exit_code=4,
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert _rates(acme) == []
