@@ -5,9 +5,11 @@ product of amount and rate is exact first, whatever its number of digits
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from booksync.app.companies import create_company
@@ -62,3 +64,21 @@ def test_the_company_currencys_own_minor_unit(
     exp = mine.currency.exponent
     assert convert(session, mine, amount_minor, "USD", DAY) == _exact(amount_minor, 2, rate, exp)
     assert convert(session, mine, amount_minor, "USD", DAY) == booked
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    amount_minor=st.integers(min_value=-(10**13), max_value=10**13).filter(bool),
+    digits=st.integers(min_value=10**15, max_value=10**20 - 1),
+    shift=st.integers(min_value=-21, max_value=-19),
+)
+def test_any_long_rate_rounds_like_the_exact_product(
+    session: Session, company: Company, amount_minor: int, digits: int, shift: int
+) -> None:
+    rate = Decimal(digits).scaleb(shift)  # 16 to 20 digits, about 0.0001 to 10
+    set_rate(session, company, "USD", DAY, rate)
+    with localcontext() as exact:
+        exact.prec = 60
+        want = (Decimal(amount_minor) * rate).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)
+    if want:
+        assert convert(session, company, amount_minor, "USD", DAY) == int(want)
