@@ -241,3 +241,50 @@ def test_one_fitid_on_two_different_transactions_books_both_once(
         assert (done["new"], done["duplicates"]) == ((3, 0) if attempt == 0 else (0, 3))
         assert done["statements"][0]["closing_difference"] == "0.00"
     assert _amounts(acme, journal) == ["1000.00", "-10.00", "25.00", "40.00"]
+
+
+def test_same_amount_payments_on_two_pages_of_one_day_are_both_booked(
+        acme: Cli, tmp_path: Path) -> None:
+    """A long MT940 day comes in pages (:62M: then :60M:): the second page's payment of
+    the same amount on the same day is another payment, not the first page's line under a
+    changed id, with a bank reference or without one."""
+    journal = _journal(acme)
+    for refs in (("//B1", "//B2"), ("", "")):
+        path = tmp_path / f"pages{len(refs[0])}.sta"
+        day = "03" if refs[0] else "04"
+        opening = "1000,00" if refs[0] else "1100,00"
+        middle = "1050,00" if refs[0] else "1150,00"
+        closing = "1100,00" if refs[0] else "1200,00"
+        path.write_bytes((
+            f":20:STARTUMS\r\n:25:{IBAN}\r\n:28C:7/1\r\n"
+            f":60F:C2603{int(day) - 1:02d}EUR{opening}\r\n"
+            f":61:2603{day}03{day}C50,00NTRFNONREF{refs[0]}\r\n:86:Invoice 1 Vega\r\n"
+            f":62M:C2603{day}EUR{middle}\r\n-\r\n"
+            f":20:STARTUMS\r\n:25:{IBAN}\r\n:28C:7/2\r\n:60M:C2603{day}EUR{middle}\r\n"
+            f":61:2603{day}03{day}C50,00NTRFNONREF{refs[1]}\r\n:86:Invoice 2 Orion\r\n"
+            f":62F:C2603{day}EUR{closing}\r\n-\r\n").encode())
+        done = _import(acme, path, journal)
+        assert (done["new"], done["duplicates"], done["problems"]) == (2, 0, [])
+        again = _import(acme, path, journal)  # the first page's :62M: is the day's middle:
+        assert (again["new"], again["duplicates"]) == (0, 2)  # not compared here
+    assert _amounts(acme, journal) == ["1000.00"] + ["50.00"] * 4
+
+
+def test_a_later_payment_of_a_deleted_transaction_s_amount_is_booked(
+        acme: Cli, tmp_path: Path) -> None:
+    """The counter-line of an OFX DELETE, and the line it reverses, are no lines a new
+    transaction of the same amount may take as its own."""
+    journal = _journal(acme)
+    first = tmp_path / "first.ofx"
+    first.write_bytes(_ofx(_trn("F1", "-10.00", "20260310"), _trn("F2", "25.00", "20260311"),
+                           balance="1015.00"))
+    _import(acme, first, journal)
+    fix = tmp_path / "fix.ofx"
+    fix.write_bytes(_ofx(
+        _trn("F2", "25.00", "20260311", "<CORRECTFITID>F2<CORRECTACTION>DELETE"),
+        _trn("F5", "-25.00", "20260311"), _trn("F6", "25.00", "20260312"), balance="990.00"))
+    done = _import(acme, fix, journal)
+    assert (done["new"], done["statements"][0]["corrected"]) == (2, 1)
+    assert done["statements"][0]["closing_difference"] == "0.00"
+    assert sorted(_amounts(acme, journal)) == sorted(
+        ["1000.00", "-10.00", "25.00", "-25.00", "-25.00", "25.00"])

@@ -43,11 +43,12 @@ from booksync.providers.base import Transaction, Window
 from booksync.statements.across import claim_across, mirrored_balance, mirrors_anything
 from booksync.statements.booking import NewLine
 from booksync.statements.corrections import apply_corrections
-from booksync.statements.dedupe import Fetched, plan
+from booksync.statements.dedupe import Fetched, KnownLine, plan
 from booksync.statements.fetched import Minor, fetched_of
 from booksync.statements.importer import OPENING_LABEL, WRITE_BATCH
 from booksync.statements.known import KnownLines, chunks
 from booksync.statements.sources import file_source
+from booksync.statements.withdrawn import MARK
 from booksync.statements.writing import StatementWriter
 
 __all__ = ["FileImporter", "StatementOutcome"]
@@ -117,6 +118,7 @@ class FileImporter:
         self.writer = writer if writer is not None else EntryWriter(session, company)
         self.lines = StatementWriter(session, company, self.source, journal, self.writer,
                                      currency=self.currency)
+        self.listed: set[str] = set()  # the ids of the transactions this file's statements list
         self.own_accounts = list(session.scalars(
             select(BankAccount.account_number).where(BankAccount.journal_id == journal.id)))
 
@@ -164,6 +166,18 @@ class FileImporter:
         own = sum(f.amount for f in fetched if f.date <= day)
         return to_decimal(mirrored_balance(self.session, self.journal.id, day) - own, self.exp)
 
+    def _orphans_possible(self, window: Window) -> list[KnownLine]:
+        """The source's lines of ``window`` that a transaction under an id never seen may
+        take as its own (dedupe's orphans).  Not a line an earlier statement of this file
+        listed: a file lists each transaction once, and a long day's second MT940 page
+        (``:60M:``) is not its first page under new ids.  Nor a correction's counter-line
+        or the line it reversed: the bank's word on them is final."""
+        lines = self.known.window_lines(window)
+        undone = {i.removeprefix(MARK) for line in lines for i in line.ids if i.startswith(MARK)}
+        return [line for line in lines
+                if not (line.ids & self.listed or line.ids & undone
+                        or any(i.startswith(MARK) for i in line.ids))]
+
     def _opening_before(self, statement: FileStatement, fetched: list[Fetched[Transaction]]
                         ) -> StatementBalance | None:
         """For a journal that mirrors nothing yet, the balance before a statement that
@@ -207,7 +221,7 @@ class FileImporter:
             outcome.last = max(f.date for f in fetched)
             window = Window(outcome.first, outcome.last + dt.timedelta(days=1))
             decided = plan(fetched, self.known.known([i for f in fetched for i in f.ids]),
-                           self.known.window_lines(window))
+                           self._orphans_possible(window))
             across = claim_across(self.session, self.journal.id, self.source.id, decided.new)
             outcome.duplicates = decided.duplicates
             outcome.matched = len(decided.new) - len(across.new)
@@ -216,6 +230,7 @@ class FileImporter:
             aliases = decided.aliases + across.aliases
         else:
             new_lines, aliases = opening, []
+        self.listed.update(i for f in fetched for i in f.ids)
         for part in chunks(new_lines, WRITE_BATCH):
             self.lines.write(part)
         self.writer.finish()
