@@ -171,6 +171,24 @@ class StatementImporter:
         add up to at a bank date: what the bank's balance should equal."""
         return mirrored_balance(self.session, self.journal.id, as_of)
 
+    def _gap_before(self, as_of: dt.date, window: Window) -> str | None:
+        """What a first sync misses when the bank's balance is older than the first
+        day fetched: the opening line holds that day's balance, so the days between
+        are in no line (docs/banking.md, "A synchronization run").  They become the
+        account's history to book (``--since``, a statement file), not the opening's."""
+        first = window.start
+        if as_of >= first - dt.timedelta(days=1):
+            return None
+        after = as_of + dt.timedelta(days=1)
+        self.account.history_start = after
+        return (
+            f"{self.account.name}: the bank's balance is of {as_of.isoformat()}, before the "
+            f"first day fetched ({first.isoformat()}), so the transactions from "
+            f"{after.isoformat()} to {(first - dt.timedelta(days=1)).isoformat()} are not "
+            f"booked: run the sync with --since {after.isoformat()} if the bank still has "
+            "them, or import a statement file of those days"
+        )
+
     # -- the batch ------------------------------------------------------------
 
     def apply(
@@ -193,10 +211,23 @@ class StatementImporter:
                 f"{self.account.name}: the bank's answer was incomplete; nothing booked"
             )
             return result
+        if any(not f.amount for f in fetched):
+            # An entry of two zero lines would only take a number of the journal's
+            # gap-free sequence (docs/banking.md, "A synchronization run").
+            zero = len(fetched)
+            fetched = [f for f in fetched if f.amount]
+            zero -= len(fetched)
+            result.notes.append(
+                f"{self.account.name}: {zero} transaction{'s' if zero > 1 else ''} of zero "
+                "not booked: they move no money"
+            )
         first_sync = self.account.watermark is None and not self.known.any()
         if first_sync and batch.balance is not None:
             # Older bank history is summed up in this sync's opening line.
             self.account.history_start = window.start
+            gap = self._gap_before(batch.balance.as_of, window)
+            if gap:
+                result.problems.append(gap)
         history_start = self.account.history_start
         if history_start is not None and not first_sync:
             # A window reaching back before the opening line (``--since``) must not

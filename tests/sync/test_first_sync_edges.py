@@ -1,0 +1,99 @@
+"""What a sync books of answers at the edges of the bank's data, end to end over GoCardless.
+
+A balance older than the first day fetched, and transactions of zero: the
+run must never leave the books silently short, nor post an entry that moves
+nothing (docs/banking.md, "A synchronization run").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+
+from booksync.banking.models import ProviderAccount, StatementLine
+from tests.sync.support import TODAY, snapshot
+from tests.sync.test_gocardless_answers import Edited, _closing, edited
+from tests.sync.test_gocardless_sync import NORDWERK
+
+__all__ = ["edited"]  # the fixture, used by name
+
+
+def test_a_balance_older_than_the_window_is_the_opening_and_the_gap_is_told(
+    edited: Edited,
+) -> None:
+    """A bank that states only an old statement's closing balance: the opening line
+    holds that day's balance, and the days between it and the first day fetched,
+    which no line holds, are named on the run instead of passing unseen."""
+    edited.connect(NORDWERK)
+    start = TODAY - dt.timedelta(days=30)  # the connection's first window (30 days)
+    long_ago = start - dt.timedelta(days=25)
+    stated: dict[str, str] = {}
+
+    def stale(account_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        currency = body["balances"][0]["balanceAmount"]["currency"]
+        stated[account_id] = edited.world_balance(account_id, long_ago)
+        return {"balances": [_closing(stated[account_id], currency, long_ago)]}
+
+    edited.transport.edits["balances"] = stale
+    result = edited.sync()
+    assert result.state == "partial", result.error
+    after = (long_ago + dt.timedelta(days=1)).isoformat()
+    assert f"the bank's balance is of {long_ago.isoformat()}" in (result.error or "")
+    assert f"from {after} to {(start - dt.timedelta(days=1)).isoformat()} are not booked" in (
+        result.error or "")
+    assert f"--since {after}" in (result.error or "")
+    with edited.factory() as session:
+        openings = session.execute(
+            select(StatementLine.date, StatementLine.amount, ProviderAccount.provider_account_id)
+            .join(ProviderAccount, ProviderAccount.id == StatementLine.provider_account_id)
+            .where(StatementLine.is_opening.is_(True))
+        ).all()
+        earliest = session.scalar(
+            select(StatementLine.date).where(StatementLine.is_opening.is_(False))
+            .order_by(StatementLine.date).limit(1))
+        starts = set(session.scalars(select(ProviderAccount.history_start)
+                                     .where(ProviderAccount.journal_id.is_not(None))))
+    assert openings and {day for day, _, _ in openings} == {long_ago}
+    for _, amount, account_id in openings:
+        assert amount == int(edited.world_balance(account_id, long_ago).replace(".", ""))
+    assert earliest is not None and earliest >= start
+    assert starts == {long_ago + dt.timedelta(days=1)}
+    # Later runs go on from there and book nothing twice.
+    books = edited.books()
+    before = snapshot(edited.factory, books)
+    again = edited.sync()
+    assert again.state == "success", again.error
+    assert again.new == 0
+    assert snapshot(edited.factory, books)["lines"] == before["lines"]
+
+
+def test_a_transaction_of_zero_is_not_booked_and_the_run_says_so(edited: Edited) -> None:
+    """A bank's notice of 0.00 moves no money: an entry of two zero lines would only
+    take a number of the journal's sequence (the ledger refuses such an entry)."""
+    edited.connect(NORDWERK)
+    edited.synced()
+    edited.bank.world.advance(1)
+    day = edited.bank.world.today.isoformat()
+
+    def zero(account_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        body["transactions"]["booked"].append({
+            "transactionId": f"ZERO-{account_id}", "bookingDate": day,
+            "transactionAmount": {"amount": "-0.00", "currency": "EUR"},
+            "remittanceInformationUnstructured": "Card check"})
+        return body
+
+    edited.transport.edits["transactions"] = zero
+    for _ in range(2):
+        result = edited.sync()
+        assert result.state == "success", result.error
+        assert "1 transaction of zero not booked: they move no money" in (result.error or "")
+        with edited.factory() as session:
+            found = session.scalars(
+                select(StatementLine.id).where(StatementLine.label.like("%Card check%"))).all()
+            zero_lines = session.scalars(
+                select(StatementLine.id).where(StatementLine.amount == 0)).all()
+        assert found == [] and zero_lines == []
+    del edited.transport.edits["transactions"]
+    edited.synced()
