@@ -185,3 +185,14 @@ def test_an_ecb_rate_once_recorded_still_serves_at_most_stale_days(
     set_rate(session, company, "USD", end, str(_ecb("USD", end)))
     company.rate_source = None
     assert rate_at(session, company, "USD", far) == _ecb("USD", end)
+
+
+def test_a_day_in_a_years_long_gap_says_the_ecb_published_none(
+    session: Session, company: Company
+) -> None:
+    """The ECB published no ISK rate from December 2008 to February 2018."""
+    company.rate_source = "ecb"
+    said = _missing(session, company, "ISK", D(2012, 6, 1))
+    assert said.startswith("no ISK exchange rate on or before 2012-06-01")
+    assert f"the ECB published no ISK rate in the {STALE_DAYS} days before it" in said
+    assert "rate fetch" not in said
