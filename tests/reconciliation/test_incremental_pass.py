@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
 from booksync.app.companies import create_company
@@ -29,10 +30,12 @@ from booksync.app.masterdata import add_partner_iban
 from booksync.app.payments import add_payment
 from booksync.app.reconcile import apply, undo
 from booksync.app.rules import CounterpartInput, RuleInput, add_rule, disable_rule
+from booksync.db.engine import session_factory
 from booksync.documents.invoices import DocumentInput, DocumentLineInput
 from booksync.documents.models import InvoiceType, Payment
 from booksync.errors import BooksyncError
 from booksync.ledger.journals import create_bank_journal
+from booksync.ledger.models import Company
 from booksync.ledger.open_item_models import OpenItem
 from booksync.ledger.partners import add_partner
 from booksync.reconciliation import stamp
@@ -354,3 +357,43 @@ def test_a_match_in_one_journal_has_the_next_journals_old_lines_matched_again(
     )))
     assert reconcile_journals(session, books.company, journals) == 2
     assert twin.reconciled().keys() == {0, 1}
+
+
+def test_two_passes_stamping_one_journal_at_once_both_end_well(engine: Engine) -> None:
+    """Two connections' runs into one journal, each in its own transaction, both find
+    nothing to apply and stamp the journal: the second waits for the first, finds its
+    stamp there and keeps it, and its run still commits (PostgreSQL: SQLite has one
+    writer at a time)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("two writers at once need PostgreSQL")
+    factory = session_factory(engine)
+    with factory.begin() as session:
+        twin = _twin(session, "Two runs")
+        _invoice(twin.books, PARTNERS[1], "9.99")
+        company_id, journal_id = twin.books.company.id, twin.journal_id
+    first, second = factory(), factory()
+    outcome: list[object] = []
+
+    def run_second() -> None:
+        try:
+            company = second.get(Company, company_id)
+            assert company is not None
+            outcome.append(reconcile_journals(second, company, [journal_id]))
+            second.commit()
+        except Exception as exc:  # what the run would die of
+            outcome.append(exc)
+
+    company = first.get(Company, company_id)
+    assert company is not None
+    assert reconcile_journals(first, company, [journal_id]) == 0
+    first.flush()
+    thread = threading.Thread(target=run_second)
+    thread.start()
+    thread.join(1.0)  # it waits on the first one's stamp
+    first.commit()
+    thread.join()
+    first.close()
+    second.close()
+    assert outcome == [0]
+    with factory() as session:
+        assert len(session.scalars(select(ReconcileStamp)).all()) == 1

@@ -30,6 +30,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from booksync.banking.models import StatementLine
@@ -107,12 +108,21 @@ def remember(
     the inputs reading ``now`` and its lines ``seen`` (:func:`lines`) before it began."""
     top, count, versions = seen
     stamp = _stamp(session, journal_id)
-    if stamp is None:
-        stamp = ReconcileStamp(company_id=company.id, journal_id=journal_id)
-        session.add(stamp)
-    stamp.inputs, stamp.line_max_id, stamp.line_count, stamp.line_versions = (
-        now, top, count, versions
-    )
+    if stamp is not None:
+        stamp.inputs, stamp.line_max_id, stamp.line_count, stamp.line_versions = (
+            now, top, count, versions
+        )
+        return
+    try:
+        with session.begin_nested():
+            session.add(ReconcileStamp(
+                company_id=company.id, journal_id=journal_id, inputs=now, line_max_id=top,
+                line_count=count, line_versions=versions,
+            ))
+    except IntegrityError:
+        # Two connections' runs into one journal stamped it at once: each stamp says
+        # what its own pass saw, so the other one's will do.
+        pass
 
 
 def forget(session: Session, journal_ids: list[int]) -> None:
