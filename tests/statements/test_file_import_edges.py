@@ -288,3 +288,13 @@ def test_a_later_payment_of_a_deleted_transaction_s_amount_is_booked(
     assert done["statements"][0]["closing_difference"] == "0.00"
     assert sorted(_amounts(acme, journal)) == sorted(
         ["1000.00", "-10.00", "25.00", "-25.00", "-25.00", "25.00"])
+
+
+def test_a_file_of_another_account_names_both_accounts(acme: Cli, tmp_path: Path) -> None:
+    journal = _journal(acme)
+    path = tmp_path / "other.xml"
+    path.write_bytes(_camt("2026-03-01").replace(IBAN.encode(), b"CH9300762011623852957"))
+    one_error(acme("statement", "import", str(path), "--journal", journal),
+              f"other.xml: holds no statement of journal {journal}'s account ({IBAN}): "
+              "the file's are of CH9300762011623852957")
+    assert _amounts(acme, journal) == []

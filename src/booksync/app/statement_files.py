@@ -142,19 +142,24 @@ def import_statement_file(books: Books, path: Path, journal: str, *, fmt: str = 
         outcomes: list[StatementOutcome] = []
         skipped: list[str] = []
         accounts: set[str] = set()
+        others: set[str] = set()  # the accounts of the statements skipped
         for statement in read_statements(source, name, kind, chosen):
             if importer.owns(statement):
                 accounts.add(statement.account or "")
                 outcomes.append(importer.apply(statement))
             else:
+                others.add((statement.account or "")[:40])
                 skipped.append(f"{statement.place or 'a statement'} (account "
                                f"{(statement.account or '')[:40]}) is not journal "
                                f"{target.code}'s: skipped")
         if savepoint is not None:
             savepoint.rollback()
+    if not outcomes and skipped:
+        raise FileError(name, "", f"holds no statement of journal {target.code}'s account "
+                        f"({', '.join(importer.own_accounts)}): the file's are of "
+                        f"{', '.join(sorted(others)[:3])}{' and more' if len(others) > 3 else ''}")
     if not outcomes:
-        raise FileError(name, "", f"holds no statement of journal {target.code}'s account"
-                        if skipped else "holds no statement")
+        raise FileError(name, "", "holds no statement")
     if len(accounts - {""}) > 1:
         raise FileError(name, "", f"holds statements of {len(accounts - {''})} accounts; "
                         f"record journal {target.code}'s (booksync bank-account create "
