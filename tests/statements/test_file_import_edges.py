@@ -298,3 +298,22 @@ def test_a_file_of_another_account_names_both_accounts(acme: Cli, tmp_path: Path
               f"other.xml: holds no statement of journal {journal}'s account ({IBAN}): "
               "the file's are of CH9300762011623852957")
     assert _amounts(acme, journal) == []
+
+
+def test_a_fitid_an_earlier_file_gave_another_amount_is_not_taken_for_that_line(
+        acme: Cli, tmp_path: Path) -> None:
+    """A bank that numbers each download's transactions from 1: the next download's FITID
+    1 is another transaction (its amount says so), booked rather than dropped as the
+    first's duplicate; the same download again books nothing."""
+    journal = _journal(acme)
+    first, second = tmp_path / "first.ofx", tmp_path / "second.ofx"
+    first.write_bytes(_ofx(_trn("1", "-10.00", "20260310"), _trn("2", "25.00", "20260311"),
+                           balance="1015.00"))
+    second.write_bytes(_ofx(_trn("1", "-7.50", "20260312"), _trn("2", "25.00", "20260311"),
+                            balance="1007.50"))
+    _import(acme, first, journal)
+    for attempt in range(2):
+        done = _import(acme, second, journal)
+        assert (done["new"], done["duplicates"]) == ((1, 1) if attempt == 0 else (0, 2))
+        assert done["statements"][0]["closing_difference"] == "0.00"
+    assert _amounts(acme, journal) == ["1000.00", "-10.00", "25.00", "-7.50"]

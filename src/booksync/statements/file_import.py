@@ -33,8 +33,9 @@ from booksync.banking.bank_values import (
     counterparty_iban,
     partner_name,
     reference,
+    stored_id,
 )
-from booksync.banking.models import BankAccount
+from booksync.banking.models import BankAccount, StatementLine
 from booksync.ledger.models import Company, Journal
 from booksync.ledger.pipeline import gc_relaxed
 from booksync.ledger.writer import EntryWriter
@@ -150,8 +151,29 @@ class FileImporter:
                     f"the transaction of {tx.booking_date} is {tx.amount} {tx.currency}, "
                     f"but journal {self.journal.code} is in {self.currency} and the file "
                     f"does not say what the account moved in {self.currency}"))
-        return fetched_of(_told_apart(statement.transactions), self._minor,
+        return fetched_of(self._not_reused(_told_apart(statement.transactions)), self._minor,
                           lambda n: f"{place}, transaction {n}")
+
+    def _not_reused(self, transactions: tuple[Transaction, ...]) -> tuple[Transaction, ...]:
+        """The transactions, those whose id names a line of another amount without it.  A
+        bank that numbers each download's transactions from 1 gives the next download's
+        payment an id the source knows: taken as that line's, the payment would be dropped
+        as its duplicate; the amount a bank booked under its id never changes."""
+        given = {stored_id(tx.provider_transaction_id): tx for tx in transactions
+                 if tx.provider_transaction_id}
+        found = self.known.known(list(given))
+        amounts: dict[int, int] = {}
+        for chunk in chunks(sorted(set(found.values()))):
+            amounts.update(self.session.execute(
+                select(StatementLine.id, StatementLine.amount).where(StatementLine.id.in_(chunk))
+            ).tuples().all())
+        reused = {tid for tid, line in found.items()
+                  if to_decimal(amounts[line], self.exp) != given[tid].amount}
+        if not reused:
+            return transactions
+        return tuple(replace(tx, provider_transaction_id=None) if tx.provider_transaction_id
+                     and stored_id(tx.provider_transaction_id) in reused else tx
+                     for tx in transactions)
 
     def _balance(self, day: dt.date) -> Decimal:
         return to_decimal(mirrored_balance(self.session, self.journal.id, day), self.exp)
