@@ -317,3 +317,24 @@ def test_a_fitid_an_earlier_file_gave_another_amount_is_not_taken_for_that_line(
         assert (done["new"], done["duplicates"]) == ((1, 1) if attempt == 0 else (0, 2))
         assert done["statements"][0]["closing_difference"] == "0.00"
     assert _amounts(acme, journal) == ["1000.00", "-10.00", "25.00", "-7.50"]
+
+
+def test_a_replacement_under_the_fitid_it_corrects_is_booked(
+        acme: Cli, tmp_path: Path) -> None:
+    """The spec gives a replacement a FITID of its own; a bank that repeats the corrected
+    one must not leave the books with the line reversed and the replacement dropped."""
+    journal = _journal(acme)
+    first = tmp_path / "first.ofx"
+    first.write_bytes(_ofx(_trn("F1", "-10.00", "20260310"), _trn("F2", "25.00", "20260311"),
+                           balance="1015.00"))
+    _import(acme, first, journal)
+    fix = tmp_path / "fix.ofx"
+    fix.write_bytes(_ofx(_trn("F2", "25.00", "20260311", "<CORRECTFITID>F2"
+                              "<CORRECTACTION>REPLACE<MEMO>Corrected text"), balance="1015.00"))
+    for attempt in range(2):
+        done = _import(acme, fix, journal)
+        assert done["statements"][0]["closing_difference"] == "0.00", done
+        assert (done["new"], done["statements"][0]["corrected"]) == (
+            (1, 1) if attempt == 0 else (0, 0))
+    assert sorted(_amounts(acme, journal)) == sorted(
+        ["1000.00", "-10.00", "25.00", "-25.00", "25.00"])

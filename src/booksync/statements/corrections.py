@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
 
@@ -52,7 +52,11 @@ def apply_corrections(session: Session, known: KnownLines, lines: StatementWrite
     named = {stored_id(c.replaces) for c in corrections}
     kept = [t for t in transactions
             if not t.provider_transaction_id or stored_id(t.provider_transaction_id) not in named]
-    replacements = [c.transaction for c in corrections
+    # A replacement under the very FITID it corrects (the spec gives it its own) would be
+    # a duplicate of the reversed line: it goes by its date, amount and text instead.
+    replacements = [replace(c.transaction, provider_transaction_id=None)
+                    if c.transaction.provider_transaction_id == c.replaces else c.transaction
+                    for c in corrections
                     if c.action is CorrectionAction.REPLACE and c.transaction is not None]
     return Corrected(done.count, kept + replacements, done.notes)
 
