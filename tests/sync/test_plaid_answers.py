@@ -14,10 +14,11 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from booksync.banking.models import StatementLine
+from booksync.banking.models import ProviderAccount, StatementLine
 from booksync.providers.plaid import PlaidProvider
+from booksync.sandbox.plaid_feed import plaid_id
 from booksync.sync.run import RunResult, SyncRunner
 from tests.sync.support import FAST_RETRY
 from tests.sync.test_plaid_sync import PAGE, PlaidBooks, assert_books_match_bank, plaid
@@ -208,3 +209,73 @@ def test_an_error_on_a_later_page_keeps_the_books_and_the_cursor(
     assert code in (result.error or "")
     assert pages["n"] >= 2
     assert plaid.books() == before
+
+
+class Snapshot(Rewriting):
+    """Plaid from the first cursor: the Item's transactions as they are now, so none
+    withdrawn before is named (the sandbox replays its whole log of changes instead).
+    The pages of such a loop are told by their cursors, handed out here."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.withdrawn: set[str] = set()
+        self.fresh: set[str] = set()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        body = response.read()
+        cursor = orjson.loads(request.content or b"{}").get("cursor")
+        if (response.status_code != 200 or not request.url.path.endswith("/transactions/sync")
+                or (cursor and cursor not in self.fresh)):
+            return httpx.Response(response.status_code, headers=response.headers, content=body)
+        page = orjson.loads(body)
+        page["removed"] = []
+        page["added"] = [t for t in page.get("added") or []
+                         if t["transaction_id"] not in self.withdrawn]
+        if page.get("has_more"):
+            self.fresh.add(page["next_cursor"])
+        return httpx.Response(200, headers={"Content-Type": "application/json"},
+                              content=orjson.dumps(page))
+
+
+@pytest.fixture
+def snapshots() -> Iterator[Snapshot]:
+    found = Snapshot()
+    yield found
+    found.close()
+
+
+def test_a_withdrawal_while_an_account_was_unlinked_is_reversed_when_it_is_linked(
+    plaid: PlaidBooks, snapshots: Snapshot,
+) -> None:
+    """Linking an account later fetches its history from the first cursor, whose answer
+    names nothing withdrawn: the accounts synced already still go on from the saved
+    cursor, so what the bank withdrew from them meanwhile is reversed, not kept."""
+    transport = snapshots
+    world = plaid.bank.world
+    savings = next(a for a in plaid.accounts if world.accounts[a].profile == "savings")
+    business = next(a for a in plaid.accounts if world.accounts[a].profile == "business")
+    with plaid.factory.begin() as session:
+        account = session.get(ProviderAccount, plaid.accounts[savings])
+        assert account is not None
+        journal, account.journal_id = account.journal_id, None
+    assert _sync(plaid, transport).state == "success"
+    tx_id = plaid_id(world.accounts[business].booked[-1])
+    plaid.plaid.withdraw(business, tx_id)
+    transport.withdrawn.add(tx_id)
+    with plaid.factory.begin() as session:
+        account = session.get(ProviderAccount, plaid.accounts[savings])
+        assert account is not None and account.watermark is None
+        account.journal_id = journal
+    result = _sync(plaid, transport)
+    assert result.state == "success", result.error
+    assert result.reversed == 1
+    assert tx_id in (result.error or "")
+    with plaid.factory() as session:
+        savings_lines = session.scalar(select(func.count()).where(
+            StatementLine.provider_account_id == plaid.accounts[savings]))
+    assert savings_lines
+    assert_books_match_bank(plaid)
+    again = _sync(plaid, transport)
+    assert again.state == "success" and again.reversed == 0
+    assert_books_match_bank(plaid)

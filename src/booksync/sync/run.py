@@ -205,9 +205,9 @@ class SyncRunner:
             provider_name = connection.provider
             include_pending = connection.include_pending
             # A cursor-based provider's position; an account never synced yet (linked
-            # later) needs the history, so the loop starts from the beginning.
-            synced = all(a.watermark is not None for a in accounts)
-            cursor = connection.sync_cursor if synced else None
+            # later) needs the history, from the first cursor (``fetch_batches``).
+            cursor = connection.sync_cursor
+            behind = {a.provider_account_id for a in accounts if a.watermark is None}
             account_ids = [a.provider_account_id for a in accounts]
         assert sealed is not None
         unsealed: list[Credentials] = []
@@ -221,6 +221,7 @@ class SyncRunner:
                 window,
                 include_pending=include_pending,
                 cursor=cursor,
+                behind=behind,
                 retry=self.retry,
                 sleep=self.sleep,
             )
