@@ -265,8 +265,8 @@ def test_same_amount_payments_on_two_pages_of_one_day_are_both_booked(
             f":62F:C2603{day}EUR{closing}\r\n-\r\n").encode())
         done = _import(acme, path, journal)
         assert (done["new"], done["duplicates"], done["problems"]) == (2, 0, [])
-        again = _import(acme, path, journal)  # the first page's :62M: is the day's middle:
-        assert (again["new"], again["duplicates"]) == (0, 2)  # not compared here
+        again = _import(acme, path, journal)  # the first page closes in the day's middle
+        assert (again["new"], again["duplicates"], again["problems"]) == (0, 2, [])
     assert _amounts(acme, journal) == ["1000.00"] + ["50.00"] * 4
 
 

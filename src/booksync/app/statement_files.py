@@ -152,6 +152,7 @@ def import_statement_file(books: Books, path: Path, journal: str, *, fmt: str = 
                 skipped.append(f"{statement.place or 'a statement'} (account "
                                f"{(statement.account or '')[:40]}) is not journal "
                                f"{target.code}'s: skipped")
+        importer.compare_again()
         if savepoint is not None:
             savepoint.rollback()
     if not outcomes and skipped:

@@ -11,15 +11,18 @@ Within the caller's transaction (docs/banking.md, "Statement files"):
 3. its opening balance is compared with what the journal's mirror sources
    hold at its date less the statement's own transactions up to that date,
    and its closing balance with what they hold at its date, once the
-   statement is booked; a difference is reported with its amount (a gap: a
-   period not imported yet; an overlap that does not add up: lines booked
-   twice or missing).  In a journal that mirrors nothing yet the opening
-   balance becomes its opening line, as a first sync's bank balance does.
+   statement is booked, and again once the whole file is, leaving out what
+   the file's later statements list; a difference is reported with its
+   amount (a gap: a period not imported yet; an overlap that does not add
+   up: lines booked twice or missing).  In a journal that mirrors nothing yet
+   the opening balance becomes its opening line, as a first sync's bank
+   balance does.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
@@ -105,6 +108,19 @@ def _national(written: str, iban: str) -> bool:
         return False
 
 
+@dataclass(slots=True)
+class _Booked:
+    """A statement this importer booked, kept to compare its balances once the file is:
+    its outcome, balances, its transactions' amounts (minor units) by date, and how many
+    problems it had before the balances' own."""
+
+    outcome: StatementOutcome
+    opening: StatementBalance | None
+    closing: StatementBalance | None
+    moves: Counter[dt.date]
+    notes: int
+
+
 class FileImporter:
     """Books statements of files in one bank journal, within the caller's transaction."""
 
@@ -119,6 +135,7 @@ class FileImporter:
         self.writer = writer if writer is not None else EntryWriter(session, company)
         self.lines = StatementWriter(session, company, self.source, journal, self.writer,
                                      currency=self.currency)
+        self.booked: list[_Booked] = []
         self.listed: set[str] = set()  # the ids of the transactions this file's statements list
         self.own_accounts = list(session.scalars(
             select(BankAccount.account_number).where(BankAccount.journal_id == journal.id)))
@@ -174,19 +191,6 @@ class FileImporter:
         return tuple(replace(tx, provider_transaction_id=None) if tx.provider_transaction_id
                      and stored_id(tx.provider_transaction_id) in reused else tx
                      for tx in transactions)
-
-    def _balance(self, day: dt.date) -> Decimal:
-        return to_decimal(mirrored_balance(self.session, self.journal.id, day), self.exp)
-
-    def _held_before(self, day: dt.date, fetched: list[Fetched[Transaction]]) -> Decimal:
-        """What the journal's mirror sources held before the statement's own transactions,
-        once they are booked: their balance at the end of ``day`` less the statement's
-        transactions of ``day`` and before.  Banks date an opening balance on the day
-        before the statement's first or on that first day (its start); both compare
-        alike, and a file imported again, or after the same days came online, does not
-        count its own lines as a difference."""
-        own = sum(f.amount for f in fetched if f.date <= day)
-        return to_decimal(mirrored_balance(self.session, self.journal.id, day) - own, self.exp)
 
     def _orphans_possible(self, window: Window) -> list[KnownLine]:
         """The source's lines of ``window`` that a transaction under an id never seen may
@@ -257,16 +261,45 @@ class FileImporter:
             self.lines.write(part)
         self.writer.finish()
         self.lines.add_aliases(aliases)
-        if stated is not None:
-            outcome.opening = stated.amount
-            outcome.opening_in_books = self._held_before(stated.date, fetched)
+        booked = _Booked(outcome, stated, statement.closing, Counter(), len(outcome.problems))
+        for f in fetched:
+            booked.moves[f.date] += f.amount
+        self.booked.append(booked)
+        self._compare(booked, Counter())
+        return outcome
+
+    def compare_again(self) -> None:
+        """Once every statement of the file is booked, compare each one's balances again,
+        leaving out what the file's later statements list: a long day's first MT940 page
+        closes (``:62M:``) in the middle of its day, before the next pages' lines, which
+        the journal holds already when the file is imported again."""
+        later: Counter[dt.date] = Counter()
+        for booked in reversed(self.booked):
+            self._compare(booked, later)
+            later.update(booked.moves)
+
+    def _compare(self, booked: _Booked, later: Counter[dt.date]) -> None:
+        """The statement's balances against what the journal's mirror sources hold at their
+        dates, less the moves of the statements after it (``later``) and, for the opening
+        balance, its own: banks date an opening balance on the day before the statement's
+        first or on that first day (its start), and both compare alike; a file imported
+        again, or after the same days came online, does not count its own lines."""
+        def held(day: dt.date, *moves: Counter[dt.date]) -> Decimal:
+            moved = sum(amount for each in moves for d, amount in each.items() if d <= day)
+            return to_decimal(mirrored_balance(self.session, self.journal.id, day) - moved,
+                              self.exp)
+
+        outcome = booked.outcome
+        del outcome.problems[booked.notes:]
+        if booked.opening is not None:
+            outcome.opening = booked.opening.amount
+            outcome.opening_in_books = held(booked.opening.date, later, booked.moves)
             outcome.opening_difference = outcome.opening - outcome.opening_in_books
-        if statement.closing is not None:
-            outcome.closing = statement.closing.amount
-            outcome.closing_in_books = self._balance(statement.closing.date)
+        if booked.closing is not None:
+            outcome.closing = booked.closing.amount
+            outcome.closing_in_books = held(booked.closing.date, later)
             outcome.closing_difference = outcome.closing - outcome.closing_in_books
         _explain(outcome, self.currency)
-        return outcome
 
 
 def _told_apart(transactions: tuple[Transaction, ...]) -> tuple[Transaction, ...]:
