@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from booksync.banking.models import ProviderAccount, StatementLine
+from booksync.banking.models import PendingTransaction, ProviderAccount, StatementLine
 from tests.sync.support import TODAY, snapshot
 from tests.sync.test_gocardless_answers import Edited, _closing, edited
 from tests.sync.test_gocardless_sync import NORDWERK
@@ -97,3 +97,34 @@ def test_a_transaction_of_zero_is_not_booked_and_the_run_says_so(edited: Edited)
         assert found == [] and zero_lines == []
     del edited.transport.edits["transactions"]
     edited.synced()
+
+
+def test_a_pending_payment_in_another_currency_is_staged_in_its_own(edited: Edited) -> None:
+    """A card payment abroad, pending in the shop's currency: staged as the account's
+    money it would show dollars as euros, and yen with two decimals would refuse the
+    whole account; it books nothing either way."""
+    edited.connect(NORDWERK)
+    edited.synced()
+    day = edited.bank.world.today.isoformat()
+
+    def abroad(account_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        body["transactions"]["pending"] += [
+            {"transactionAmount": {"amount": amount, "currency": currency},
+             "valueDate": day, "remittanceInformationUnstructured": f"Shop abroad {currency}"}
+            for amount, currency in (("-12.5", "USD"), ("-1234", "JPY"), ("-3", "XTS"))]
+        return body
+
+    edited.transport.edits["transactions"] = abroad
+    books = edited.books()
+    before = snapshot(edited.factory, books)
+    result = edited.sync()
+    assert result.state == "success", result.error
+    with edited.factory() as session:
+        staged = {tuple(row) for row in session.execute(
+            select(PendingTransaction.label, PendingTransaction.amount,
+                   PendingTransaction.currency_code)
+            .where(PendingTransaction.label.like("Shop abroad%"))).all()}
+    assert staged == {("Shop abroad USD", -1250, "USD"), ("Shop abroad JPY", -1234, "JPY")}
+    after = snapshot(edited.factory, books)
+    for part in ("lines", "entries", "aliases"):
+        assert after[part] == before[part], part

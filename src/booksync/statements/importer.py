@@ -38,7 +38,7 @@ from booksync.ledger.errors import LedgerError
 from booksync.ledger.limits import fit_text
 from booksync.ledger.models import Company, Journal
 from booksync.ledger.writer import EntryWriter
-from booksync.money import CURRENCIES, MoneyError
+from booksync.money import CURRENCIES, MoneyError, to_minor
 from booksync.providers.base import Batch, Transaction, Window
 from booksync.providers.errors import ProviderProtocolError
 from booksync.statements.across import claim_across, mirrored_balance
@@ -144,6 +144,10 @@ class StatementImporter:
                     PendingTransaction.provider_account_id == self.account.id
                 )
             )
+        # A card payment abroad may be pending in the shop's currency: it is staged
+        # in its own (it books nothing), one booksync does not know is left out.
+        own = self.account.currency_code
+        pending = [tx for tx in pending if tx.currency in (own, "") or tx.currency in CURRENCIES]
         if pending:
             self.session.execute(
                 insert(PendingTransaction),
@@ -156,8 +160,8 @@ class StatementImporter:
                         else None,
                         "date": tx.booking_date
                         or (tx.transacted_at.date() if tx.transacted_at else None),
-                        "amount": self._minor_units(tx.amount, "a pending amount"),
-                        "currency_code": self.account.currency_code,
+                        "amount": self._pending_amount(tx),
+                        "currency_code": own if tx.currency in (own, "") else tx.currency,
                         "label": fit_text(tx.description or ""),
                         "partner_name": partner_name(tx),
                         "raw": tx.raw,
@@ -165,6 +169,16 @@ class StatementImporter:
                     for tx in pending
                 ],
             )
+
+    def _pending_amount(self, tx: Transaction) -> int:
+        if tx.currency in (self.account.currency_code, ""):
+            return self._minor_units(tx.amount, "a pending amount")
+        try:
+            return to_minor(tx.amount, CURRENCIES[tx.currency][0])
+        except MoneyError as exc:
+            raise ProviderProtocolError(
+                f"the bank sent a pending amount that does not fit {tx.currency}: {exc}"
+            ) from None
 
     def books_balance(self, as_of: dt.date) -> int:
         """What the journal's lines from the bank (this account's, a statement file's)
