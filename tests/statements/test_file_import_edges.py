@@ -338,3 +338,33 @@ def test_a_replacement_under_the_fitid_it_corrects_is_booked(
             (1, 1) if attempt == 0 else (0, 0))
     assert sorted(_amounts(acme, journal)) == sorted(
         ["1000.00", "-10.00", "25.00", "-25.00", "25.00"])
+
+
+def test_an_abn_amro_mt940_with_its_header_lines_and_account_number(
+        acme: Cli, tmp_path: Path) -> None:
+    """ABN AMRO writes three lines (its BIC, 940, its BIC) before each statement and the
+    account number alone in :25:; the format is recognised and the account is the
+    journal's IBAN's."""
+    code, out, err = acme("bank-account", "create", "--account-number", "NL31ABNA0869623141",
+                          "--bank", "ABN AMRO", "--currency", "EUR", "--json")
+    assert code == 0, err
+    journal = str(json.loads(out)["journal"])
+
+    def record(day: str, opening: str, amount: str, closing: str) -> str:
+        return ("ABNANL2A\r\n940\r\nABNANL2A\r\n:20:ABN AMRO BANK NV\r\n:25:869623141\r\n"
+                f":28:13701/1\r\n:60F:C2405{int(day) - 1:02d}EUR{opening}\r\n"
+                f":61:2405{day}05{day}D{amount}N426NONREF\r\n:86:BEA, BETAALPAS {day}\r\n"
+                f":62F:C2405{day}EUR{closing}\r\n-\r\n")
+
+    path = tmp_path / "abn.sta"
+    path.write_bytes((record("16", "151,31", "5,75", "145,56")
+                      + record("17", "145,56", "5,75", "139,81")).encode())
+    done = _import(acme, path, journal)
+    assert (done["format"], done["new"], done["problems"], done["skipped"]) == (
+        "mt940", 2, [], [])
+    assert _amounts(acme, journal) == ["151.31", "-5.75", "-5.75"]
+    rabo = tmp_path / "rabo.sta"  # Rabobank: a :940: line first, the IBAN with its currency
+    rabo.write_bytes(b":940:\r\n:20:940S240518\r\n:25:NL31ABNA0869623141 EUR\r\n:28C:0\r\n"
+                     b":60F:C240517EUR139,81\r\n:61:240518D1,00N426NONREF\r\n"
+                     b":62F:C240518EUR138,81\r\n")
+    assert _import(acme, rabo, journal)["new"] == 1

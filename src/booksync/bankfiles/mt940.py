@@ -43,6 +43,9 @@ _LINE = re.compile(
 # (money in?) for each mark: RC reverses a credit (money out), RD a debit (money in).
 _MARKS = {"C": True, "D": False, "RC": False, "RD": True}
 _ONE_LINE_TAGS = {"20", "25", "28C", "60F", "60M", "62F", "62M"}
+# What some banks write before a statement's :20:: ABN AMRO its BIC, 940 and its BIC
+# again; Rabobank a :940: line.
+_HEADER = re.compile(r":?940:?|[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?")
 
 
 def sniff(head: bytes) -> bool:
@@ -50,6 +53,11 @@ def sniff(head: bytes) -> bool:
     text = head.decode("latin-1").lstrip("\ufeff\xef\xbb\xbf \t\r\n")
     if text.startswith("{1:"):
         return "{4:" in text or "940" in text[:80]
+    for _ in range(3):  # a bank's header lines
+        first, _, rest = text.partition("\n")
+        if not _HEADER.fullmatch(first.strip()):
+            break
+        text = rest.lstrip("\r\n")
     return text.startswith(":20:") or text.startswith("-\r\n:20:") or text.startswith("-\n:20:")
 
 
@@ -163,6 +171,8 @@ class _Reader:
                 yield None
             elif not line.strip():
                 continue
+            elif current is None and _HEADER.fullmatch(line.strip()):
+                continue  # a bank's header line before a statement
             elif current is None:
                 raise self.fail(self.line_no, f"{shown(line)} stands outside any field; "
                                 "a statement starts with :20:")

@@ -96,13 +96,18 @@ def _same_account(given: str, own: str) -> bool:
 
 
 def _national(written: str, iban: str) -> bool:
-    """Whether ``written``, a bank code and account number as German and Austrian MT940
-    files write ``:25:`` (``37040044/0532013000``), is the account of the IBAN ``iban``."""
-    bank, slash, number = written.partition("/")
-    if not slash:
-        return False
+    """Whether ``written``, an account as a national statement names it, is the account of
+    the IBAN ``iban``: a bank code and account number, as German and Austrian MT940 files
+    write ``:25:`` (``37040044/0532013000``), or the account number alone (ABN AMRO's)."""
     try:
         own = IBAN(iban)
+    except SchwiftyException:
+        return False
+    bank, slash, number = written.partition("/")
+    if not slash:
+        digits = written.strip()
+        return digits.isdigit() and digits.lstrip("0") == own.account_code.lstrip("0") != ""
+    try:
         return IBAN.generate(own.country_code, bank.strip(), number.strip()) == own
     except SchwiftyException:
         return False
