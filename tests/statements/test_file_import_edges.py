@@ -368,3 +368,17 @@ def test_an_abn_amro_mt940_with_its_header_lines_and_account_number(
                      b":60F:C240517EUR139,81\r\n:61:240518D1,00N426NONREF\r\n"
                      b":62F:C240518EUR138,81\r\n")
     assert _import(acme, rabo, journal)["new"] == 1
+
+
+def test_a_transaction_of_zero_is_not_booked_as_a_sync_s_is_not(
+        acme: Cli, tmp_path: Path) -> None:
+    """An OFX ``-0.00`` (a card check) moves no money: no line, no entry of two zero lines;
+    the import says so."""
+    journal = _journal(acme)
+    path = tmp_path / "zero.ofx"
+    path.write_bytes(_ofx(_trn("F0", "-0.00", "20260310"), _trn("F1", "-10.00", "20260310"),
+                          balance="990.00"))
+    done = _import(acme, path, journal)
+    assert (done["transactions"], done["new"]) == (2, 1)
+    assert done["problems"] == ["1 transaction of zero not booked: it moves no money"]
+    assert _amounts(acme, journal) == ["1000.00", "-10.00"]

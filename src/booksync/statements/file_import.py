@@ -240,6 +240,14 @@ class FileImporter:
             statement = replace(statement, transactions=tuple(corrected.transactions))
         fetched = self._fetched(statement)
         outcome.transactions = len(fetched)
+        if any(not f.amount for f in fetched):
+            # Not booked, as a sync's are not (docs/banking.md, "A synchronization run"):
+            # an entry of two zero lines moves nothing.
+            zero = len(fetched)
+            fetched = [f for f in fetched if f.amount]
+            zero -= len(fetched)
+            outcome.problems.append(f"{zero} transaction{'s' if zero > 1 else ''} of zero not "
+                                    f"booked: {'they move' if zero > 1 else 'it moves'} no money")
         opening: list[NewLine] = []
         stated = statement.opening or self._opening_before(statement, fetched)
         if stated is not None and stated.amount and not mirrors_anything(self.session,
