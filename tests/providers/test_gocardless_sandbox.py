@@ -169,7 +169,12 @@ def test_a_rate_limit_says_how_long_to_wait(
 ) -> None:
     credentials = _link(bank, provider, "NORDWERKBANK_NWBKDEFF")
     gc = _gc(bank)
-    gc.inject("rate_limit", retry_after=90)
+    gc.inject("rate_limit", retry_after=90)  # one account's request: its part only
+    one, other = provider.fetch(credentials, None, _window(bank))
+    assert [p.code for p in one.problems] == ["rate-limited"] and not one.complete
+    assert "try again in 90 seconds" in one.problems[0].message
+    assert other.complete and not other.problems
+    gc.inject("rate_limit", count=2, retry_after=90)  # every account's
     with pytest.raises(RateLimited, match="try again in 90 seconds") as injected:
         provider.fetch(credentials, None, _window(bank))
     assert injected.value.retry_after == 90

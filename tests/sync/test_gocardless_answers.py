@@ -263,3 +263,43 @@ def test_amounts_written_any_way_the_spec_allows_are_booked_exactly_or_refused(
     assert sorted(amounts) == [("Spelled W-1", 1250 * accounts, accounts),
                                ("Spelled W-2", 100000 * accounts, accounts),
                                ("Spelled W-3", -725 * accounts, accounts)]
+
+
+def test_one_account_out_of_requests_costs_only_its_own_part(edited: Edited) -> None:
+    """GoCardless counts requests per account: one account's 429 leaves the others'
+    answers to book, and that account books nothing until a later run; only when
+    every account is limited is the run rate limited."""
+    edited.connect(NORDWERK)
+    edited.synced()
+    edited.bank.world.advance(2)
+    books = edited.books()
+    before = snapshot(edited.factory, books)
+    assert len(books.accounts) > 1
+    quiet = min(books.accounts, key=lambda remote: sum(  # the busier one books
+        1 for ln in before["lines"] if ln[1] == books.accounts[remote]))
+
+    def limited(account_id: str, body: dict[str, Any]) -> dict[str, Any] | httpx.Response:
+        if edited.gc.world_account(account_id) != quiet:
+            return body
+        return httpx.Response(429, json={
+            "summary": "Rate limit exceeded",
+            "detail": "Too many requests. Try again in 5400 seconds.",
+            "status_code": 429})
+
+    edited.transport.edits["transactions"] = limited
+    result = edited.sync()
+    assert result.state == "partial", result.error
+    assert "out of requests" in (result.error or "")
+    assert "a run in 5400 seconds fetches its transactions" in (result.error or "")
+    after = snapshot(edited.factory, books)
+    mine = books.accounts[quiet]
+    assert [ln for ln in after["lines"] if ln[1] == mine] == [
+        ln for ln in before["lines"] if ln[1] == mine]
+    assert sorted(str(part.state) for part in result.accounts).count("failed") == 1
+    assert result.new > 0 and len(after["lines"]) > len(before["lines"])
+    edited.transport.edits["transactions"] = lambda _a, _b: httpx.Response(429, json={
+        "summary": "Rate limit exceeded", "detail": "Try again in 60 seconds.",
+        "status_code": 429})
+    assert edited.sync().state == "rate_limited"
+    del edited.transport.edits["transactions"]
+    edited.synced()

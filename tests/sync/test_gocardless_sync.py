@@ -172,7 +172,9 @@ def test_a_rate_limit_keeps_the_watermark_and_retries_after_the_wait(
     if how == "quota":
         gocardless.gc.set_quota(1)  # the first sync used today's one request per scope
     else:
-        gocardless.gc.inject("rate_limit", retry_after=wait)
+        # Each account's first request answers 429: all are limited, so the run is.
+        gocardless.gc.inject("rate_limit", count=len(gocardless.books().accounts),
+                             retry_after=wait)
     limited = gocardless.sync(clock=lambda: NOW)
     assert limited.state == "rate_limited"
     assert f"try again in {wait} seconds" in (limited.error or "")

@@ -48,6 +48,7 @@ from booksync.providers.base import (
 )
 from booksync.providers.errors import ProviderError, ReauthRequired
 from booksync.providers.gocardless_http import NAME, GoCardlessClient, Secrets
+from booksync.providers.gocardless_quota import batches_within_quota
 from booksync.providers.gocardless_records import (
     Agreement,
     InstitutionInfo,
@@ -372,9 +373,9 @@ class GoCardlessProvider(OwnedClient):
             account_ids = linked.accounts
         client = self.client(secret.secrets)
         wanted = list(dict.fromkeys(account_ids))
-        return self._masked(
-            client, lambda: [self._batch(client, a, window, include_pending) for a in wanted]
-        )
+        return self._masked(client, lambda: batches_within_quota(
+            wanted, window, lambda a: self._masked(
+                client, lambda: self._batch(client, a, window, include_pending))))
 
     def _batch(
         self, client: GoCardlessClient, account_id: str, window: Window, include_pending: bool
