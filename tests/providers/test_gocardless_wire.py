@@ -14,6 +14,7 @@ import pytest
 
 from booksync.providers.base import TransactionStatus, Window
 from booksync.providers.errors import ProviderError, ProviderProtocolError
+from booksync.providers.gocardless_balances import parse_balances, parse_details
 from booksync.providers.gocardless_http import error_text
 from booksync.providers.gocardless_records import (
     parse_agreement,
@@ -21,7 +22,7 @@ from booksync.providers.gocardless_records import (
     parse_requisition,
 )
 from booksync.providers.gocardless_secret import GoCardlessSecret, PendingLink
-from booksync.providers.gocardless_wire import parse_balances, parse_details, parse_transactions
+from booksync.providers.gocardless_wire import parse_transactions
 from booksync.providers.redaction import Redactor
 
 WINDOW = Window(dt.date(2026, 3, 1), dt.date(2026, 3, 11))
@@ -140,9 +141,10 @@ def test_window_pending_and_an_id_sent_twice() -> None:
     got, waiting, problems = parse_transactions(
         _body(booked, pending), "A1", WINDOW, include_pending=True
     )
-    assert [t.provider_transaction_id for t in got] == ["T-1"]
-    assert got[0].amount == Decimal("10.00")
-    assert [p.code for p in problems] == ["duplicate-id"]
+    # Two different transactions under one id: neither keeps it (no internal id here).
+    assert [(t.provider_transaction_id, t.amount) for t in got] == [
+        (None, Decimal("10.00")), (None, Decimal("99.00"))]
+    assert problems == ()
     assert [(p.status, p.booking_date) for p in waiting] == [
         (TransactionStatus.PENDING, dt.date(2026, 3, 10)), (TransactionStatus.PENDING, None)]
     _, none, _ = parse_transactions(_body(booked, pending), "A1", WINDOW, include_pending=False)
@@ -261,3 +263,18 @@ def test_only_the_apis_own_error_fields_are_kept_masked_and_short() -> None:
         "reference: Client reference must be unique; redirect: Enter a valid URL.")
     assert error_text(b"<html>s3cret-key</html>", redact) == ""
     assert len(error_text(orjson.dumps({"detail": "x" * 5000}), redact)) == 200
+
+
+def test_an_id_given_twice_is_told_apart_by_the_internal_id_or_listed_once() -> None:
+    twins = [
+        _tx(transactionId="T-1", internalTransactionId="I-1"),
+        _tx(transactionId="T-1", internalTransactionId="I-2",
+            transactionAmount={"amount": "99.00", "currency": "EUR"}),
+        _tx(transactionId="T-2", internalTransactionId="I-3"),
+        _tx(transactionId="T-2", internalTransactionId="I-3"),  # word for word again
+    ]
+    got, _, problems = parse_transactions(_body(twins), "A1", WINDOW, include_pending=False)
+    assert [(t.provider_transaction_id, t.amount) for t in got] == [
+        ("I-1", Decimal("10.00")), ("I-2", Decimal("99.00")), ("T-2", Decimal("10.00"))]
+    assert [p.code for p in problems] == ["duplicate-id"]
+    assert "booked once" in problems[0].message

@@ -303,3 +303,49 @@ def test_one_account_out_of_requests_costs_only_its_own_part(edited: Edited) -> 
     assert edited.sync().state == "rate_limited"
     del edited.transport.edits["transactions"]
     edited.synced()
+
+
+def test_an_id_the_bank_gives_a_second_transaction_books_both_once(edited: Edited) -> None:
+    """transactionId's quality varies: a bank that gives a new payment the id of one
+    booked already must not have the payment dropped as its duplicate, nor the booked
+    one booked again under its stand-in, on this run or the next."""
+    edited.connect(NORDWERK)
+    edited.synced()
+    edited.bank.world.advance(1)
+    day = edited.bank.world.today.isoformat()
+    books = edited.books()
+    before = snapshot(edited.factory, books)
+    busy = max(books.accounts, key=lambda remote: sum(
+        1 for ln in before["lines"] if ln[1] == books.accounts[remote]))
+    reused: list[dict[str, Any]] = []
+
+    def second(account_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        if edited.gc.world_account(account_id) != busy:
+            return body
+        booked = body["transactions"]["booked"]
+        if not reused:
+            reused.append(next(t for t in booked
+                               if t.get("transactionId") and t["bookingDate"] < day))
+        booked.append({**reused[0], "bookingDate": day, "internalTransactionId": None,
+                       "transactionAmount": {"amount": "-7.30", "currency": "EUR"},
+                       "remittanceInformationUnstructured": "Second under a reused id"})
+        return body
+
+    edited.transport.edits["transactions"] = second
+    mine = books.accounts[busy]
+    for attempt in range(2):
+        result = edited.sync()
+        assert result.state == "success", result.error
+        after = snapshot(edited.factory, books)
+        with edited.factory() as session:
+            seconds = session.scalar(select(func.count()).where(
+                StatementLine.label == "Second under a reused id"))
+        assert seconds == 1
+        kept = [ln for ln in after["lines"] if ln[0] in {b[0] for b in before["lines"]}]
+        assert kept == before["lines"]  # nothing booked before is touched or doubled
+        first = (dt.date.fromisoformat(reused[0]["bookingDate"]),
+                 int(reused[0]["transactionAmount"]["amount"].replace(".", "")))
+        assert sum(1 for ln in after["lines"] if ln[1] == mine and (ln[2], ln[3]) == first) == 1
+        assert len(after["lines"]) - len(before["lines"]) == result.new
+        assert attempt == 0 or result.new == 0
+        before = after

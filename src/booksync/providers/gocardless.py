@@ -47,6 +47,11 @@ from booksync.providers.base import (
     Window,
 )
 from booksync.providers.errors import ProviderError, ReauthRequired
+from booksync.providers.gocardless_balances import (
+    balance_currency,
+    parse_balances,
+    parse_details,
+)
 from booksync.providers.gocardless_http import NAME, GoCardlessClient, Secrets
 from booksync.providers.gocardless_quota import batches_within_quota
 from booksync.providers.gocardless_records import (
@@ -59,14 +64,7 @@ from booksync.providers.gocardless_records import (
     parse_requisition,
 )
 from booksync.providers.gocardless_secret import GoCardlessSecret, PendingLink
-from booksync.providers.gocardless_wire import (
-    PROVIDER,
-    balance_currency,
-    load,
-    parse_balances,
-    parse_details,
-    parse_transactions,
-)
+from booksync.providers.gocardless_wire import PROVIDER, load, parse_transactions
 from booksync.providers.owned_client import OwnedClient
 from booksync.providers.simplefin_values import sanitize_message
 from booksync.providers.url_policy import OutboundPolicy

@@ -32,8 +32,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -41,7 +42,6 @@ import orjson
 
 from booksync.money import size_ok
 from booksync.providers.base import (
-    Balance,
     Problem,
     Transaction,
     TransactionStatus,
@@ -51,28 +51,13 @@ from booksync.providers.errors import ProviderProtocolError
 from booksync.providers.simplefin_values import clean_text, sanitize_message
 
 __all__ = [
-    "BALANCE_PREFERENCE",
     "PROVIDER",
-    "AccountDetails",
-    "balance_currency",
     "load",
     "malformed",
-    "parse_balances",
-    "parse_details",
     "parse_transactions",
 ]
 
 PROVIDER = "gocardless"
-BALANCE_PREFERENCE = (
-    "closingBooked",
-    "interimBooked",
-    "expected",
-    "interimAvailable",
-    "openingBooked",
-    "forwardAvailable",
-)
-"""Which balance is the account's, best first: a booked balance of a closed day first."""
-_BOOKED_TYPES = frozenset({"closingBooked", "interimBooked", "openingBooked"})
 _IBAN = re.compile(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{1,30}$")
 _BOOKED, _PENDING = TransactionStatus.BOOKED, TransactionStatus.PENDING
 
@@ -330,7 +315,7 @@ def parse_transactions(
     start, end = window.start, window.end
     booked: list[Transaction] = []
     problems: list[Problem] = []
-    seen: set[str] = set()
+    seen: dict[str, Transaction] = {}
     for index, value in enumerate(booked_values):
         booked_values[index] = None
         tx = _transaction(value, _BOOKED, f"booked transaction {index} of {where}", memo)
@@ -339,110 +324,51 @@ def parse_transactions(
             continue
         tx_id = tx.provider_transaction_id
         if tx_id is not None:
-            if tx_id in seen:
+            first = seen.get(tx_id)
+            if first is not None and first.raw == tx.raw:
                 problems.append(Problem(
                     "duplicate-id",
-                    f"GoCardless sent transaction id '{sanitize_message(tx_id, 80)}' twice "
-                    "in one answer; the first was kept.",
+                    f"GoCardless sent transaction '{sanitize_message(tx_id, 80)}' twice "
+                    "in one answer; it is booked once.",
                     account_id,
                 ))
                 continue
-            seen.add(tx_id)
+            seen.setdefault(tx_id, tx)
         booked.append(tx)
+    return _told_apart(booked), _pending(pending_values, where, memo, include_pending), tuple(
+        problems)
+
+
+def _told_apart(booked: list[Transaction]) -> tuple[Transaction, ...]:
+    """The transactions, those of an id the bank gave two different ones under (its
+    ``transactionId``'s quality varies) each under its ``internalTransactionId`` when
+    that tells them apart, else under none: the importer's stand-in of date, amount and
+    text then does, and a line booked under the shared id before is theirs by those
+    (docs/banking.md, "GoCardless Bank Account Data")."""
+    shared = Counter(tx.provider_transaction_id for tx in booked)
+    twice = {tx_id for tx_id, n in shared.items() if tx_id is not None and n > 1}
+    if not twice:
+        return tuple(booked)
+    internal = [_internal(tx) if tx.provider_transaction_id in twice else None
+                for tx in booked]
+    unique = Counter(i for i in internal if i is not None)
+    return tuple(
+        tx if tx.provider_transaction_id not in twice
+        else replace(tx, provider_transaction_id=own if own and unique[own] == 1 else None)
+        for tx, own in zip(booked, internal, strict=True)
+    )
+
+
+def _internal(tx: Transaction) -> str | None:
+    found = load(tx.raw.encode()).get("internalTransactionId")
+    return found if type(found) is str and found.strip() else None
+
+
+def _pending(values: list[Any], where: str, memo: _Memo, include_pending: bool
+             ) -> tuple[Transaction, ...]:
     pending: list[Transaction] = []
-    for index, value in enumerate(pending_values):
+    for index, value in enumerate(values):
         tx = _transaction(value, _PENDING, f"pending transaction {index} of {where}", memo)
         if include_pending:
             pending.append(tx)
-    return tuple(booked), tuple(pending), tuple(problems)
-
-
-# -- balances and account details ---------------------------------------------------
-
-
-def parse_balances(
-    body: bytes, currency: str | None, today: dt.date, since: dt.date | None = None
-) -> Balance | None:
-    """The account's balance: the most telling type (:data:`BALANCE_PREFERENCE`) with its date.
-
-    Its ``referenceDate`` is the day it is valid for; without one, the date
-    of ``lastChangeDateTime`` as written, else ``today``.  A balance in another
-    currency than ``currency`` (when known) is not the account's.  Some banks
-    list a balance of one type for each of several days, oldest first, or
-    only the last statement's: of one type the latest is taken, and a booked
-    one dated on or after ``since`` (the window's start) comes before one
-    dated earlier, since a first sync's opening line at that day would leave
-    out every transaction between it and the window.  ``available`` is the
-    latest ``interimAvailable`` amount when another type was chosen.
-    """
-    root = _object(load(body), "the balances answer")
-    best: tuple[tuple[bool, int, int], Decimal, dt.date] | None = None
-    available: tuple[dt.date, Decimal] | None = None
-    for index, value in enumerate(_list(root.get("balances"), "'balances'")):
-        where = f"balance {index}"
-        obj = _object(value, where)
-        money = _object(obj.get("balanceAmount"), f"'balanceAmount' of {where}")
-        amount = _decimal(money.get("amount"), where)
-        kind = obj.get("balanceType")
-        found = money.get("currency")
-        if currency and type(found) is str and found.strip().upper() != currency.upper():
-            continue
-        day = (
-            _date(obj.get("referenceDate"), where)
-            or _date(obj.get("lastChangeDateTime"), where)
-            or today
-        )
-        if kind == "interimAvailable" and (available is None or day > available[0]):
-            available = (day, amount)
-        if kind in BALANCE_PREFERENCE:
-            current = kind in _BOOKED_TYPES and (since is None or day >= since)
-            key = (not current, BALANCE_PREFERENCE.index(kind), -day.toordinal())
-            if best is None or key < best[0]:
-                best = (key, amount, day)
-    if best is None:
-        return None
-    (_, rank, _), amount, day = best
-    chosen_available = None
-    if available is not None and BALANCE_PREFERENCE[rank] != "interimAvailable":
-        chosen_available = available[1]
-    return Balance(amount=amount, as_of=day, available=chosen_available)
-
-
-def balance_currency(body: bytes) -> str | None:
-    """The one currency every balance of the answer names: the account's; else None."""
-    root = _object(load(body), "the balances answer")
-    found = set()
-    for value in _list(root.get("balances"), "'balances'"):
-        money = value.get("balanceAmount") if type(value) is dict else None
-        code = money.get("currency") if type(money) is dict else None
-        if type(code) is str and code.strip():
-            found.add(_code(code))
-    return found.pop() if len(found) == 1 else None
-
-
-@dataclass(frozen=True, slots=True)
-class AccountDetails:
-    """``GET /accounts/{id}/details/``: what the bank says the account is."""
-
-    name: str | None
-    currency: str | None
-    iban: str | None
-
-
-def parse_details(body: bytes) -> AccountDetails:
-    root = _object(load(body), "the account details")
-    account = _object(root.get("account"), "'account' of the account details")
-    currency = account.get("currency")
-    if currency is not None and (type(currency) is not str or len(currency.strip()) != 3):
-        raise malformed("the account's currency is not a currency code")
-    name = (
-        _text(account.get("name"))
-        or _text(account.get("displayName"))
-        or _text(account.get("product"))
-        or _text(account.get("ownerName"))
-    )
-    return AccountDetails(
-        sanitize_message(name) if name else None,
-        currency.strip().upper() if currency else None,
-        _iban(account),
-    )
+    return tuple(pending)
