@@ -20,7 +20,7 @@ from booksync.banking.models import StatementLine
 from booksync.ledger.models import Company, Journal, Line
 from booksync.ledger.writer import EntryWriter
 from booksync.reconciliation import stamp
-from booksync.reconciliation.bank import reconcile_line
+from booksync.reconciliation.bank import inactive_accounts, reconcile_line
 from booksync.reconciliation.bulk_apply import Planned, plan, write
 from booksync.reconciliation.facts import LineFacts
 from booksync.reconciliation.matching import Proposal, Rule, choose, propose
@@ -137,6 +137,7 @@ class Matcher:
         self.book = OpenBook.load(session, company)
         self.directory = Directory(session, company)
         self.rules = rules
+        self.inactive = inactive_accounts(session, company)
 
     def may_apply(self) -> bool:
         """Whether any line could get a proposal to apply on its own.
@@ -152,6 +153,15 @@ class Matcher:
 
     def proposals(self, facts: LineFacts) -> list[Proposal]:
         return propose(facts, self.book, self.directory, self.rules)
+
+    def _bookable(self, chosen: Proposal, line: LineFacts, lock: dt.date | None) -> bool:
+        """Whether the clearing entry may be posted: not on or before the lock date, and
+        to no inactive account (an old rule's); else a person decides, and the other
+        lines keep their matches (docs/reconciliation.md, "Automatic reconciliation")."""
+        if lock is not None and line.date <= lock:
+            return False
+        accounts = {w.account_id for w in chosen.write_offs}
+        return not (accounts | {item.account_id for item in chosen.items}) & self.inactive
 
     def run(self, facts: Sequence[LineFacts]) -> AutoResult:
         """Apply the certain, automatic proposal of each line; count the rest.
@@ -174,9 +184,12 @@ class Matcher:
                 write(self.session, self.company, planned, writer)
                 planned.clear()
 
+        lock = self.company.lock_date
         for line in facts:
             proposals = self.proposals(line)
             chosen = choose(proposals)
+            if chosen is not None and not self._bookable(chosen, line, lock):
+                chosen = None
             if chosen is None:
                 if proposals:
                     result.suggested += 1

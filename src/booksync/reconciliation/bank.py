@@ -38,7 +38,7 @@ from booksync.ledger.entries import (
     reverse_entry,
 )
 from booksync.ledger.errors import LedgerError, NotFound
-from booksync.ledger.models import AccountRole, Company, Journal, Line
+from booksync.ledger.models import Account, AccountRole, Company, Journal, Line
 from booksync.ledger.open_item_models import OpenItem
 from booksync.ledger.open_items import open_items_of
 from booksync.ledger.reconcile import reconcile, scaled, unreconcile
@@ -46,7 +46,9 @@ from booksync.ledger.writer import EntryWriter
 from booksync.money import exponent, format_minor
 from booksync.reconciliation.models import BankReconciliation, BankReconciliationDocument
 
-__all__ = ["WriteOff", "active_reconciliation", "reconcile_line", "undo_line"]
+__all__ = [
+    "WriteOff", "active_reconciliation", "inactive_accounts", "reconcile_line", "undo_line",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +142,10 @@ def reconcile_line(
         )
     if not parts:
         raise LedgerError("nothing to reconcile the line with: name documents or counterparts")
+    closed = inactive_accounts(session, company) & {part.account_id for part in parts}
+    if closed:
+        code = session.scalar(select(Account.code).where(Account.id == min(closed)))
+        raise LedgerError(f"account {code} is inactive")
     clearing_id = _post_clearing(session, company, journal, line, parts, (total_cur, total_comp))
     record = BankReconciliation(
         company_id=company.id,
@@ -165,6 +171,14 @@ def reconcile_line(
         ))
     session.flush()
     return record
+
+
+def inactive_accounts(session: Session, company: Company) -> frozenset[int]:
+    """The company's inactive accounts: nothing is booked to them, by hand or by a rule
+    made while they were active (docs/reconciliation.md, "Reconciling a bank line")."""
+    return frozenset(session.scalars(
+        select(Account.id).where(Account.company_id == company.id, Account.active.is_(False))
+    ))
 
 
 def _allocate(

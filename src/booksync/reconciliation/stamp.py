@@ -57,7 +57,8 @@ def _figures(session: Session, company_id: int, model: Any, *more: Any) -> list[
 
 def inputs(session: Session, company: Company) -> str:
     """What matching reads, summed up: equal strings, equal inputs (see the module)."""
-    figures: list[object] = [company.currency_code]
+    # The lock date too: a line on or before it is left to a person, until it moves.
+    figures: list[object] = [company.currency_code, company.lock_date]
     for model in _VERSIONED:
         figures += _figures(session, company.id, model, func.coalesce(func.sum(model.version), 0))
     figures += _figures(

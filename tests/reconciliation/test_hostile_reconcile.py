@@ -1,0 +1,119 @@
+"""Hostile cases of bank reconciliation through the CLI: a lock date, inactive accounts,
+undo and the books left exactly as before a refusal (docs/reconciliation.md)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.cli.clitools import Cli, Result, call, ok_json, one_error
+
+
+@pytest.fixture
+def cli(db_url: str, capsys: pytest.CaptureFixture[str]) -> Cli:
+    """A company with a bank journal BNK1, a customer and two posted invoices."""
+
+    def run_on_db(*args: str, company: str | None = None) -> Result:
+        return call(capsys, "--db", db_url, *args)
+
+    for command in (
+        ("init", "--company", "Acme Ltd"),
+        ("bank-account", "create", "--account-number", "DE89370400440532013000",
+         "--bank", "Main Bank"),
+        ("partner", "add", "Osaka", "--iban", "GB82WEST12345698765432"),
+        ("invoice", "add", "--partner", "Osaka", "--date", "2026-03-01",
+         "--line", "Spindles:2:50.00", "--post"),
+        ("invoice", "add", "--partner", "Osaka", "--date", "2026-03-02",
+         "--line", "Bearings:1:30.00", "--post"),
+    ):
+        code, _, err = run_on_db(*command)
+        assert code == 0, (command, err)
+    return run_on_db
+
+
+def _sql(db_url: str, statement: str) -> None:
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text(statement))
+    engine.dispose()
+
+
+def _add(cli: Cli, date: str, amount: str, label: str) -> int:
+    row = ok_json(cli, "statement", "add", "--journal", "BNK1", "--date", date,
+                  "--amount", amount, "--label", label)
+    return int(row["id"])
+
+
+def _numbers(cli: Cli) -> list[str]:
+    return [i["number"] for i in ok_json(cli, "invoice", "list")]
+
+
+def _books(cli: Cli) -> str:
+    """Everything a refusal must leave as it was: entries, statement lines, invoices."""
+    return json.dumps([ok_json(cli, "entry", "list"),
+                       ok_json(cli, "statement", "list", "--journal", "BNK1"),
+                       ok_json(cli, "invoice", "list")], sort_keys=True, default=str)
+
+
+def test_a_line_in_a_locked_period_does_not_cost_the_others_their_match(
+    cli: Cli, db_url: str
+) -> None:
+    first, second = _numbers(cli)
+    old = _add(cli, "2026-03-10", "100.00", f"SEPA credit {first}")
+    new = _add(cli, "2026-03-20", "30.00", f"SEPA credit {second}")
+    _sql(db_url, "UPDATE company SET lock_date = '2026-03-15'")
+    assert ok_json(cli, "reconcile", "auto") == {
+        "lines": 2, "reconciled": 1, "suggested": 1, "left": 0
+    }
+    rows = {r["id"]: r for r in ok_json(cli, "statement", "list", "--journal", "BNK1")}
+    assert (rows[old]["reconciled"], rows[new]["reconciled"]) == (False, True)
+    books = _books(cli)
+    one_error(cli("reconcile", "apply", str(old), "--document", first), "lock date 2026-03-15")
+    assert _books(cli) == books
+
+
+def test_undo_in_a_locked_period_is_refused_and_writes_nothing(cli: Cli, db_url: str) -> None:
+    first, _ = _numbers(cli)
+    line = _add(cli, "2026-03-10", "100.00", f"SEPA credit {first}")
+    ok_json(cli, "reconcile", "apply", str(line), "--document", first)
+    _sql(db_url, "UPDATE company SET lock_date = '2026-03-15'")
+    books = _books(cli)
+    one_error(cli("reconcile", "undo", str(line)), "lock date 2026-03-15")
+    assert _books(cli) == books
+    assert ok_json(cli, "invoice", "show", first)["payment_state"] != "not_paid"
+    _sql(db_url, "UPDATE company SET lock_date = NULL")
+    assert ok_json(cli, "reconcile", "undo", str(line))["state"] == "undone"
+    one_error(cli("reconcile", "undo", str(line)), "not reconciled")
+    assert ok_json(cli, "invoice", "show", first)["payment_state"] == "not_paid"
+    # Undone: no automatic pass takes it again, a person may.
+    assert ok_json(cli, "reconcile", "auto")["reconciled"] == 0
+    assert ok_json(cli, "reconcile", "apply", str(line), "--document", first)["state"] == "active"
+    assert ok_json(cli, "invoice", "show", first)["payment_state"] == "paid"
+
+
+def test_a_counterpart_on_an_inactive_account_is_refused(cli: Cli, db_url: str) -> None:
+    fees = _add(cli, "2026-03-10", "-2.50", "Account fee")
+    _sql(db_url, "UPDATE account SET active = false WHERE code = '6500'")
+    books = _books(cli)
+    one_error(cli("reconcile", "apply", str(fees), "--counterpart", "6500:2.50"),
+              "account 6500 is inactive")
+    assert _books(cli) == books
+
+
+def test_an_automatic_rule_naming_an_inactive_account_books_nothing_to_it(
+    cli: Cli, db_url: str
+) -> None:
+    first, _ = _numbers(cli)
+    ok_json(cli, "rule", "add", "Fees", "--kind", "suggestion", "--auto",
+            "--label-contains", "fee", "--counterpart", "6500:100")
+    fee = _add(cli, "2026-03-10", "-2.50", "Account fee")
+    paid = _add(cli, "2026-03-10", "100.00", f"SEPA credit {first}")
+    _sql(db_url, "UPDATE account SET active = false WHERE code = '6500'")
+    assert ok_json(cli, "reconcile", "auto") == {
+        "lines": 2, "reconciled": 1, "suggested": 1, "left": 0
+    }
+    rows = {r["id"]: r for r in ok_json(cli, "statement", "list", "--journal", "BNK1")}
+    assert (rows[fee]["reconciled"], rows[paid]["reconciled"]) == (False, True)
+    one_error(cli("reconcile", "apply", str(fee)), "account 6500 is inactive")
