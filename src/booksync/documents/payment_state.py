@@ -60,19 +60,24 @@ def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
         yield ids[start : start + _CHUNK]
 
 
-def document_item(session: Session, company: Company, invoice: Invoice) -> OpenItem | None:
+def document_item(
+    session: Session, company: Company, invoice: Invoice, *, lock: bool = False
+) -> OpenItem | None:
     """The open item of a posted document's receivable or payable line (None for a draft).
 
     A document's entry has exactly one line on a reconcilable account: its
-    lines and taxes are refused such accounts.
+    lines and taxes are refused such accounts.  ``lock``: locked for the
+    transaction and read afresh, for a change that depends on what it still
+    owes (a payment or credit note committed meanwhile is then seen).
     """
     if invoice.entry_id is None:
         return None
-    return session.scalar(
-        select(OpenItem).where(
-            OpenItem.company_id == company.id, OpenItem.entry_id == invoice.entry_id
-        ).order_by(OpenItem.id).limit(1)
-    )
+    query = select(OpenItem).where(
+        OpenItem.company_id == company.id, OpenItem.entry_id == invoice.entry_id
+    ).order_by(OpenItem.id).limit(1)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return session.scalar(query)
 
 
 def standings(

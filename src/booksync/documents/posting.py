@@ -176,6 +176,9 @@ def credit_document(
             f"{KIND_NAMES[kind]} gets {a_kind(mirror)}",
             code="conflict",
         )
+    # Locked first: a second credit note or a payment of the original committed
+    # meanwhile is seen below, not overwritten (PostgreSQL; SQLite has one writer).
+    original = document_item(session, company, invoice, lock=True)
     earlier = session.scalar(
         select(Invoice.number).where(
             Invoice.company_id == company.id,
@@ -205,7 +208,7 @@ def credit_document(
     session.add(note)
     session.flush()
     post_document(session, company, note)
-    original, own = document_item(session, company, invoice), document_item(session, company, note)
+    own = document_item(session, company, note)
     if (
         original is not None
         and own is not None
