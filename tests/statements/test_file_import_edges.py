@@ -9,6 +9,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import create_engine, text
+
 from tests.cli.clitools import Cli, one_error
 
 IBAN = "DE89370400440532013000"
@@ -382,3 +384,29 @@ def test_a_transaction_of_zero_is_not_booked_as_a_sync_s_is_not(
     assert (done["transactions"], done["new"]) == (2, 1)
     assert done["problems"] == ["1 transaction of zero not booked: it moves no money"]
     assert _amounts(acme, journal) == ["1000.00", "-10.00"]
+
+
+def test_a_correction_of_a_line_in_a_closed_period_is_booked_on_the_first_open_day(
+        acme: Cli, tmp_path: Path, db_url: str) -> None:
+    """The corrected line's date is on or before the lock date: its counter-line goes to
+    the day after it, as an accountant books a correction of a closed period, instead of
+    refusing the whole file."""
+    journal = _journal(acme)
+    first = tmp_path / "first.ofx"
+    first.write_bytes(_ofx(_trn("F1", "-10.00", "20260310"), _trn("F2", "25.00", "20260311"),
+                           balance="1015.00"))
+    _import(acme, first, journal)
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE company SET lock_date = '2026-03-11'"))
+    engine.dispose()
+    fix = tmp_path / "fix.ofx"
+    fix.write_bytes(_ofx(
+        _trn("F2", "25.00", "20260311", "<CORRECTFITID>F2<CORRECTACTION>DELETE"),
+        balance="990.00"))
+    done = _import(acme, fix, journal)
+    assert done["statements"][0]["corrected"] == 1
+    code, out, err = acme("statement", "list", "--journal", journal, "--json")
+    assert code == 0, err
+    counter = [row for row in json.loads(out) if row["amount"] == "-25.00"]
+    assert [row["date"] for row in counter] == ["2026-03-12"]

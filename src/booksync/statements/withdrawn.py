@@ -70,8 +70,13 @@ def reverse_withdrawn(
     ``removed`` are the provider's ids; a line is found through any of its
     aliases.  ``day`` is the earliest date a counter-line takes (the bank's
     as-of date): it is dated the later of that day and its line's, so the
-    journal's balance at the bank's as-of date leaves the withdrawn amount out.
+    journal's balance at the bank's as-of date leaves the withdrawn amount out;
+    and never on or before the company's lock date, whose period is closed: a
+    correction of it belongs to the first open day, as an accountant books it.
     """
+    lock = lines.booking.company.lock_date
+    if lock is not None:
+        day = max(day, lock + dt.timedelta(days=1))
     done = Reversals()
     found = known.known([stored_id(r) for r in dict.fromkeys(removed) if r.strip()])
     if not found:
