@@ -117,3 +117,20 @@ def test_an_automatic_rule_naming_an_inactive_account_books_nothing_to_it(
     rows = {r["id"]: r for r in ok_json(cli, "statement", "list", "--journal", "BNK1")}
     assert (rows[fee]["reconciled"], rows[paid]["reconciled"]) == (False, True)
     one_error(cli("reconcile", "apply", str(fee)), "account 6500 is inactive")
+
+
+def test_undo_of_money_on_account_a_later_line_used_names_that_line(cli: Cli) -> None:
+    first, _ = _numbers(cli)
+    overpaid = _add(cli, "2026-03-10", "150.00", f"SEPA credit {first}")
+    ok_json(cli, "reconcile", "apply", str(overpaid), "--document", first, "--partner", "Osaka")
+    refund = int(ok_json(cli, "statement", "add", "--journal", "BNK1", "--date", "2026-03-12",
+                         "--amount", "-50.00", "--label", "Refund",
+                         "--iban", "GB82WEST12345698765432")["id"])
+    assert ok_json(cli, "reconcile", "auto")["reconciled"] == 1  # the 50.00 on account
+    books = _books(cli)
+    one_error(cli("reconcile", "undo", str(overpaid)),
+              f"statement line {refund}'s reconciliation", "undo it first")
+    assert _books(cli) == books
+    ok_json(cli, "reconcile", "undo", str(refund))
+    ok_json(cli, "reconcile", "undo", str(overpaid))
+    assert ok_json(cli, "invoice", "show", first)["payment_state"] == "not_paid"

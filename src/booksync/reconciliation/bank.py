@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from booksync.banking.models import StatementLine
@@ -39,7 +39,7 @@ from booksync.ledger.entries import (
 )
 from booksync.ledger.errors import LedgerError, NotFound
 from booksync.ledger.models import Account, AccountRole, Company, Journal, Line
-from booksync.ledger.open_item_models import OpenItem
+from booksync.ledger.open_item_models import OpenItem, PartialReconcile
 from booksync.ledger.open_items import open_items_of
 from booksync.ledger.reconcile import reconcile, scaled, unreconcile
 from booksync.ledger.writer import EntryWriter
@@ -280,8 +280,9 @@ def undo_line(session: Session, company: Company, line: StatementLine) -> BankRe
     record = active_reconciliation(session, line.id)
     if record is None:
         raise BooksyncError(f"statement line {line.id} is not reconciled", code="conflict")
-    unreconcile(session, company, f"bank:{record.id}")
     clearing = get_entry(session, company, record.clearing_entry_id)
+    _check_unused(session, company, line, record, [ln.id for ln in clearing.lines])
+    unreconcile(session, company, f"bank:{record.id}")
     reversal = reverse_entry(session, company, clearing)
     tracked = {
         item.line_id
@@ -305,6 +306,33 @@ def undo_line(session: Session, company: Company, line: StatementLine) -> BankRe
     record.undone_at = utcnow()
     session.flush()
     return record
+
+
+def _check_unused(
+    session: Session, company: Company, line: StatementLine, record: BankReconciliation,
+    clearing_lines: Sequence[int],
+) -> None:
+    """Refuse the undo while a clearing line (money left on account) is settled by
+    something else since, such as a later bank line refunding it: that one rests on
+    this, and is undone first."""
+    other = session.scalar(
+        select(PartialReconcile.origin).where(
+            PartialReconcile.company_id == company.id,
+            PartialReconcile.origin != f"bank:{record.id}",
+            or_(PartialReconcile.debit_line_id.in_(clearing_lines),
+                PartialReconcile.credit_line_id.in_(clearing_lines)),
+        ).order_by(PartialReconcile.id).limit(1)
+    )
+    if other is None:
+        return
+    user = other.removeprefix("bank:")
+    later = session.get(BankReconciliation, int(user)) if user.isdigit() else None
+    what = (f"statement line {later.statement_line_id}'s reconciliation" if later is not None
+            else "another settlement")
+    raise BooksyncError(
+        f"statement line {line.id}'s money on account has been settled since, by {what}: "
+        "undo it first", code="conflict",
+    )
 
 
 def statement_line(session: Session, company: Company, line_id: int) -> StatementLine:
