@@ -43,6 +43,7 @@ COMMANDS: dict[str, Entry] = {
         "booksync.cli.worker",
         "Synchronize due connections: once, or until stopped (Ctrl-C, SIGTERM).",
     ),
+    "company": Entry("booksync.cli.company", "The company and its closed periods."),
     "account": Entry("booksync.cli.masterdata", "Accounts of the chart."),
     "journal": Entry("booksync.cli.masterdata", "Journals."),
     "partner": Entry("booksync.cli.masterdata", "Customers, suppliers and other partners."),

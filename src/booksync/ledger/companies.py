@@ -1,6 +1,8 @@
-"""Companies: creation with their chart and journals, and choosing one."""
+"""Companies: creation with their chart and journals, choosing one, and closing periods."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -74,3 +76,25 @@ def find_company(session: Session, name: str | None) -> Company:
     return choose_company(
         None, list(session.scalars(select(Company).order_by(Company.id).limit(2)))
     )
+
+
+def lock_books(company: Company, day: dt.date | None, *, today: dt.date, reopen: bool) -> None:
+    """Close the books up to ``day`` (None: open every period), as posting checks it.
+
+    A lock date closes periods that are over, so it is never after today; and
+    moving it back, or taking it away, reopens a closed period: the caller must
+    say so (``reopen``), since entries may then be posted in a period whose
+    reports were already given (docs/ledger.md, "Closing a period").
+    """
+    current = company.lock_date
+    if day is not None and day > today:
+        raise LedgerError(f"a lock date closes past days: {day.isoformat()} is after today")
+    backwards = current is not None and (day is None or day < current)
+    if backwards and not reopen:
+        assert current is not None
+        to = f"to {day.isoformat()}" if day is not None else "away"
+        raise LedgerError(
+            f"the books are closed up to {current.isoformat()}: moving the lock date {to} "
+            "reopens a closed period; say so with --reopen"
+        )
+    company.lock_date = day
