@@ -134,3 +134,20 @@ def test_undo_of_money_on_account_a_later_line_used_names_that_line(cli: Cli) ->
     ok_json(cli, "reconcile", "undo", str(refund))
     ok_json(cli, "reconcile", "undo", str(overpaid))
     assert ok_json(cli, "invoice", "show", first)["payment_state"] == "not_paid"
+
+
+def test_a_write_off_rule_for_every_line_never_swallows_a_payment_of_a_document(
+    cli: Cli,
+) -> None:
+    first, second = _numbers(cli)
+    ok_json(cli, "rule", "add", "Everything in", "--kind", "suggestion", "--auto",
+            "--nature", "in", "--counterpart", "4900:100")
+    partial = _add(cli, "2026-03-10", "40.00", f"part of {first}")
+    same_amount = _add(cli, "2026-03-10", "30.00", "Transfer")
+    other = _add(cli, "2026-03-10", "12.34", "Interest")
+    assert ok_json(cli, "reconcile", "auto") == {
+        "lines": 3, "reconciled": 1, "suggested": 2, "left": 0
+    }
+    rows = {r["id"]: r for r in ok_json(cli, "statement", "list", "--journal", "BNK1")}
+    assert [rows[i]["reconciled"] for i in (partial, same_amount, other)] == [False, False, True]
+    assert ok_json(cli, "invoice", "show", second)["payment_state"] == "not_paid"

@@ -163,11 +163,18 @@ def propose(
 
 
 def choose(proposals: Sequence[Proposal]) -> Proposal | None:
-    """The proposal to apply on its own: certain, automatic, and the only certain one."""
-    certain = [p for p in proposals if p.certain and p.kind != "button"]
+    """The proposal to apply on its own: certain, automatic, the only certain one, and
+    with no rival: nothing else scoring as high, and for a rule's write-off no document
+    the line may pay (a partial payment is not a bank fee)."""
+    offered = [p for p in proposals if p.kind != "button"]
+    certain = [p for p in offered if p.certain]
     if len(certain) != 1 or not certain[0].auto:
         return None
-    return certain[0]
+    chosen = certain[0]
+    if any(p is not chosen and (p.score >= chosen.score or (p.items and not chosen.items))
+           for p in offered):
+        return None
+    return chosen
 
 
 class _Search:
