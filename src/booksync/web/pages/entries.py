@@ -24,7 +24,8 @@ from booksync.app.errors import user_error
 from booksync.app.masterdata import accounts, journals, partners
 from booksync.errors import BooksyncError
 from booksync.ledger.entries import LineInput
-from booksync.ledger.limits import shown
+from booksync.ledger.errors import NotFound
+from booksync.ledger.limits import MAX_ID, shown
 from booksync.money import MoneyError, parse_amount
 from booksync.users.roles import Permission
 from booksync.web.api.common import IdPath
@@ -61,20 +62,30 @@ def _day(text: str | None, name: str) -> dt.date | None:
         raise BooksyncError(f"{name} {shown(text)} is not a date (YYYY-MM-DD)") from None
 
 
+def _entry_ref(text: str) -> str | int:
+    """What **Open** was given: a number, or an id the books can hold; digits past the
+    largest id, or of another script, name no entry (and must not reach the driver)."""
+    if not text.isdigit():
+        return text
+    if text.isascii() and len(text) <= len(str(MAX_ID)) and int(text) <= MAX_ID:
+        return int(text)
+    raise NotFound(f"no entry {shown(text)}")
+
+
 @router.get("/entries")
 def entry_list(
     request: Request,
     caller: Reader,
     journal: Annotated[str | None, Query(max_length=16)] = None,
     until: Annotated[str | None, Query(max_length=40)] = None,
-    after: Annotated[int | None, Query(ge=1)] = None,
+    after: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     number: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
     """The newest entries first; ``after`` the last entry of the page before, ``until``
     the latest date shown, ``number`` goes straight to the entry of that number."""
     with opened(request, caller) as books:
         if number and number.strip():
-            found = entries.show_entry(books, number.strip())
+            found = entries.show_entry(books, _entry_ref(number.strip()))
             return RedirectResponse(f"/entries/{found['id']}", status_code=303)
         day = _day(until, "until")
         code = (journal or "").strip() or None
