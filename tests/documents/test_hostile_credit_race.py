@@ -1,8 +1,9 @@
-"""Credit notes racing other changes of the document they correct (PostgreSQL).
+"""Documents changed by two transactions at once (PostgreSQL).
 
 A credit note reads what its original still owes and settles it: a second
 credit note, or a payment, committed meanwhile must be seen, not overwritten
-(docs/documents.md, "Credit notes and refunds").
+(docs/documents.md, "Credit notes and refunds").  A draft is posted or
+cancelled once, whoever asks at the same time (docs/documents.md, "Numbering").
 """
 
 from __future__ import annotations
@@ -16,12 +17,18 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from booksync.app.context import Books, open_books
-from booksync.app.invoices import add_invoice, credit_note, show_invoice
+from booksync.app.invoices import (
+    add_invoice,
+    cancel_invoice,
+    credit_note,
+    post_invoice,
+    show_invoice,
+)
 from booksync.app.payments import add_payment
 from booksync.documents.models import Invoice
 from booksync.errors import BooksyncError
 from booksync.ledger.journals import create_bank_journal
-from booksync.ledger.models import Account
+from booksync.ledger.models import Account, Entry
 from booksync.ledger.open_item_models import OpenItem
 from tests.documents.conftest import DAY, document, line
 
@@ -97,3 +104,36 @@ def test_a_credit_note_while_a_payment_settles_the_invoice_leaves_the_credit_ope
             select(func.sum(OpenItem.residual)).join(Account, Account.id == OpenItem.account_id)
             .where(Account.code == "1100")
         ) == -10000
+
+
+@pytest.fixture
+def draft(engine: Engine, books: Books, backend: str) -> int:
+    """A draft invoice of 100.00 to Osaka, committed."""
+    if backend != "postgresql":
+        pytest.skip("SQLite has one writer at a time: nothing races")
+    found = add_invoice(books, document(line("Work", "1", "100"))).id
+    books.session.commit()
+    books.session.close()
+    return found
+
+
+def test_one_draft_posted_twice_at_once_is_posted_once(engine: Engine, draft: int) -> None:
+    got = _while_held(engine, lambda b: post_invoice(b, draft), lambda b: post_invoice(b, draft))
+    assert len(got) == 1 and isinstance(got[0], BooksyncError)
+    assert got[0].code == "conflict"
+    assert "INV/2026/00001 is posted: only a draft invoice can be posted" in str(got[0])
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Entry)) == 1
+    with open_books(engine, None) as b:
+        assert post_invoice(b, add_invoice(b, document(line("Next", "1", "5"))).id).number == (
+            "INV/2026/00002"  # no number was lost
+        )
+
+
+def test_a_draft_cancelled_while_it_is_posted_stays_posted(engine: Engine, draft: int) -> None:
+    got = _while_held(engine, lambda b: post_invoice(b, draft),
+                      lambda b: cancel_invoice(b, draft))
+    assert len(got) == 1 and isinstance(got[0], BooksyncError)
+    assert "is posted: only a draft invoice can be cancelled" in str(got[0])
+    with open_books(engine, None) as b:
+        assert show_invoice(b, draft).state == "posted"

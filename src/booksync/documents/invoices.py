@@ -43,6 +43,7 @@ __all__ = [
     "get_document",
     "is_sale",
     "list_documents",
+    "lock_document",
     "mirror_kind",
 ]
 
@@ -278,8 +279,24 @@ def list_documents(
     return session.scalars(query.order_by(Invoice.date, Invoice.id)).unique().all()
 
 
+def lock_document(session: Session, invoice: Invoice) -> None:
+    """Lock the document's row for the transaction and read it afresh (PostgreSQL).
+
+    Posting and cancelling depend on its state: a second transaction doing
+    either at once waits, then sees the first's change and is refused in one
+    sentence (SQLite has one writer at a time).
+    """
+    session.scalars(
+        select(Invoice)
+        .where(Invoice.id == invoice.id)
+        .with_for_update(of=Invoice)
+        .execution_options(populate_existing=True)
+    ).one()
+
+
 def cancel_document(session: Session, company: Company, invoice: Invoice) -> Invoice:
     """A draft set aside for good; a posted document is corrected by a credit note instead."""
+    lock_document(session, invoice)
     if invoice.state != InvoiceState.DRAFT.value:
         what = KIND_NAMES[InvoiceType(invoice.type)]
         raise LedgerError(

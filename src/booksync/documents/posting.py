@@ -25,6 +25,7 @@ from booksync.documents.invoices import (
     KIND_NAMES,
     a_kind,
     is_sale,
+    lock_document,
     mirror_kind,
 )
 from booksync.documents.models import Invoice, InvoiceLine, InvoiceState, InvoiceType, Tax
@@ -129,6 +130,7 @@ def post_document(session: Session, company: Company, invoice: Invoice) -> Invoi
     an amount to book, an exchange rate); a failure later rolls the whole
     transaction back, number included, so numbers stay gap-free.
     """
+    lock_document(session, invoice)
     kind = InvoiceType(invoice.type)
     if invoice.state != InvoiceState.DRAFT.value:
         raise LedgerError(
