@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import pytest
 
+from booksync.documents.models import Invoice, InvoiceType, Payment
 from tests.web.conftest import ACCOUNTANT, Web
+from tests.web.test_invoices_pages import count, make, seed
 
 HUGE = "99999999999999999999"  # past 64 bits: a driver refuses to bind it
 
@@ -27,3 +29,34 @@ def test_older_entries_after_an_id_past_the_largest_is_refused(web: Web) -> None
     client = web.sign_in(ACCOUNTANT)
     answer = client.get("/entries", params={"after": HUGE})
     assert answer.status_code == 422, answer.text[:300]
+
+
+NOT_A_DAY = ["0", "-0", 0, "2026-03-02T00:00:00"]  # a number of seconds, a time
+
+
+@pytest.mark.parametrize("day", NOT_A_DAY)
+def test_documents_and_payments_take_a_date_written_yyyy_mm_dd_only(web: Web, day: object
+                                                                     ) -> None:
+    """Pydantic reads "0" as 1970-01-01 and a midnight time as its day; the entries API
+    refuses both (docs/web.md, "Ledger API"), and so must every other date of the API."""
+    seed(web)
+    invoice = make(web, "100")
+    bill = make(web, "30", kind=InvoiceType.BILL)
+    client = web.sign_in(ACCOUNTANT)
+    headers = {"X-CSRF-Token": client.csrf}
+    document = {"partner": "Osaka", "date": "2026-03-02", "lines": [
+        {"description": "Work", "unit_price": "10"}]}
+    calls: list[tuple[str, dict[str, object]]] = [
+        ("/api/v1/invoices", {**document, "date": day}),
+        ("/api/v1/invoices", {**document, "due_date": day}),
+        ("/api/v1/bills", {**document, "partner": "Kyoto", "date": day}),
+        ("/api/v1/payments", {"journal": "BNK1", "partner": "Osaka", "amount": "5",
+                              "date": day}),
+        (f"/api/v1/invoices/{invoice.id}/credit-note", {"date": day}),
+        (f"/api/v1/bills/{bill.id}/refund", {"date": day}),
+    ]
+    for path, given in calls:
+        answer = client.post(path, json=given, headers=headers)
+        assert answer.status_code == 422, (path, given, answer.text)
+        assert "YYYY-MM-DD" in answer.json()["error"]["message"]
+    assert count(web, Invoice) == 2 and count(web, Payment) == 0

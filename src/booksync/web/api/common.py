@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Annotated, Any
@@ -18,6 +19,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import Path, Query
 from fastapi.responses import Response
+from pydantic import BeforeValidator
 
 from booksync.errors import BooksyncError
 from booksync.ledger.limits import MAX_ID
@@ -35,6 +37,19 @@ IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="The record's id.")]
 """A record's id in a path: a larger number names nothing, and the database drivers
 refuse to bind one past 64 bits, so it is refused here as invalid input."""
 
+
+
+def _iso_day(value: object) -> dt.date:
+    """A day written ``YYYY-MM-DD``, nothing else: not a number of seconds (Pydantic reads
+    "0" as 1970-01-01), not a time (docs/web.md, "Ledger API")."""
+    if not isinstance(value, str) or len(value) != 10:
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return dt.date.fromisoformat(value)
+
+
+Day = Annotated[dt.date, BeforeValidator(_iso_day)]
+"""A date of a request body, as every body of the API takes it."""
+
 DEFAULT_LIMIT = 100
 
 __all__ = [
@@ -42,6 +57,7 @@ __all__ = [
     "MAX_ID",
     "CompanyQuery",
     "CursorQuery",
+    "Day",
     "IdPath",
     "LimitQuery",
     "after_id",

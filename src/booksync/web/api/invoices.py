@@ -10,7 +10,6 @@ number is refused, since a float cannot say which decimal was meant
 
 from __future__ import annotations
 
-import datetime as dt
 from enum import Enum
 from typing import Annotated, Any
 
@@ -39,6 +38,7 @@ from booksync.web.api.common import (
     DEFAULT_LIMIT,
     CompanyQuery,
     CursorQuery,
+    Day,
     IdPath,
     LimitQuery,
     after_id,
@@ -91,8 +91,8 @@ class DocumentBody(Body):
     /bills (default: invoice, bill)."""
 
     partner: str = Field(max_length=200, description="The partner's name.")
-    date: dt.date = Field(description="YYYY-MM-DD.")
-    due_date: dt.date | None = Field(None, description="YYYY-MM-DD.")
+    date: Day = Field(description="YYYY-MM-DD.")
+    due_date: Day | None = Field(None, description="YYYY-MM-DD.")
     terms: int | None = Field(None, ge=0, le=MAX_TERMS, strict=True,
                               description="Due this many days after the date.")
     ref: str | None = Field(None, max_length=200)
@@ -103,7 +103,7 @@ class DocumentBody(Body):
 
 
 class CorrectionBody(Body):
-    date: dt.date | None = Field(None, description="Default: the document's.")
+    date: Day | None = Field(None, description="Default: the document's.")
 
 
 def _routes(path: str, kinds: tuple[InvoiceType, ...], mirror: str) -> None:

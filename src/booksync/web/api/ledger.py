@@ -10,11 +10,10 @@ float cannot say which decimal was meant.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from booksync.app import entries
 from booksync.app.masterdata import accounts, journals
@@ -26,6 +25,7 @@ from booksync.web.api.common import (
     DEFAULT_LIMIT,
     CompanyQuery,
     CursorQuery,
+    Day,
     IdPath,
     LimitQuery,
     after_id,
@@ -40,15 +40,6 @@ Reader = Annotated[Caller, Depends(need(Permission.READ))]
 Booker = Annotated[Caller, Depends(need(Permission.BOOK))]
 Amount = Annotated[str, Field(max_length=40, description="A decimal string, e.g. \"150.00\".")]
 
-
-def _iso_day(value: object) -> dt.date:
-    """A day written ``YYYY-MM-DD``, nothing else: not a number of seconds, not a time."""
-    if not isinstance(value, str) or len(value) != 10:
-        raise ValueError("must be a date written YYYY-MM-DD")
-    return dt.date.fromisoformat(value)
-
-
-Day = Annotated[dt.date, BeforeValidator(_iso_day)]
 
 
 class LineBody(BaseModel):

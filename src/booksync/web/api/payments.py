@@ -9,7 +9,6 @@ documents it names (oldest due first) or staying on account without any;
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -24,6 +23,7 @@ from booksync.web.api.common import (
     DEFAULT_LIMIT,
     CompanyQuery,
     CursorQuery,
+    Day,
     LimitQuery,
     after_id,
     listing,
@@ -46,7 +46,7 @@ class PaymentBody(Body):
     partner: str = Field(max_length=200, description="The partner's name.")
     amount: str = Field(min_length=1, max_length=40,
                         description="A decimal string in the journal's currency.")
-    date: dt.date = Field(description="YYYY-MM-DD.")
+    date: Day = Field(description="YYYY-MM-DD.")
     outbound: bool = Field(False, description="We pay (a vendor); else we receive.")
     invoices: list[Number] = Field(default_factory=list, max_length=500,
                                    description="Numbers of the documents it pays; none: on "
