@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from booksync.banking.models import PendingTransaction, ProviderAccount, StatementLine
+from booksync.ledger.models import Company, Entry
 from tests.sync.support import TODAY, snapshot
 from tests.sync.test_gocardless_answers import Edited, _closing, edited
 from tests.sync.test_gocardless_sync import NORDWERK
@@ -128,3 +129,29 @@ def test_a_pending_payment_in_another_currency_is_staged_in_its_own(edited: Edit
     after = snapshot(edited.factory, books)
     for part in ("lines", "entries", "aliases"):
         assert after[part] == before[part], part
+
+
+def test_a_late_bank_line_of_a_closed_period_is_booked_on_the_first_open_day(
+    edited: Edited,
+) -> None:
+    """The bank posts a payment back-dated into a month the company has closed: the
+    scheduled sync books it, its statement line at the bank's date and its entry on the
+    first day after the lock date, instead of failing the account on every run."""
+    edited.connect(NORDWERK)
+    edited.synced()
+    world = edited.bank.world
+    books = edited.books()
+    remote = sorted(books.accounts)[0]
+    lock = world.today - dt.timedelta(days=5)
+    back = (lock - dt.timedelta(days=2)).isoformat()
+    with edited.factory.begin() as session:
+        session.execute(update(Company).values(lock_date=lock))
+    world.add_transactions(remote, [{"amount": "-42.17", "description": "Late card fee",
+                                     "posted": back}])
+    result = edited.synced()
+    assert result.new >= 1
+    with edited.factory() as session:
+        line_day, entry_day = session.execute(
+            select(StatementLine.date, Entry.date).join(Entry, Entry.id == StatementLine.entry_id)
+            .where(StatementLine.label.like("%Late card fee%"))).one()
+    assert line_day.isoformat() == back and entry_day == lock + dt.timedelta(days=1)

@@ -56,12 +56,20 @@ class JournalBooking:
 
     ``currency`` is the lines' currency: the journal's unless a source says
     otherwise (a provider account's, which linking keeps the journal's).
+    ``late_to_open``: a line dated on or before the company's lock date gets its
+    entry on the first open day (its statement line keeps the bank's date)
+    instead of being refused: what a sync brings late nobody is there to
+    redate, and an accountant books a closed period's late item so
+    (docs/ledger.md, "Closing a period").  Lines someone enters or imports
+    are refused instead, with the lock date named.
     """
 
     def __init__(
-        self, session: Session, company: Company, journal: Journal, currency: str | None = None
+        self, session: Session, company: Company, journal: Journal, currency: str | None = None,
+        *, late_to_open: bool = False,
     ) -> None:
         self.company = company
+        self.late_to_open = late_to_open
         self.journal = journal
         self.currency = currency or journal.currency_code or company.currency_code
         self.foreign = self.currency != company.currency_code
@@ -97,14 +105,19 @@ class JournalBooking:
     def rows(self, lines: Sequence[NewLine], builder: RowBuilder) -> BatchRows:
         """The entries :meth:`entries` makes, as the rows ``builder`` makes of them,
         checked the same way: what the entry writer inserts (``write_rows``)."""
-        self._check_lock(lines)
         dates = [line.date for line in lines]
         amounts = [line.amount for line in lines]
         convert = self.rates.convert if self.rates is not None else None
         if convert is None:
             values = [abs(amount) for amount in amounts]
-        else:
+        else:  # at the bank's date, whatever day the entry takes
             values = [abs(convert(a, d)) for a, d in zip(amounts, dates, strict=True)]
+        lock = self.company.lock_date
+        if self.late_to_open and lock is not None:
+            first_open = lock + dt.timedelta(days=1)
+            dates = [max(day, first_open) for day in dates]
+        else:
+            self._check_lock(lines)
         return builder.pairs(
             self.journal.id, self.bank_id, self.suspense_id, dates, amounts, values,
             [line.label for line in lines], [line.partner_id for line in lines],

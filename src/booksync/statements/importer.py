@@ -122,7 +122,8 @@ class StatementImporter:
         self.known = KnownLines(session, self.source.id)
         self.writer = writer if writer is not None else EntryWriter(session, company)
         self.lines = StatementWriter(
-            session, company, self.source, journal, self.writer, currency=account.currency_code
+            session, company, self.source, journal, self.writer, currency=account.currency_code,
+            late_to_open=True,
         )
 
     # -- conversions ----------------------------------------------------------

@@ -77,13 +77,15 @@ class StatementWriter:
         writer: EntryWriter,
         *,
         currency: str | None = None,
+        late_to_open: bool = False,
     ) -> None:
         assert source.journal_id == journal.id
         self.session = session
         self.company_id = company.id
         self.source = source
         self.journal_id = journal.id
-        self.booking = JournalBooking(session, company, journal, currency)
+        self.booking = JournalBooking(session, company, journal, currency,
+                                      late_to_open=late_to_open)
         self.currency = self.booking.currency
         self.writer = writer
 
