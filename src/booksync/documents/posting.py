@@ -33,13 +33,14 @@ from booksync.documents.numbering import PREFIXES, next_number
 from booksync.documents.payment_state import credit_note_origin, document_item
 from booksync.ledger.accounts import role_account
 from booksync.ledger.entries import PreparedEntry, PreparedLine, check_postable
-from booksync.ledger.errors import LedgerError
-from booksync.ledger.limits import MAX_TEXT
+from booksync.ledger.errors import InvalidEntry, LedgerError
+from booksync.ledger.limits import MAX_LINE_MINOR, MAX_TEXT
 from booksync.ledger.models import AccountRole, Company
 from booksync.ledger.open_item_models import OpenItem
 from booksync.ledger.rates import RateTable
 from booksync.ledger.reconcile import reconcile
 from booksync.ledger.writer import EntryWriter
+from booksync.money import format_minor
 
 __all__ = ["credit_document", "post_document"]
 
@@ -114,6 +115,13 @@ def _prepared(session: Session, company: Company, invoice: Invoice) -> PreparedE
     role = AccountRole.RECEIVABLE if is_sale(kind) else AccountRole.PAYABLE
     counterpart = role_account(session, company, role)
     company_total = -sum(ln.debit - ln.credit for ln in lines)
+    if abs(company_total) > MAX_LINE_MINOR:
+        # Each line fits once converted, their sum need not: the receivable line must too.
+        raise InvalidEntry(
+            f"the {KIND_NAMES[kind]}'s total, "
+            f"{format_minor(abs(company_total), company.currency.exponent)} "
+            f"{company.currency_code}, is more than a line can hold"
+        )
     lines.insert(0, _signed(counterpart.id, sign * invoice.total, company_total, partner,
                             "", foreign))
     return PreparedEntry(invoice.journal_id, invoice.date, None, lines)
