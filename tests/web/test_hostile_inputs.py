@@ -10,11 +10,19 @@ from __future__ import annotations
 
 import pytest
 
+from booksync.banking.models import BankAccount
 from booksync.documents.models import Invoice, InvoiceType, Payment
-from tests.web.conftest import ACCOUNTANT, Web
+from booksync.ledger.models import Journal
+from tests.web.conftest import ACCOUNTANT, ADMIN, Web
+from tests.web.test_institutions_pages import count as rows
+from tests.web.test_institutions_pages import input_then_error
 from tests.web.test_invoices_pages import count, make, seed
 
 HUGE = "99999999999999999999"  # past 64 bits: a driver refuses to bind it
+
+
+def bank_rows(web: Web) -> tuple[int, int]:
+    return rows(web, BankAccount), rows(web, Journal)
 
 
 @pytest.mark.parametrize("number", [HUGE, "2147483648", "²", "١٢"])
@@ -60,3 +68,22 @@ def test_documents_and_payments_take_a_date_written_yyyy_mm_dd_only(web: Web, da
         assert answer.status_code == 422, (path, given, answer.text)
         assert "YYYY-MM-DD" in answer.json()["error"]["message"]
     assert count(web, Invoice) == 2 and count(web, Payment) == 0
+
+
+@pytest.mark.parametrize("number", ["0005\x0055", "0005\n55", "0005\t55"])
+def test_a_bank_account_number_with_a_control_character_is_refused(web: Web, number: str
+                                                                   ) -> None:
+    """Neither the API nor **Create it** keeps an account number holding NUL, a newline
+    or a tab (PostgreSQL refuses NUL outright, SQLite kept it): one sentence, nothing
+    written."""
+    admin = web.sign_in(ADMIN)
+    before = bank_rows(web)
+    answer = admin.post("/api/v1/bank-accounts", json={"account_number": number, "bank": "X"},
+                        headers={"X-CSRF-Token": admin.csrf})
+    assert answer.status_code == 422, answer.text
+    assert "control character" in answer.json()["error"]["message"]
+    form = admin.post("/institutions/create", data={
+        "csrf": admin.csrf, "account_number": number, "bank": "X"})
+    assert form.status_code == 422, form.text[:300]
+    assert "control character" in input_then_error(form.text, "account_number")
+    assert bank_rows(web) == before

@@ -44,6 +44,7 @@ from booksync.web.api.connecting import (
     connect_simplefin,
     start_gocardless_link,
 )
+from booksync.web.api.invoices import Body
 from booksync.web.auth import Caller, engine_of, need
 from booksync.web.companies import chosen, opened
 
@@ -158,8 +159,8 @@ def _gocardless(request: Request, caller: Caller, body: ConnectionRequest) -> JS
     return _answer(as_json(started), started.connection.id)
 
 
-class BankAccountRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class BankAccountRequest(Body):
+    """A bank account entered by hand; no field may hold a control character."""
 
     account_number: str = Field(..., max_length=64, description="IBAN (checked) or other.")
     bank: str = Field(..., max_length=300, description="Bank name (found, or added).")

@@ -32,6 +32,7 @@ from booksync.app.institutions import (
 )
 from booksync.app.sandbox_catalogue import sandbox_ids
 from booksync.errors import BooksyncError
+from booksync.ledger.limits import text_ok
 from booksync.users.roles import Permission
 from booksync.web.api.common import after_id, cursor_of
 from booksync.web.api.connecting import (
@@ -57,6 +58,7 @@ PAGE_SIZE = 50
 ACCOUNTS_SHOWN = 100
 BRIDGE_NAME = "SimpleFIN Bridge"
 FIELDS = ("account_number", "bank", "bic", "journal", "currency")
+CONTROL = "holds a control character; only printable text is accepted"
 
 Reader = Annotated[Caller, Depends(need(Permission.READ))]
 Admin = Annotated[Caller, Depends(need(Permission.ADMIN))]
@@ -230,9 +232,14 @@ def bank_account_create(
     try:
         with opened(request, caller) as books:
             journals = bank_journals(books)
+            # A number holding a control character is never looked up (PostgreSQL
+            # refuses NUL in a query): the other fields are checked without it.
+            printable = text_ok(account_number, len(account_number))
             problems = bank_account_problems(
-                books, account_number, bank, bic=bic or None, journal=journal or None,
-                currency=currency or None)
+                books, account_number if printable else "", bank, bic=bic or None,
+                journal=journal or None, currency=currency or None)
+            if not printable:
+                problems["account_number"] = CONTROL
             if not problems:
                 made = add_bank_account(
                     books, account_number, bank, bic=bic or None, journal=journal or None,
