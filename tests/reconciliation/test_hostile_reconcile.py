@@ -151,3 +151,24 @@ def test_a_write_off_rule_for_every_line_never_swallows_a_payment_of_a_document(
     rows = {r["id"]: r for r in ok_json(cli, "statement", "list", "--journal", "BNK1")}
     assert [rows[i]["reconciled"] for i in (partial, same_amount, other)] == [False, False, True]
     assert ok_json(cli, "invoice", "show", second)["payment_state"] == "not_paid"
+
+
+def test_naming_a_document_twice_or_a_settled_one(cli: Cli) -> None:
+    first, second = _numbers(cli)
+    paid = _add(cli, "2026-03-10", "100.00", "Transfer")
+    done = ok_json(cli, "reconcile", "apply", str(paid), "--document", first, "--document", first)
+    assert done["documents"] == [first]
+    rows = {r["id"]: r for r in ok_json(cli, "statement", "list", "--journal", "BNK1")}
+    assert rows[paid]["matched"] == [first]
+    again = _add(cli, "2026-03-11", "100.00", "Transfer")
+    books = _books(cli)
+    one_error(cli("reconcile", "apply", str(again), "--document", first),
+              f"'{first}' is already settled")
+    assert _books(cli) == books
+    payment = ok_json(cli, "payment", "add", "--journal", "BNK1", "--partner", "Osaka",
+                      "--amount", "30.00", "--date", "2026-03-11", "--invoice", second)
+    bank = _add(cli, "2026-03-12", "30.00", "Transfer")
+    ok_json(cli, "reconcile", "apply", str(bank), "--payment", str(payment["id"]))
+    late = _add(cli, "2026-03-13", "30.00", "Transfer")
+    one_error(cli("reconcile", "apply", str(late), "--payment", str(payment["id"])),
+              f"payment {payment['id']} is already settled")

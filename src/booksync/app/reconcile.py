@@ -192,11 +192,11 @@ def apply(
         return _apply_best(books, line)
     items: list[int] = []
     links: list[tuple[int | None, int | None]] = []
-    for number in documents:
+    for number in dict.fromkeys(n.strip() for n in documents):  # each named once
         invoice, item = _document_item(books, number)
         items.append(item)
         links.append((invoice, None))
-    for payment_id in payments:
+    for payment_id in dict.fromkeys(payments):
         items += _payment_items(books, payment_id)
         links.append((None, payment_id))
     exp = exponent(line.currency_code)
@@ -227,7 +227,7 @@ def _apply_best(books: Books, line: StatementLine) -> ReconciledView:
 def _document_item(books: Books, number: str) -> tuple[int, int]:
     """(invoice id, line id of its open receivable or payable item)."""
     row = books.session.execute(
-        select(Invoice.id, OpenItem.line_id)
+        select(Invoice.id, OpenItem.line_id, OpenItem.full_reconcile_id)
         .join(OpenItem, OpenItem.entry_id == Invoice.entry_id)
         .join(Account, Account.id == OpenItem.account_id)
         .where(
@@ -238,6 +238,9 @@ def _document_item(books: Books, number: str) -> tuple[int, int]:
     ).first()
     if row is None:
         raise NotFound(f"no posted invoice or bill {shown(number)}")
+    if row[2] is not None:
+        raise BooksyncError(f"{shown(number)} is already settled: it owes nothing",
+                            code="conflict")
     return row[0], row[1]
 
 
@@ -246,11 +249,15 @@ def _payment_items(books: Books, payment_id: int) -> list[int]:
     if payment is None or payment.company_id != books.company.id:
         raise NotFound(f"no payment {payment_id}")
     outstanding = [AccountRole.OUTSTANDING_IN.value, AccountRole.OUTSTANDING_OUT.value]
-    return list(books.session.scalars(
-        select(OpenItem.line_id)
+    rows = books.session.execute(
+        select(OpenItem.line_id, OpenItem.full_reconcile_id)
         .join(Account, Account.id == OpenItem.account_id)
         .where(OpenItem.entry_id == payment.entry_id, Account.role.in_(outstanding))
-    ))
+    ).all()
+    if rows and all(closed is not None for _, closed in rows):
+        raise BooksyncError(f"payment {payment_id} is already settled: its bank line came",
+                            code="conflict")
+    return [line_id for line_id, _ in rows]
 
 
 def _counterpart(books: Books, text: str, exp: int, default_label: str) -> WriteOff:
