@@ -22,7 +22,7 @@ from booksync.documents.models import Invoice, InvoiceLine, InvoiceState, Invoic
 from booksync.documents.taxes import taxes_by_name
 from booksync.errors import BooksyncError
 from booksync.ledger.errors import InvalidEntry, LedgerError, LockedPeriod, NotFound
-from booksync.ledger.limits import MAX_NAME, MAX_TEXT, check_text, shown
+from booksync.ledger.limits import MAX_ID, MAX_NAME, MAX_TEXT, check_text, shown
 from booksync.ledger.models import Account, Company, Journal, JournalType
 from booksync.ledger.open_item_models import OpenItem
 from booksync.ledger.partners import partner_named
@@ -239,12 +239,15 @@ def get_document(
 ) -> Invoice:
     """A document by local id or number (``INV/2026/00001``), of one of ``kinds``."""
     text = str(ref).strip()
-    query = select(Invoice).where(Invoice.company_id == company.id)
-    query = query.where(Invoice.id == int(text)) if text.isdigit() else query.where(
-        Invoice.number == text
-    )
-    invoice = session.scalar(query)
     wanted = " or ".join(KIND_NAMES[k] for k in kinds)
+    query = select(Invoice).where(Invoice.company_id == company.id)
+    if text.isascii() and text.isdigit():
+        if int(text) > MAX_ID:  # no row has it, and the database would refuse the number
+            raise NotFound(f"no {wanted} {shown(text)}")
+        query = query.where(Invoice.id == int(text))
+    else:
+        query = query.where(Invoice.number == text)
+    invoice = session.scalar(query)
     if invoice is None:
         raise NotFound(f"no {wanted} {shown(text)}")
     if InvoiceType(invoice.type) not in kinds:
