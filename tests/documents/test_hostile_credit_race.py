@@ -137,3 +137,16 @@ def test_a_draft_cancelled_while_it_is_posted_stays_posted(engine: Engine, draft
     assert "is posted: only a draft invoice can be cancelled" in str(got[0])
     with open_books(engine, None) as b:
         assert show_invoice(b, draft).state == "posted"
+
+
+def test_a_payment_while_a_credit_note_settles_the_invoice_is_refused(
+    engine: Engine, invoice: str
+) -> None:
+    got = _while_held(
+        engine,
+        lambda b: credit_note(b, invoice),
+        lambda b: add_payment(b, journal="BNK1", partner="Osaka", amount=D("100"), date=DAY,
+                              invoices=[invoice]),
+    )
+    assert len(got) == 1 and isinstance(got[0], BooksyncError)
+    assert (got[0].code, str(got[0])) == ("conflict", f"{invoice} is already paid")
