@@ -172,3 +172,40 @@ def test_naming_a_document_twice_or_a_settled_one(cli: Cli) -> None:
     late = _add(cli, "2026-03-13", "30.00", "Transfer")
     one_error(cli("reconcile", "apply", str(late), "--payment", str(payment["id"])),
               f"payment {payment['id']} is already settled")
+
+
+def test_another_company_s_lines_documents_and_payments_are_not_found(
+    db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def run(*args: str, company: str = "Acme Ltd") -> Result:
+        return call(capsys, "--db", db_url, "--company", company, *args)
+
+    assert run("init", "--company", "Acme Ltd")[0] == 0
+    assert run("init", "--company", "Beta SA")[0] == 0
+    for company in ("Acme Ltd", "Beta SA"):
+        for command in (("bank-account", "create", "--account-number",
+                         "DE89370400440532013000", "--bank", "Main Bank"),
+                        ("partner", "add", "Osaka")):
+            assert run(*command, company=company)[0] == 0, command
+    out = run("invoice", "add", "--partner", "Osaka", "--date", "2026-03-01",
+                         "--line", "Spindles:2:50.00", "--post", "--json")[1]
+    number = json.loads(out)["number"]
+    payment = json.loads(run("payment", "add", "--journal", "BNK1", "--partner", "Osaka",
+                             "--amount", "100.00", "--date", "2026-03-02", "--json")[1])["id"]
+    line = json.loads(run("statement", "add", "--journal", "BNK1", "--date", "2026-03-10",
+                          "--amount", "100.00", "--label", number, "--json")[1])["id"]
+    beta = json.loads(run("statement", "add", "--journal", "BNK1", "--date", "2026-03-10",
+                          "--amount", "100.00", "--label", number, "--json",
+                          company="Beta SA")[1])["id"]
+    assert json.loads(run("reconcile", "list", "--json", company="Beta SA")[1])[0][
+        "suggestions"] == []
+    one_error(run("reconcile", "apply", str(beta), "--document", number, company="Beta SA"),
+              "no posted invoice or bill")
+    one_error(run("reconcile", "apply", str(beta), "--payment", str(payment),
+                  company="Beta SA"), f"no payment {payment}")
+    one_error(run("reconcile", "apply", str(line), "--counterpart", "6500:100",
+                  company="Beta SA"), f"no statement line {line}")
+    one_error(run("reconcile", "undo", str(line), company="Beta SA"),
+              f"no statement line {line}")
+    assert json.loads(run("reconcile", "auto", "--json", company="Beta SA")[1])[
+        "reconciled"] == 0
