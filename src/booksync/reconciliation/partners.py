@@ -41,20 +41,26 @@ class Recognized:
     reason: str
 
 
+def _claim(index: dict[str, int | None], key: str, partner_id: int) -> None:
+    """``key`` is ``partner_id``'s, or no one's for sure once another partner has it."""
+    index[key] = partner_id if index.get(key, partner_id) == partner_id else None
+
+
 class Directory:
     """The company's partners by IBAN and by plain name, loaded once per run."""
 
     def __init__(self, session: Session, company: Company) -> None:
         self.names: dict[int, str] = {}
-        self.by_iban: dict[str, int] = {}
-        self.by_plain: dict[str, int] = {}
+        # None: an IBAN or plain name two partners share, which says neither is the payer.
+        self.by_iban: dict[str, int | None] = {}
+        self.by_plain: dict[str, int | None] = {}
         for partner_id, name, iban in session.execute(
             select(Partner.id, Partner.name, Partner.iban).where(Partner.company_id == company.id)
         ):
             self.names[partner_id] = name
             if iban:
-                self.by_iban[iban.replace(" ", "").upper()] = partner_id
-            self.by_plain.setdefault(_plain(name), partner_id)
+                _claim(self.by_iban, iban.replace(" ", "").upper(), partner_id)
+            _claim(self.by_plain, _plain(name), partner_id)
         # Token sort ratio is the ratio of the names with their words sorted: sorted
         # once here, the lookups compare plain strings (docs/reconciliation.md, "Partners").
         self._choices = {pid: _sorted_words(_plain(name)) for pid, name in self.names.items()}
@@ -68,16 +74,18 @@ class Directory:
         if facts.partner_id is not None and facts.partner_id in self.names:
             return self._found(facts.partner_id, True, "partner given on the line")
         iban = (facts.counterparty_iban or "").replace(" ", "").upper()
-        if iban and iban in self.by_iban:
-            return self._found(self.by_iban[iban], True, "counterparty IBAN")
+        payer = self.by_iban.get(iban) if iban else None
+        if payer is not None:
+            return self._found(payer, True, "counterparty IBAN")
         if mapped is not None and mapped in self.names:
             return self._found(mapped, True, "partner mapping rule")
         name = facts.partner_name
         if not name:
             return None
         plain = _plain(name)
-        if plain in self.by_plain:
-            return self._found(self.by_plain[plain], True, "counterparty name")
+        named = self.by_plain.get(plain)
+        if named is not None:
+            return self._found(named, True, "counterparty name")
         if not guess:
             return None
         if plain not in self._guesses:  # a bank's counterparties come back line after line
