@@ -209,3 +209,42 @@ def test_another_company_s_lines_documents_and_payments_are_not_found(
               f"no statement line {line}")
     assert json.loads(run("reconcile", "auto", "--json", company="Beta SA")[1])[
         "reconciled"] == 0
+
+
+def _from_osaka(cli: Cli, date: str, amount: str, label: str) -> int:
+    return int(ok_json(cli, "statement", "add", "--journal", "BNK1", "--date", date,
+                       "--amount", amount, "--label", label,
+                       "--iban", "GB82WEST12345698765432")["id"])
+
+
+def test_a_registered_payment_s_bank_line_settles_the_payment_never_the_invoice_again(
+    cli: Cli,
+) -> None:
+    first, second = _numbers(cli)
+    payment = ok_json(cli, "payment", "add", "--journal", "BNK1", "--partner", "Osaka",
+                      "--amount", "100.00", "--date", "2026-03-05", "--invoice", first)
+    part = ok_json(cli, "payment", "add", "--journal", "BNK1", "--partner", "Osaka",
+                   "--amount", "10.00", "--date", "2026-03-05", "--invoice", second)
+    whole = _from_osaka(cli, "2026-03-10", "100.00", f"Payment {first}")
+    partial = _from_osaka(cli, "2026-03-10", "10.00", f"Payment {second}")
+    assert ok_json(cli, "reconcile", "auto")["reconciled"] == 1
+    rows = {r["id"]: r for r in ok_json(cli, "statement", "list", "--journal", "BNK1")}
+    assert rows[whole]["matched"] == [f"payment {payment['id']}"]
+    # 10.00 naming an invoice that still owes 20.00 after a payment of 10.00: the
+    # payment or a part of the invoice, a person says which.
+    assert rows[partial]["reconciled"] is False
+    assert ok_json(cli, "invoice", "show", second)["residual"] == "20.00"
+    ok_json(cli, "reconcile", "apply", str(partial), "--payment", str(part["id"]))
+    assert ok_json(cli, "invoice", "show", second)["residual"] == "20.00"
+
+
+def test_a_refund_is_matched_the_right_way_round(cli: Cli) -> None:
+    first, _ = _numbers(cli)
+    note = ok_json(cli, "invoice", "add", "--credit-note", "--partner", "Osaka",
+                   "--date", "2026-03-03", "--line", "Return:1:25.00", "--post")["number"]
+    wrong_way = _from_osaka(cli, "2026-03-10", "25.00", f"Refund {note}")
+    refund = _from_osaka(cli, "2026-03-10", "-25.00", f"Refund {note}")
+    not_ours = _from_osaka(cli, "2026-03-10", "-100.00", f"Refund {first}")
+    assert ok_json(cli, "reconcile", "auto")["reconciled"] == 1
+    rows = {r["id"]: r for r in ok_json(cli, "statement", "list", "--journal", "BNK1")}
+    assert [rows[i]["matched"] for i in (wrong_way, refund, not_ours)] == [[], [note], []]
