@@ -87,3 +87,16 @@ def test_a_bank_account_number_with_a_control_character_is_refused(web: Web, num
     assert form.status_code == 422, form.text[:300]
     assert "control character" in input_then_error(form.text, "account_number")
     assert bank_rows(web) == before
+
+
+@pytest.mark.parametrize("slug", ["aged-receivables", "aged-payables"])
+def test_an_aged_balance_at_the_dawn_of_the_calendar_is_refused(web: Web, slug: str) -> None:
+    """The buckets reach 90 days back from the date: from a date in year 1's first
+    months that is before the calendar's first day (docs/web.md, "Reports")."""
+    client = web.sign_in(ACCOUNTANT)
+    api = client.get(f"/api/v1/reports/{slug}", params={"date": "0001-01-01"})
+    assert api.status_code == 422, api.text
+    assert "too early" in api.json()["error"]["message"]
+    page = client.get(f"/reports/{slug}", params={"date": "0001-02-01"})
+    assert page.status_code == 422 and "too early" in page.text
+    assert client.get(f"/api/v1/reports/{slug}", params={"date": "0001-04-02"}).status_code == 200

@@ -20,6 +20,7 @@ from booksync.app import reports
 from booksync.app.context import Books
 from booksync.app.shapes import as_json
 from booksync.errors import BooksyncError
+from booksync.ledger.aged import BUCKETS
 from booksync.ledger.limits import shown
 from booksync.users.roles import Permission
 from booksync.web.api.common import CompanyQuery
@@ -95,13 +96,26 @@ def _general_ledger(books: Books, p: ReportParams) -> dict[str, Any]:
     return reports.account_ledger(books, account, p.date_from, p.date_to).as_dict()
 
 
+_AGED_REACH = dt.timedelta(days=max(last or 0 for _, _, last in BUCKETS))
+EARLIEST_AGED = dt.date.min + _AGED_REACH
+"""The buckets reach back from the date; before this day they would start before the
+calendar does, which no date can say."""
+
+
+def _aged_date(p: ReportParams) -> dt.date | None:
+    if p.date is not None and p.date < EARLIEST_AGED:
+        raise BooksyncError(f"date: {p.date.isoformat()} is too early to age items at: the "
+                            f"first day is {EARLIEST_AGED.isoformat()}")
+    return p.date
+
+
 def _aged_receivables(books: Books, p: ReportParams) -> dict[str, Any]:
-    data: dict[str, Any] = as_json(reports.aged_receivable(books, p.date))
+    data: dict[str, Any] = as_json(reports.aged_receivable(books, _aged_date(p)))
     return data
 
 
 def _aged_payables(books: Books, p: ReportParams) -> dict[str, Any]:
-    data: dict[str, Any] = as_json(reports.aged_payable(books, p.date))
+    data: dict[str, Any] = as_json(reports.aged_payable(books, _aged_date(p)))
     return data
 
 
