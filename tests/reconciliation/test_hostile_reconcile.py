@@ -248,3 +248,13 @@ def test_a_refund_is_matched_the_right_way_round(cli: Cli) -> None:
     assert ok_json(cli, "reconcile", "auto")["reconciled"] == 1
     rows = {r["id"]: r for r in ok_json(cli, "statement", "list", "--journal", "BNK1")}
     assert [rows[i]["matched"] for i in (wrong_way, refund, not_ours)] == [[], [note], []]
+
+
+def test_money_in_naming_only_what_is_owed_the_other_way_says_so(cli: Cli) -> None:
+    bill = ok_json(cli, "bill", "add", "--partner", "Osaka", "--date", "2026-03-03",
+                   "--ref", "F-1", "--line", "Parts:1:40.00", "--post")["number"]
+    line = _add(cli, "2026-03-10", "40.00", "Transfer")
+    books = _books(cli)
+    one_error(cli("reconcile", "apply", str(line), "--document", bill),
+              "money in pays none of the documents named")
+    assert _books(cli) == books

@@ -203,6 +203,13 @@ def _allocate(
         if item.full_reconcile_id is not None or not (item.residual or item.residual_currency):
             raise BooksyncError(f"line {item.line_id} is already settled", code="conflict")
     owed = {item.line_id: _owed(item, line, company, totals) for item in targets}
+    if targets and all(due < 0 for due in owed.values()):
+        way = "in" if line.amount > 0 else "out"
+        raise LedgerError(
+            f"money {way} pays none of the documents named: each is owed the other way "
+            "(a bill or a credit note is paid by money out, an invoice or a refund by "
+            "money in)"
+        )
     for item in targets:
         if owed[item.line_id] < 0:  # settled the other way: it adds to what is available
             parts.append(_Part(item.account_id, item.partner_id, owed[item.line_id], line.label,
