@@ -100,3 +100,29 @@ def test_an_aged_balance_at_the_dawn_of_the_calendar_is_refused(web: Web, slug: 
     page = client.get(f"/reports/{slug}", params={"date": "0001-02-01"})
     assert page.status_code == 422 and "too early" in page.text
     assert client.get(f"/api/v1/reports/{slug}", params={"date": "0001-04-02"}).status_code == 200
+
+
+NUL_QUERIES = [
+    ("/api/v1/entries", {"journal": "MI\x00SC"}),
+    ("/api/v1/statement-lines", {"journal": "BNK\x001"}),
+    ("/api/v1/institutions", {"q": "a\x00"}),
+    ("/api/v1/invoices", {"q": "a\x00"}),
+    ("/api/v1/reports/general-ledger", {"account": "1\x00"}),
+    ("/api/v1/reports/bank-reconciliation", {"journal": "BNK\x001"}),
+    ("/entries", {"journal": "MI\x00SC"}),
+    ("/statements", {"journal": "BNK\x001"}),
+    ("/statements", {"q": "a\x00"}),
+    ("/institutions", {"q": "a\x00"}),
+]
+
+
+@pytest.mark.parametrize(("path", "query"), NUL_QUERIES)
+def test_a_nul_in_the_address_is_refused_alike_on_both_databases(
+        web: Web, path: str, query: dict[str, str]) -> None:
+    """PostgreSQL refuses a NUL in any text it is asked about, and said so as "the
+    database refused the operation" (409) where SQLite found nothing: a NUL is bad
+    input, refused before anything is read (docs/web.md, "Errors")."""
+    client = web.sign_in(ACCOUNTANT)
+    answer = client.get(path, params=query)
+    assert answer.status_code == 422, answer.text[:300]
+    assert "NUL" in answer.text and "database" not in answer.text

@@ -144,7 +144,7 @@ def test_bad_input_is_a_4xx_json_error_and_writes_nothing(
     assert error_of(client.get("/api/v1/invoices/abc"), 422)
     assert error_of(client.get("/api/v1/invoices/999999"), 404)["code"] == "not_found"
     assert error_of(client.get(f"/api/v1/invoices/{2**63}"), 422)  # no database holds it
-    assert client.get("/api/v1/invoices", params={"q": "a\x00"}).json()["items"] == []
+    assert error_of(client.get("/api/v1/invoices", params={"q": "a\x00"}), 422)
     huge = cursor_of(10**17)  # no id is that large: a cursor the API never gave
     assert error_of(client.get("/api/v1/invoices", params={"cursor": huge}), 422)
     assert error_of(client.get("/api/v1/payments", params={"cursor": huge}), 422)

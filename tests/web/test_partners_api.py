@@ -121,7 +121,7 @@ def test_bad_partner_input_is_a_4xx_json_error_and_writes_nothing(
     assert error_of(client.get("/api/v1/partners/999999"), 404)
     assert error_of(client.get("/api/v1/partners", params={"cursor": "x"}), 422)
     assert error_of(client.get(f"/api/v1/partners/{2**40}"), 422)
-    assert client.get("/api/v1/partners", params={"q": "Osa\x00"}).json()["items"] == []
+    assert error_of(client.get("/api/v1/partners", params={"q": "Osa\x00"}), 422)
     assert error_of(client.get("/api/v1/partners", params={"cursor": cursor_of(2**40)}), 422)
     assert count(web, Partner) == 3
     assert client.get(f"/api/v1/partners/{kyoto}").json()["iban"] is None

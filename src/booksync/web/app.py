@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from importlib import import_module
 from importlib.resources import files
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -21,6 +21,7 @@ from booksync.app.dashboard import CardCache
 from booksync.app.sandbox_catalogue import seed_sandbox_protocols
 from booksync.db.engine import session_factory
 from booksync.web import errors
+from booksync.web.addresses import no_nul
 from booksync.web.auth import RequestSession
 from booksync.web.fetching import Fetches
 from booksync.web.security import SecurityHeaders
@@ -82,6 +83,7 @@ def create_app(engine: Engine, config: WebConfig | None = None) -> FastAPI:
         openapi_url="/api/openapi.json",
         docs_url=None,
         redoc_url=None,
+        dependencies=[Depends(no_nul)],
     )
     app.state.engine = engine
     app.state.sessions = session_factory(engine)  # each request's (booksync.web.auth)
