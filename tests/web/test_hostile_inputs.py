@@ -8,15 +8,23 @@ the calendar) and checks the answer is a refusal, never a 500 (docs/web.md,
 
 from __future__ import annotations
 
-import pytest
+import datetime as dt
 
-from booksync.banking.models import BankAccount
+import pytest
+from sqlalchemy import create_engine
+
+from booksync.app.connections import ConnectionView
+from booksync.banking.models import BankAccount, Connection
+from booksync.db.engine import session_factory
 from booksync.documents.models import Invoice, InvoiceType, Payment
 from booksync.ledger.models import Journal
+from booksync.web.app import WebConfig, create_app
 from tests.web.conftest import ACCOUNTANT, ADMIN, Web
 from tests.web.test_institutions_pages import count as rows
 from tests.web.test_institutions_pages import input_then_error
 from tests.web.test_invoices_pages import count, make, seed
+
+pytest_plugins = ("tests.web.bank_fixtures",)
 
 HUGE = "99999999999999999999"  # past 64 bits: a driver refuses to bind it
 
@@ -126,3 +134,26 @@ def test_a_nul_in_the_address_is_refused_alike_on_both_databases(
     answer = client.get(path, params=query)
     assert answer.status_code == 422, answer.text[:300]
     assert "NUL" in answer.text and "database" not in answer.text
+
+
+def test_times_are_shown_in_utc_whatever_the_database_s_time_zone(
+        web: Web, linked: ConnectionView) -> None:
+    """PostgreSQL hands a ``timestamptz`` back in its session's time zone: a server set to
+    Tokyo must not show 21:00 labelled UTC for noon UTC."""
+    noon = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
+    with session_factory(web.engine).begin() as session:
+        row = session.get(Connection, linked.id)
+        assert row is not None
+        row.last_refresh, row.next_sync_at = noon, noon.replace(year=2099)
+    engine = web.engine
+    if engine.dialect.name == "postgresql":
+        engine = create_engine(engine.url.render_as_string(hide_password=False),
+                               connect_args={"options": "-c TimeZone=Asia/Tokyo"})
+    tokyo = Web(create_app(engine, WebConfig()), engine, web.company, web.other)
+    try:
+        page = tokyo.sign_in(ADMIN).get(f"/connections/{linked.id}").text
+    finally:
+        if engine is not web.engine:
+            engine.dispose()
+    assert "2026-03-01 12:00 UTC" in page
+    assert "2099-03-01 12:00 UTC" in page

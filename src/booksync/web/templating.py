@@ -22,7 +22,7 @@ from booksync.users.roles import Permission
 from booksync.web.auth import CSRF_FIELD, Caller
 from booksync.web.companies import chosen, visible
 
-__all__ = ["MENU", "environment", "money", "page"]
+__all__ = ["MENU", "environment", "money", "page", "utc_text"]
 
 MENU = (
     ("dashboard", "Dashboard", "/"),
@@ -45,11 +45,18 @@ def money(amount: Decimal | int | None, currency: str | None = None) -> str:
     return f"{text} {currency}" if currency else text
 
 
+def utc_text(value: dt.datetime) -> str:
+    """An instant as UTC: PostgreSQL hands one back in its session's time zone, which
+    may be any (naive values, from SQLite, are UTC already)."""
+    shown = value.astimezone(dt.UTC) if value.tzinfo is not None else value
+    return shown.strftime("%Y-%m-%d %H:%M UTC")
+
+
 def date(value: dt.date | dt.datetime | None) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M UTC")
+        return utc_text(value)
     return value.isoformat()
 
 

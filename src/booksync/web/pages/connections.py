@@ -33,7 +33,7 @@ from booksync.web.auth import Caller, engine_of, need
 from booksync.web.companies import chosen, opened
 from booksync.web.fetching import events as event_stream
 from booksync.web.fetching import fetches
-from booksync.web.templating import page
+from booksync.web.templating import page, utc_text
 
 router = APIRouter(include_in_schema=False)
 
@@ -105,7 +105,7 @@ def next_refresh(connection: ConnectionView, now: dt.datetime | None = None) -> 
         return "not scheduled"
     if connection.next_refresh <= (now or utcnow()):
         return "due now"
-    return connection.next_refresh.strftime("%Y-%m-%d %H:%M UTC")
+    return utc_text(connection.next_refresh)
 
 
 def linker(request: Request) -> Callable[..., str]:
