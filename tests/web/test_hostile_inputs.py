@@ -9,12 +9,13 @@ the calendar) and checks the answer is a refusal, never a 500 (docs/web.md,
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from sqlalchemy import create_engine
 
 from booksync.app.connections import ConnectionView
-from booksync.banking.models import BankAccount, Connection
+from booksync.banking.models import BankAccount, Connection, SyncRun
 from booksync.db.engine import session_factory
 from booksync.documents.models import Invoice, InvoiceType, Payment
 from booksync.ledger.models import Journal
@@ -145,6 +146,8 @@ def test_times_are_shown_in_utc_whatever_the_database_s_time_zone(
         row = session.get(Connection, linked.id)
         assert row is not None
         row.last_refresh, row.next_sync_at = noon, noon.replace(year=2099)
+        session.add(SyncRun(company_id=row.company_id, connection_id=row.id, started_at=noon,
+                            finished_at=noon, state="success"))
     engine = web.engine
     if engine.dialect.name == "postgresql":
         engine = create_engine(engine.url.render_as_string(hide_password=False),
@@ -157,3 +160,5 @@ def test_times_are_shown_in_utc_whatever_the_database_s_time_zone(
             engine.dispose()
     assert "2026-03-01 12:00 UTC" in page
     assert "2099-03-01 12:00 UTC" in page
+    started = re.search(r'<tr data-run="\d+">\s*<td>([^<]+)</td>', page)
+    assert started is not None and started.group(1).strip() == "2026-03-01 12:00"

@@ -52,6 +52,14 @@ def utc_text(value: dt.datetime) -> str:
     return shown.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def instant(text: str | None) -> str:
+    """An instant written in ISO 8601 (a JSON shape's), as ``YYYY-MM-DD HH:MM`` in UTC:
+    the shapes keep the offset the database handed back, which need not be UTC."""
+    if not text:
+        return ""
+    return utc_text(dt.datetime.fromisoformat(text)).removesuffix(" UTC")
+
+
 def date(value: dt.date | dt.datetime | None) -> str:
     if value is None:
         return ""
@@ -74,6 +82,7 @@ def environment() -> Environment:
         )
         env.filters["money"] = money
         env.filters["date"] = date
+        env.filters["instant"] = instant
         _environment = env
     return _environment
 
