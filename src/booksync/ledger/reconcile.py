@@ -61,9 +61,11 @@ def _owed(item: OpenItem) -> int:
     """Positive while a debit item owes, negative while a credit item does.
 
     In its own currency; an adjustment line with no currency amount (an
-    exchange difference) owes in company currency only.
+    exchange difference) owes in company currency only.  A line settled in
+    its currency owes nothing more, whatever is left in company currency:
+    that is the exchange difference booked afterwards, not more to settle.
     """
-    return item.residual_currency or item.residual
+    return item.residual if item.amount_currency == 0 else item.residual_currency
 
 
 def _part(whole: int, part: int, of: int) -> int:
