@@ -57,3 +57,20 @@ def test_part_of_a_usd_invoice_paid_in_usd_leaves_the_rest_owed(books: Books) ->
     assert (item.residual, item.residual_currency) == (3000, 6000)
     assert _receivable(books) == (3000, 3000)  # 50.00 - 24.00 + the 4.00 gain moved out
 
+
+def test_a_usd_invoice_paid_in_eur_settles_what_the_euros_buy_that_day(books: Books) -> None:
+    number = _usd_invoice(books, None)
+    # 40.00 EUR buy 66.67 USD at 0.6: 33.33 USD are still owed.
+    payment = add_payment(books, journal="BNK1", partner="Osaka", amount=D("40"),
+                          date=PAID_ON, invoices=[number])
+    assert payment.invoices == (number,)
+    view = show_invoice(books, number)
+    assert (view.residual, view.payment_state) == (D("33.33"), "partial")
+    # 20.00 EUR more buy 33.33 USD: paid, and nothing is left on account as a credit.
+    add_payment(books, journal="BNK1", partner="Osaka", amount=D("20"), date=PAID_ON,
+                invoices=[number])
+    assert show_invoice(books, number).payment_state == "paid"
+    assert _receivable(books) == (0, 0)  # the 10.00 EUR more than booked is an exchange gain
+    gain = books.session.scalar(select(func.sum(Line.credit - Line.debit)).join(Account)
+                                .where(Account.role == "exchange_gain"))
+    assert gain == 1000

@@ -18,7 +18,7 @@ import datetime as dt
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from sqlalchemy import and_, select, union_all
 from sqlalchemy.orm import Session
@@ -29,6 +29,7 @@ from booksync.errors import BooksyncError
 from booksync.ledger.accounts import role_account
 from booksync.ledger.entries import PreparedEntry, PreparedLine, check_postable
 from booksync.ledger.errors import LedgerError, NotFound
+from booksync.ledger.limits import MAX_LINE_MINOR
 from booksync.ledger.line_values import entry_ref
 from booksync.ledger.models import (
     Account,
@@ -43,7 +44,7 @@ from booksync.ledger.open_item_models import OpenItem, PartialReconcile
 from booksync.ledger.rates import RateTable
 from booksync.ledger.reconcile import reconcile
 from booksync.ledger.writer import EntryWriter
-from booksync.money import exponent, to_minor
+from booksync.money import exponent, to_decimal, to_minor
 
 __all__ = [
     "Direction",
@@ -135,19 +136,23 @@ def register_payment(session: Session, company: Company, request: PaymentRequest
     outstanding_account = role_account(session, company, outstanding_role).id
     foreign = currency if currency != company.currency_code else None
     label = ref or f"Payment {'from' if inbound else 'to'} {partner.name}"[:500]
+    # The partner's side is in the documents' currency when they all share one other
+    # than the journal's: they then settle in it, the rates' difference booked apart.
+    owed = {item.currency_code for item in items}
+    partner_currency, partner_amount = foreign, amount
+    if len(owed) == 1 and (documents := owed.pop()) != currency:
+        partner_currency = documents if documents != company.currency_code else None
+        partner_amount = _company_to(session, company, documents, in_company, request.date)
 
-    def side(account: int, debit: bool) -> PreparedLine:
-        signed = amount if debit else -amount
+    def side(account: int, debit: bool, in_currency: str | None, own: int) -> PreparedLine:
         return PreparedLine(
             account, in_company if debit else 0, 0 if debit else in_company, partner.id, label,
-            foreign, signed if foreign else None,
+            in_currency, (own if debit else -own) if in_currency else None,
         )
 
-    lines = (
-        [side(outstanding_account, True), side(partner_account, False)]
-        if inbound
-        else [side(partner_account, True), side(outstanding_account, False)]
-    )
+    outstanding = side(outstanding_account, inbound, foreign, amount)
+    partner_side = side(partner_account, not inbound, partner_currency, partner_amount)
+    lines = [outstanding, partner_side] if inbound else [partner_side, outstanding]
     entry = PreparedEntry(journal.id, request.date, ref, lines)
     check_postable(company, entry)
 
@@ -178,6 +183,26 @@ def register_payment(session: Session, company: Company, request: PaymentRequest
             origin=payment_origin(payment.id),
         )
     return payment
+
+
+def _company_to(
+    session: Session, company: Company, currency: str, in_company: int, date: dt.date
+) -> int:
+    """``in_company`` minor units of company currency in ``currency`` at the rate of
+    ``date`` (half-even, the ledger's rule for conversions); refused when it is zero."""
+    if currency == company.currency_code:
+        return in_company
+    table = RateTable(session, company, currency)
+    _, rate = table.rate(date)
+    exp = exponent(currency) - exponent(company.currency_code)
+    value = int((Decimal(in_company).scaleb(exp) / rate).to_integral_value(ROUND_HALF_EVEN))
+    if not value or abs(value) > MAX_LINE_MINOR:
+        raise LedgerError(
+            f"{to_decimal(in_company, exponent(company.currency_code))} "
+            f"{company.currency_code} at the rate of {date.isoformat()} is "
+            f"{'zero' if not value else 'more than a line can hold'} in {currency}"
+        )
+    return value
 
 
 def _document_items(
