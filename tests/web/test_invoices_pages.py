@@ -271,7 +271,7 @@ def test_lists_filter_by_state_and_due_date_search_and_page(
         "Number", "Partner", "Date", "Due date", "Total", "Amount due", "State"]
     assert client.get("/invoices?state=late").status_code == 422
     assert client.get("/invoices?after=garbage").status_code == 422
-    assert client.get("/invoices?q=a%00").status_code == 200
+    assert client.get("/invoices?q=a%00").status_code == 422  # booksync.web.addresses
     assert client.get(f"/invoices/{2**63}").status_code == 422
     monkeypatch.setattr(invoice_pages, "PAGE_SIZE", 3)
     first = client.get("/invoices").text
