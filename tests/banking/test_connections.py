@@ -17,6 +17,7 @@ from booksync.banking.connections import (
     format_interval,
     get_connection,
     list_connections,
+    iso,
     parse_interval,
     set_connection,
 )
@@ -117,6 +118,17 @@ def test_intervals() -> None:
     for bad in ("10m", "4x", "", "h4"):
         with pytest.raises(LedgerError):
             parse_interval(bad)
+    assert parse_interval("31d") == 31 * 86400
+    for too_long in ("32d", "745h", "99999999h", "9" * 400 + "d"):
+        with pytest.raises(LedgerError, match="at most 31 days|must look like"):
+            parse_interval(too_long)
+
+
+def test_iso_gives_every_instant_in_utc() -> None:
+    tokyo = dt.timezone(dt.timedelta(hours=9))
+    noon = dt.datetime(2026, 3, 10, 21, 0, tzinfo=tokyo)
+    assert iso(noon) == "2026-03-10T12:00:00+00:00"
+    assert iso(dt.date(2026, 3, 10)) == "2026-03-10" and iso(None) is None
 
 
 def test_set_and_disconnect(books: Books, factory: sessionmaker[Session]) -> None:

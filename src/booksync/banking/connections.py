@@ -33,14 +33,21 @@ _INTERVAL = re.compile(r"^\s*(\d+)\s*([mhd])\s*$")
 _UNIT = {"m": 60, "h": 3600, "d": 86400}
 
 
+MAX_INTERVAL_DAYS = 31
+"""A connection synchronized less often than monthly is no feed: its banks keep a
+few months of history at most, and a longer wait would only lose transactions."""
+
+
 def parse_interval(text: str) -> int:
-    """``"30m"``, ``"4h"``, ``"12h"``, ``"1d"`` -> seconds (at least 15 minutes)."""
+    """``"30m"``, ``"4h"``, ``"12h"``, ``"1d"`` -> seconds (15 minutes to 31 days)."""
     match = _INTERVAL.match(text.lower())
-    if not match:
-        raise LedgerError(f"interval {text!r} must look like 30m, 4h, 12h or 1d")
+    if not match or len(match.group(1)) > 9:
+        raise LedgerError(f"interval {text[:40]!r} must look like 30m, 4h, 12h or 1d")
     seconds = int(match.group(1)) * _UNIT[match.group(2)]
     if seconds < 15 * 60:
         raise LedgerError("the interval must be at least 15 minutes")
+    if seconds > MAX_INTERVAL_DAYS * 86400:
+        raise LedgerError(f"the interval must be at most {MAX_INTERVAL_DAYS} days")
     return seconds
 
 
@@ -211,7 +218,10 @@ def disconnect(connection: Connection) -> Connection:
 
 
 def iso(value: dt.datetime | dt.date | None) -> str | None:
-    """ISO 8601 for the JSON shapes (datetimes are aware UTC), None when unknown."""
+    """ISO 8601 for the JSON shapes, None when unknown; a datetime in UTC, whatever time
+    zone the database's session gave it in (PostgreSQL answers in its own)."""
+    if isinstance(value, dt.datetime) and value.utcoffset() is not None:
+        value = value.astimezone(dt.UTC)
     return None if value is None else value.isoformat()
 
 
