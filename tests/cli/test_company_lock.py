@@ -37,3 +37,4 @@ def test_a_lock_date_is_a_past_day(acme: Cli) -> None:
     one_error(acme("company", "lock", tomorrow), f"{tomorrow} is after today")
     one_error(acme("company", "lock", "31.03.2026"), "DATE '31.03.2026' is not a date")
     assert ok_json(acme, "company", "show")["lock_date"] is None
+

@@ -153,3 +153,11 @@ def test_refusals_are_one_sentence(books):
     one_error(books("report", "bank-reconciliation", "--journal", "NOPE"), "unknown journal")
     one_error(books("report", "partner-ledger", "Nobody"), "unknown partner 'Nobody'")
     one_error(books("report", "aged-payable", "--date", "30/06/2026"), "is not a date")
+
+
+def test_ageing_at_the_dawn_of_the_calendar_is_one_sentence(acme: Cli) -> None:
+    """The buckets reach 90 days back: before 0001-04-01 no date can say where they start."""
+    for report in ("aged-receivable", "aged-payable"):
+        one_error(acme("report", report, "--date", "0001-01-01"),
+                  "0001-01-01 is too early to age items at", "0001-04-01")
+        assert acme("report", report, "--date", "0001-04-01")[0] == 0

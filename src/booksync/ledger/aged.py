@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import CTE, ColumnElement, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
+from booksync.ledger.errors import LedgerError
 from booksync.ledger.models import Account, AccountRole, Company, Line, Partner
 from booksync.ledger.open_item_models import OpenItem, PartialReconcile
 
@@ -42,6 +43,9 @@ BUCKETS: tuple[tuple[str, int | None, int | None], ...] = (
     ("61-90", 61, 90),
     ("over_90", 91, None),
 )
+EARLIEST = dt.date.min + dt.timedelta(days=max(last or 0 for _, _, last in BUCKETS))
+"""The first day items can be aged at: the buckets reach back from it, and before this
+day they would start before the calendar does, which no date can say."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +120,9 @@ def aged_balances(
 ) -> AgedBalances:
     """What each partner owed at the end of ``date`` on the ``role`` accounts
     (receivable or payable), by how many days past due it was then."""
+    if date < EARLIEST:
+        raise LedgerError(f"{date.isoformat()} is too early to age items at: the first day "
+                          f"is {EARLIEST.isoformat()}")
     back = settled_after(company, date)
     mine = (
         OpenItem.company_id == company.id,

@@ -20,7 +20,7 @@ from booksync.app import reports
 from booksync.app.context import Books
 from booksync.app.shapes import as_json
 from booksync.errors import BooksyncError
-from booksync.ledger.aged import BUCKETS
+from booksync.ledger.aged import EARLIEST as EARLIEST_AGED
 from booksync.ledger.limits import shown
 from booksync.users.roles import Permission
 from booksync.web.api.common import CompanyQuery
@@ -94,12 +94,6 @@ def _profit_and_loss(books: Books, p: ReportParams) -> dict[str, Any]:
 def _general_ledger(books: Books, p: ReportParams) -> dict[str, Any]:
     account = _needed(p.account, "account", "account's code")
     return reports.account_ledger(books, account, p.date_from, p.date_to).as_dict()
-
-
-_AGED_REACH = dt.timedelta(days=max(last or 0 for _, _, last in BUCKETS))
-EARLIEST_AGED = dt.date.min + _AGED_REACH
-"""The buckets reach back from the date; before this day they would start before the
-calendar does, which no date can say."""
 
 
 def _aged_date(p: ReportParams) -> dt.date | None:
