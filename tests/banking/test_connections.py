@@ -16,8 +16,8 @@ from booksync.banking.connections import (
     disconnect,
     format_interval,
     get_connection,
-    list_connections,
     iso,
+    list_connections,
     parse_interval,
     set_connection,
 )
@@ -120,7 +120,7 @@ def test_intervals() -> None:
             parse_interval(bad)
     assert parse_interval("31d") == 31 * 86400
     for too_long in ("32d", "745h", "99999999h", "9" * 400 + "d"):
-        with pytest.raises(LedgerError, match="at most 31 days|must look like"):
+        with pytest.raises(LedgerError, match=r"at most 31 days|must look like"):
             parse_interval(too_long)
 
 
