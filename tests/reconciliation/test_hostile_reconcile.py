@@ -9,28 +9,9 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.cli.clitools import Cli, Result, call, ok_json, one_error
+from tests.reconciliation.test_reconcile_cli import cli
 
-
-@pytest.fixture
-def cli(db_url: str, capsys: pytest.CaptureFixture[str]) -> Cli:
-    """A company with a bank journal BNK1, a customer and two posted invoices."""
-
-    def run_on_db(*args: str, company: str | None = None) -> Result:
-        return call(capsys, "--db", db_url, *args)
-
-    for command in (
-        ("init", "--company", "Acme Ltd"),
-        ("bank-account", "create", "--account-number", "DE89370400440532013000",
-         "--bank", "Main Bank"),
-        ("partner", "add", "Osaka", "--iban", "GB82WEST12345698765432"),
-        ("invoice", "add", "--partner", "Osaka", "--date", "2026-03-01",
-         "--line", "Spindles:2:50.00", "--post"),
-        ("invoice", "add", "--partner", "Osaka", "--date", "2026-03-02",
-         "--line", "Bearings:1:30.00", "--post"),
-    ):
-        code, _, err = run_on_db(*command)
-        assert code == 0, (command, err)
-    return run_on_db
+__all__ = ["cli"]  # the fixture, used by name
 
 
 def _sql(db_url: str, statement: str) -> None:
