@@ -146,6 +146,12 @@ def post_document(session: Session, company: Company, invoice: Invoice) -> Invoi
             f"{KIND_NAMES[kind]} can be posted",
             code="conflict",
         )
+    if not invoice.total:
+        # Its open item would owe nothing yet show "not paid" for ever.
+        raise LedgerError(
+            f"{KIND_NAMES[kind]} {invoice.id} totals 0: there is nothing to be paid, so "
+            "nothing to post"
+        )
     prepared = _prepared(session, company, invoice)
     check_postable(company, prepared)
     number = next_number(session, company, PREFIXES[kind], invoice.date.year)
@@ -201,6 +207,11 @@ def credit_document(
             f"{invoice.number} already has {a_kind(mirror)}: {earlier}", code="conflict"
         )
     day = date or invoice.date
+    if day < invoice.date:
+        raise LedgerError(
+            f"{a_kind(mirror)} is dated on or after what it credits: {day.isoformat()} is "
+            f"before {invoice.number}'s date {invoice.date.isoformat()}"
+        )
     note = Invoice(
         company_id=company.id, type=mirror.value, state=InvoiceState.DRAFT.value,
         partner_id=invoice.partner_id, journal_id=invoice.journal_id, date=day, due_date=day,
