@@ -1,7 +1,9 @@
-"""``/api/v1/companies``, ``accounts``, ``journals`` and ``entries``: the ledger's API.
+"""``/api/v1/companies``, ``company``, ``accounts``, ``journals`` and ``entries``: the
+ledger's API.
 
-Answers are the shapes of the command line's ``--json`` (``account list``,
-``journal list``, ``entry list``, ``entry show``, ``entry add``), read by
+Answers are the shapes of the command line's ``--json`` (``company show``, ``company
+lock``, ``account list``, ``journal list``, ``entry list``, ``entry show``, ``entry
+add``), read by
 the same use cases; lists come as ``{"items": [...], "next": ...}``, the
 entries a page at a time by their keyset cursor (docs/web.md, "Ledger API").
 Amounts go in and out as decimal strings: a JSON number is refused, since a
@@ -10,12 +12,14 @@ float cannot say which decimal was meant.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from booksync.app import entries
+from booksync.app.companies import company_view, lock
 from booksync.app.masterdata import accounts, journals
 from booksync.app.shapes import as_json
 from booksync.ledger.entries import LineInput
@@ -38,6 +42,7 @@ router = APIRouter(prefix="/api/v1", tags=["ledger"])
 
 Reader = Annotated[Caller, Depends(need(Permission.READ))]
 Booker = Annotated[Caller, Depends(need(Permission.BOOK))]
+Admin = Annotated[Caller, Depends(need(Permission.ADMIN))]
 Amount = Annotated[str, Field(max_length=40, description="A decimal string, e.g. \"150.00\".")]
 
 
@@ -66,6 +71,16 @@ class EntryBody(BaseModel):
     post: bool = Field(False, description="Post at once: checked, numbered, final.")
 
 
+class LockBody(BaseModel):
+    """``booksync company lock DATE [--reopen]`` (``date`` null: ``company unlock``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    date: Day | None = Field(description="Last day of the closed period, YYYY-MM-DD; "
+                                         "null opens every period.")
+    reopen: bool = Field(False, description="Allow moving the lock date back or away.")
+
+
 class ReverseBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -88,6 +103,25 @@ def list_companies(request: Request, caller: Reader) -> dict[str, Any]:
     items = [{"id": c.id, "name": c.name, "currency": c.currency}
              for c in visible(request, caller)]
     return {"items": items, "next": None}
+
+
+@router.get("/company", summary="The company and its lock date")
+def show_company(request: Request, caller: Reader, company: CompanyQuery = None
+                 ) -> dict[str, Any]:
+    """Name, currency, country and the day the books are closed up to
+    (`booksync company show --json`)."""
+    with opened(request, caller) as books:
+        return dict(as_json(company_view(books)))
+
+
+@router.put("/company/lock", summary="Close the books up to a day, or reopen them")
+def lock_company(request: Request, caller: Admin, body: LockBody,
+                 company: CompanyQuery = None) -> dict[str, Any]:
+    """Nothing is posted on or before the lock date any more; moving it back or away
+    needs `reopen` (`booksync company lock`, docs/ledger.md "Closing a period")."""
+    with opened(request, caller) as books:
+        return dict(as_json(lock(books, body.date, today=dt.date.today(),
+                                 reopen=body.reopen)))
 
 
 @router.get("/accounts", summary="The chart of accounts")
