@@ -371,9 +371,9 @@ class GoCardlessProvider(OwnedClient):
             account_ids = linked.accounts
         client = self.client(secret.secrets)
         wanted = list(dict.fromkeys(account_ids))
-        return self._masked(client, lambda: batches_within_quota(
-            wanted, window, lambda a: self._masked(
-                client, lambda: self._batch(client, a, window, include_pending))))
+        # Each account's errors are masked as they are raised, a rate limit included.
+        return batches_within_quota(wanted, window, lambda a: self._masked(
+            client, lambda: self._batch(client, a, window, include_pending)))
 
     def _batch(
         self, client: GoCardlessClient, account_id: str, window: Window, include_pending: bool

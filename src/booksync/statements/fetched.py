@@ -22,7 +22,7 @@ from booksync.money import MAX_DIGITS, MoneyError, to_minor
 from booksync.providers.base import Transaction
 from booksync.statements.dedupe import Fetched
 
-__all__ = ["Minor", "fetched_of"]
+__all__ = ["Minor", "fetched_of", "moving"]
 
 
 class Minor:
@@ -72,3 +72,14 @@ def fetched_of(booked: Iterable[Transaction], minor: Minor,
             ids = [fingerprint(tx, amount, occurrences[key])]
         out.append(Fetched(tuple(ids), tx.booking_date, amount, tx, line_label(tx)))
     return out
+
+
+def moving(fetched: list[Fetched[Transaction]]) -> tuple[list[Fetched[Transaction]], int]:
+    """The transactions that move money, and how many of zero were left out: a line of
+    zero is not booked, whatever its source, since its entry of two zero lines would only
+    take a number of the journal's gap-free sequence (docs/banking.md, "A synchronization
+    run")."""
+    if all(f.amount for f in fetched):
+        return fetched, 0
+    kept = [f for f in fetched if f.amount]
+    return kept, len(fetched) - len(kept)

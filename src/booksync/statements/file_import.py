@@ -48,7 +48,7 @@ from booksync.statements.across import claim_across, mirrored_balance, mirrors_a
 from booksync.statements.booking import NewLine
 from booksync.statements.corrections import apply_corrections
 from booksync.statements.dedupe import Fetched, KnownLine, plan
-from booksync.statements.fetched import Minor, fetched_of
+from booksync.statements.fetched import Minor, fetched_of, moving
 from booksync.statements.importer import OPENING_LABEL, WRITE_BATCH
 from booksync.statements.known import KnownLines, chunks
 from booksync.statements.sources import file_source
@@ -240,12 +240,8 @@ class FileImporter:
             statement = replace(statement, transactions=tuple(corrected.transactions))
         fetched = self._fetched(statement)
         outcome.transactions = len(fetched)
-        if any(not f.amount for f in fetched):
-            # Not booked, as a sync's are not (docs/banking.md, "A synchronization run"):
-            # an entry of two zero lines moves nothing.
-            zero = len(fetched)
-            fetched = [f for f in fetched if f.amount]
-            zero -= len(fetched)
+        fetched, zero = moving(fetched)
+        if zero:
             outcome.problems.append(f"{zero} transaction{'s' if zero > 1 else ''} of zero not "
                                     f"booked: {'they move' if zero > 1 else 'it moves'} no money")
         opening: list[NewLine] = []

@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from itertools import chain
 
 from sqlalchemy import delete, insert
@@ -44,7 +45,7 @@ from booksync.providers.errors import ProviderProtocolError
 from booksync.statements.across import claim_across, mirrored_balance
 from booksync.statements.booking import NewLine
 from booksync.statements.dedupe import Fetched, plan
-from booksync.statements.fetched import Minor, fetched_of
+from booksync.statements.fetched import Minor, fetched_of, moving
 from booksync.statements.known import KnownLines, chunks
 from booksync.statements.sources import online_source
 from booksync.statements.withdrawn import drop_settled_pending, reverse_withdrawn
@@ -148,8 +149,9 @@ class StatementImporter:
         # A card payment abroad may be pending in the shop's currency: it is staged
         # in its own (it books nothing), one booksync does not know is left out.
         own = self.account.currency_code
-        pending = [tx for tx in pending if tx.currency in (own, "") or tx.currency in CURRENCIES]
-        if pending:
+        staged = [(tx, tx.currency or own) for tx in pending]
+        staged = [(tx, code) for tx, code in staged if code in CURRENCIES]
+        if staged:
             self.session.execute(
                 insert(PendingTransaction),
                 [
@@ -161,24 +163,24 @@ class StatementImporter:
                         else None,
                         "date": tx.booking_date
                         or (tx.transacted_at.date() if tx.transacted_at else None),
-                        "amount": self._pending_amount(tx),
-                        "currency_code": own if tx.currency in (own, "") else tx.currency,
+                        "amount": self._pending_amount(tx.amount, code),
+                        "currency_code": code,
                         "label": fit_text(tx.description or ""),
                         "partner_name": partner_name(tx),
                         "raw": tx.raw,
                     }
-                    for tx in pending
+                    for tx, code in staged
                 ],
             )
 
-    def _pending_amount(self, tx: Transaction) -> int:
-        if tx.currency in (self.account.currency_code, ""):
-            return self._minor_units(tx.amount, "a pending amount")
+    def _pending_amount(self, amount: Decimal, currency: str) -> int:
+        if currency == self.account.currency_code:
+            return self._minor_units(amount, "a pending amount")
         try:
-            return to_minor(tx.amount, CURRENCIES[tx.currency][0])
+            return to_minor(amount, CURRENCIES[currency][0])
         except MoneyError as exc:
             raise ProviderProtocolError(
-                f"the bank sent a pending amount that does not fit {tx.currency}: {exc}"
+                f"the bank sent a pending amount that does not fit {currency}: {exc}"
             ) from None
 
     def books_balance(self, as_of: dt.date) -> int:
@@ -190,12 +192,12 @@ class StatementImporter:
         """What a first sync misses when the bank's balance is older than the first
         day fetched: the opening line holds that day's balance, so the days between
         are in no line (docs/banking.md, "A synchronization run").  They become the
-        account's history to book (``--since``, a statement file), not the opening's."""
+        account's history to book (``--since``, a statement file), not the opening's;
+        None when the balance leaves no gap."""
         first = window.start
         if as_of >= first - dt.timedelta(days=1):
             return None
         after = as_of + dt.timedelta(days=1)
-        self.account.history_start = after
         return (
             f"{self.account.name}: the bank's balance is of {as_of.isoformat()}, before the "
             f"first day fetched ({first.isoformat()}), so the transactions from "
@@ -226,12 +228,8 @@ class StatementImporter:
                 f"{self.account.name}: the bank's answer was incomplete; nothing booked"
             )
             return result
-        if any(not f.amount for f in fetched):
-            # An entry of two zero lines would only take a number of the journal's
-            # gap-free sequence (docs/banking.md, "A synchronization run").
-            zero = len(fetched)
-            fetched = [f for f in fetched if f.amount]
-            zero -= len(fetched)
+        fetched, zero = moving(fetched)
+        if zero:
             result.notes.append(
                 f"{self.account.name}: {zero} transaction{'s' if zero > 1 else ''} of zero "
                 "not booked: they move no money"
@@ -239,8 +237,10 @@ class StatementImporter:
         first_sync = self.account.watermark is None and not self.known.any()
         if first_sync and batch.balance is not None:
             # Older bank history is summed up in this sync's opening line.
-            self.account.history_start = window.start
-            gap = self._gap_before(batch.balance.as_of, window)
+            as_of = batch.balance.as_of
+            gap = self._gap_before(as_of, window)
+            # The days a balance older than the window leaves out are history to book.
+            self.account.history_start = as_of + dt.timedelta(days=1) if gap else window.start
             if gap:
                 result.problems.append(gap)
         history_start = self.account.history_start
